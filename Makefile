@@ -1,0 +1,69 @@
+# edgecloud: `make report` builds outputs/report.html, `make test` checks everything. `make` lists targets.
+SHELL := /bin/bash
+PARAMS ?= params/default.yaml
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+EXECUTED := $(patsubst notebooks/%,outputs/notebooks/%,$(NOTEBOOKS))
+STAMPS := $(patsubst notebooks/%.ipynb,outputs/.stamps/%.params,$(NOTEBOOKS))
+LIB := $(shell find lib -name '*.py')
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
+	@echo "  PARAMS=$(PARAMS) (also params/smoke.yaml, params/full.yaml)"
+
+$(INSTALLED): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name edgecloud --display-name "Python (edgecloud)" >/dev/null
+	touch $@
+
+venv: $(INSTALLED)  ## create .venv with the pinned requirements and the edgecloud kernel
+
+# Validates PARAMS before any kernel starts; a stamp is rewritten only when its notebook's parameters change.
+$(STAMPS) &: $(PARAMS) $(INSTALLED) FORCE
+	$(PY) -m edgecloud stamp --params $(PARAMS)
+
+outputs/notebooks/%.ipynb: notebooks/%.ipynb outputs/.stamps/%.params $(LIB) requirements.txt
+	$(PY) -m edgecloud run $* --params $(PARAMS)
+
+# Later notebooks read earlier notebooks' results.
+outputs/notebooks/01-inference-concepts.ipynb: outputs/notebooks/00-system-under-test.ipynb
+outputs/notebooks/02-cloud-edge-measurements.ipynb: outputs/notebooks/01-inference-concepts.ipynb
+
+outputs/report.html: $(EXECUTED)
+	$(PY) -m edgecloud report
+
+report: outputs/report.html  ## run the notebooks that changed and build outputs/report.html
+
+validate: $(INSTALLED)  ## check PARAMS against the schema
+	$(PY) -m edgecloud validate --params $(PARAMS)
+
+measure: $(INSTALLED)  ## run the cloud/edge measurements without Jupyter (e.g. on a Raspberry Pi)
+	$(PY) -m edgecloud measure --params $(PARAMS)
+
+bench: $(INSTALLED)  ## speed targets as ratios, written to outputs/bench/*.json
+	$(PY) -m edgecloud.bench
+
+lint: $(INSTALLED)  ## ruff on the library, tests and notebooks
+	$(PY) -m ruff check lib tests notebooks
+
+test: $(INSTALLED)  ## lint, then the whole pytest suite (includes a smoke `make report`)
+	$(PY) -m ruff check lib tests notebooks
+	$(PY) -m pytest
+
+lab: $(INSTALLED)  ## JupyterLab on the project with the edgecloud kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=.
+
+clean:  ## remove generated outputs (keeps .venv and the model cache)
+	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name cache -exec rm -rf {} +
+
+distclean: clean  ## also remove .venv and the model cache
+	rm -rf $(VENV) outputs/cache
+
+.PHONY: help venv report validate measure bench lint test lab clean distclean FORCE
+FORCE:

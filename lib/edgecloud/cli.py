@@ -1,0 +1,62 @@
+"""Command line: validate params, run notebooks, build the report, measure without Jupyter."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params, params_table
+
+
+def _load(path: str):
+    try:
+        return load_params(path)
+    except ParamsError as e:
+        print(e, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="edgecloud", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in [("validate", "check a params file"), ("stamp", "validate and write per-notebook stamps"),
+                        ("measure", "run the cloud/edge measurements without Jupyter")]:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--params", default="params/default.yaml")
+    run = sub.add_parser("run", help="execute one notebook with papermill")
+    run.add_argument("notebook", choices=list(NOTEBOOK_SECTIONS))
+    run.add_argument("--params", default="params/default.yaml")
+    sub.add_parser("report", help="assemble outputs/report.html from executed notebooks")
+    sub.add_parser("params-table", help="print the Markdown parameter table of the README")
+    args = parser.parse_args(argv)
+
+    if args.command == "params-table":
+        print(params_table())
+        return 0
+    if args.command == "report":
+        from edgecloud import report
+
+        print(f"wrote {report.build()}")
+        return 0
+    params = _load(args.params)
+    if args.command == "validate":
+        print(f"{args.params}: valid")
+    elif args.command == "stamp":
+        from edgecloud.pipeline import write_stamps
+
+        for stamp in write_stamps(params, Path(args.params)):
+            print(f"params changed: {stamp.name}")
+    elif args.command == "run":
+        from edgecloud.pipeline import NotebookFailed, run_notebook
+
+        try:
+            print(f"wrote {run_notebook(args.notebook, params, Path(args.params))}")
+        except NotebookFailed as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    elif args.command == "measure":
+        from edgecloud.measure import measure_all
+
+        print(f"wrote {measure_all(params)}")
+    return 0

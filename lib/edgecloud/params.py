@@ -1,0 +1,225 @@
+"""The one schema for every params file: validated before any kernel starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Positive = Annotated[int, Field(gt=0)]
+Runtime = Literal["eager", "ort"]
+Precision = Literal["fp32", "int8"]
+ZOO = ("efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "fraud_mlp")
+
+
+class Section(BaseModel):
+    """Base for every params section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timing(Section):
+    warmup: int = Field(3, ge=0, description="Untimed calls before measuring.")
+    min_time_s: float = Field(0.5, gt=0, description="Keep repeating until this much time has passed.")
+    min_count: int = Field(20, ge=5, description="...and at least this many samples were taken.")
+    max_count: int = Field(5000, ge=5, description="Stop after this many samples even if min_time is not met.")
+    bootstrap_resamples: int = Field(1000, ge=100, description="Resamples for percentile confidence intervals.")
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
+
+
+class CustomModel(Section):
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="Identifier used in tables and plots.")
+    onnx_path: str | None = Field(None, description="An ONNX file; inputs are read from the file.")
+    torch_factory: str | None = Field(
+        None, description="'package.module:function' returning (torch module, example input tensor)."
+    )
+    input_shape: list[Positive] | None = Field(None, description="Overrides the ONNX input shape (batch first).")
+    input_dtype: Literal["float32", "int64", "uint8"] | None = Field(None, description="Overrides the dtype.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CustomModel:
+        if (self.onnx_path is None) == (self.torch_factory is None):
+            raise ValueError("give exactly one of onnx_path or torch_factory")
+        return self
+
+
+class Shared(Section):
+    seed: int = Field(0, ge=0, description="Seed for data, training and resampling.")
+    threads: list[Positive] = Field([1, 2], min_length=1, description="Thread counts to compare.")
+    timing: Timing = Field(default_factory=Timing, description="How every latency is sampled.")
+    custom_models: list[CustomModel] = Field([], description="Your own models, measured beside the zoo.")
+    notebook_timeout_s: Positive = Field(900, description="Timeout of one notebook cell, in seconds.")
+
+
+class SystemSection(Section):
+    gemm_size: Positive = Field(1024, description="Square fp32 GEMM size for the compute ceiling.")
+    triad_mib: Positive = Field(128, description="Size of each STREAM triad array, in MiB.")
+    ceiling_repeats: Positive = Field(10, description="Repeats of each ceiling measurement.")
+
+
+class ConceptsSection(Section):
+    models: list[Literal[ZOO]] = Field(list(ZOO), min_length=1, description="Zoo models to compare.")
+    resolutions: list[Annotated[int, Field(ge=32, le=512)]] = Field(
+        [128, 224, 320], min_length=1, description="Image sides for the input-size sweep (pixels)."
+    )
+    seq_lengths: list[Annotated[int, Field(ge=4, le=256)]] = Field(
+        [16, 64, 128], min_length=1, description="Token counts for the MiniLM sweep."
+    )
+    batch_sizes: list[Positive] = Field([1, 4, 16], min_length=1, description="Batch sizes for throughput.")
+    agreement_samples: Positive = Field(32, description="Inputs used to compare int8 with fp32 outputs.")
+    calibration_samples: Positive = Field(32, description="Real inputs used to calibrate int8 models.")
+
+
+class NetworkProfile(Section):
+    rtt_ms: float = Field(gt=0, description="Median round-trip time.")
+    jitter_ms: float = Field(ge=0, description="Standard deviation of the RTT above the propagation floor.")
+    bandwidth_mbps: float = Field(gt=0, description="Bottleneck bandwidth, megabits per second.")
+    loss: float = Field(ge=0, lt=0.5, description="Packet loss probability per request.")
+    distance_km: float = Field(ge=0, description="Path length; sets the fiber propagation floor.")
+    source: str = Field(min_length=3, description="Where the defaults come from, with its date.")
+
+    @model_validator(mode="after")
+    def _above_floor(self) -> NetworkProfile:
+        floor = self.distance_km / 100.0  # 10 ms RTT per 1000 km of fiber
+        if self.rtt_ms < floor:
+            raise ValueError(f"rtt_ms {self.rtt_ms} is below the fiber floor {floor:.1f} ms for distance_km")
+        return self
+
+
+class EdgeTarget(Section):
+    name: str = Field(pattern=r"^[a-z0-9-]+$")
+    runtime: Runtime = "ort"
+    precision: Precision = "int8"
+    threads: Positive = 1
+
+
+class CloudTarget(Section):
+    runtime: Runtime = "ort"
+    precision: Precision = "fp32"
+    threads: Positive = Field(2, description="Threads of the server's inference session.")
+    max_batch_size: Positive = Field(8, description="MLServer adaptive batching: largest batch.")
+    max_batch_time_ms: float = Field(5.0, ge=0, description="MLServer adaptive batching: longest wait.")
+
+
+class LoadGen(Section):
+    scenarios: list[Literal["SingleStream", "Server", "Offline"]] = ["SingleStream", "Server", "Offline"]
+    min_duration_s: float = Field(2.0, gt=0, description="LoadGen min_duration per run.")
+    min_query_count: Positive = Field(64, description="LoadGen min_query_count per run.")
+    server_latency_bound_ms: float = Field(15.0, gt=0, description="p99 bound for the Server search (MLPerf).")
+    server_search_steps: Positive = Field(4, description="Bisection steps of the Server QPS search.")
+
+
+class MeasurementsSection(Section):
+    model: Literal["efficientnet_lite0", "mobilenetv2", "resnet50"] = Field(
+        "efficientnet_lite0", description="Image model deployed to every target."
+    )
+    edge_targets: list[EdgeTarget] = Field(
+        [EdgeTarget(name="edge-1t", threads=1), EdgeTarget(name="edge-2t", threads=2)], min_length=1
+    )
+    cloud: CloudTarget = Field(default_factory=CloudTarget, description="The local cloud-cpu server.")
+    remote_url: str | None = Field(None, description="Any Open Inference Protocol base URL (cloud-remote).")
+    payloads: list[Literal["float32", "uint8", "jpeg"]] = Field(["float32", "uint8", "jpeg"], min_length=1)
+    protocols: list[Literal["http", "grpc"]] = Field(["http", "grpc"], min_length=1)
+    concurrency: list[Positive] = Field([1, 4, 16], min_length=1, description="Concurrent clients.")
+    requests_per_client: Positive = Field(24, description="Requests each concurrent client sends.")
+    network_profiles: dict[str, NetworkProfile] = Field(min_length=1)
+    emulation_requests: Positive = Field(30, description="Requests per profile through the delaying proxy.")
+    loadgen: LoadGen = Field(default_factory=LoadGen)
+    edge_power_w: float = Field(12.0, gt=0, description="Edge device power when RAPL is absent (W).")
+    edge_power_source: str = Field("Raspberry Pi 5 peak power, hardware review, 2023")
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "system": SystemSection,
+    "concepts": ConceptsSection,
+    "measurements": MeasurementsSection,
+}
+NOTEBOOK_SECTIONS = {
+    "00-system-under-test": "system",
+    "01-inference-concepts": "concepts",
+    "02-cloud-edge-measurements": "measurements",
+}
+
+
+class Params(Section):
+    shared: Shared = Field(default_factory=Shared)
+    system: SystemSection = Field(default_factory=SystemSection)
+    concepts: ConceptsSection = Field(default_factory=ConceptsSection)
+    measurements: MeasurementsSection
+
+    def for_notebook(self, notebook: str) -> dict:
+        """The flat papermill parameters of one notebook: shared fields plus its section's."""
+        section = getattr(self, NOTEBOOK_SECTIONS[notebook])
+        return {**self.shared.model_dump(), **section.model_dump()}
+
+
+class ParamsError(Exception):
+    """A params file that cannot be used; str() is one line per problem."""
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "literal[", "constrained-")):
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def format_errors(path: Path | str, err: ValidationError) -> str:
+    """One line per problem: file, key path, bad value, what is allowed."""
+    lines = []
+    for e in err.errors():
+        where = _loc(e["loc"]) or "(top level)"
+        if e["type"] == "missing":
+            lines.append(f"{path}: {where}: required key is missing")
+        elif e["type"] == "extra_forbidden":
+            lines.append(f"{path}: {where}: unknown key (allowed keys are listed in README.md#parameters)")
+        else:
+            lines.append(f"{path}: {where}: {e['input']!r} is not allowed: {e['msg']}")
+    return "\n".join(lines)
+
+
+def load_params(path: Path | str) -> Params:
+    """Read and validate a params YAML file, raising ParamsError with readable lines."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: no such params file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: (top level): expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as e:
+        raise ParamsError(format_errors(path, e)) from None
+
+
+def params_table() -> str:
+    """A Markdown table of every parameter, generated from the schema's descriptions."""
+    rows = ["| key | default | description |", "| --- | --- | --- |"]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            key = f"{prefix}{name}"
+            if isinstance(ann, type) and issubclass(ann, Section) and ann is not Section:
+                walk(ann, key + ".")
+                continue
+            default = field.get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):
+                default = default.model_dump()
+            if isinstance(default, list) and default and isinstance(default[0], BaseModel):
+                default = [d.model_dump() for d in default]
+            shown = "required" if field.is_required() else f"`{default}`"
+            if len(shown) > 60:
+                shown = "see params/default.yaml"
+            rows.append(f"| `{key}` | {shown} | {field.description or ''} |")
+
+    walk(Params, "")
+    return "\n".join(rows)

@@ -1,0 +1,70 @@
+"""Run notebooks with papermill: validated params in, executed notebook out, atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import papermill as pm
+
+from edgecloud import paths
+from edgecloud.params import NOTEBOOK_SECTIONS, Params
+
+KERNEL = "edgecloud"
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook cell raised; the message names the notebook, the cell and the error."""
+
+
+def write_stamps(params: Params, params_file: Path) -> list[Path]:
+    """One stamp per notebook holding its resolved parameters; rewritten only when they change (for make)."""
+    folder = paths.outputs() / ".stamps"
+    folder.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for notebook in NOTEBOOK_SECTIONS:
+        text = json.dumps(params.for_notebook(notebook), sort_keys=True, indent=1)
+        stamp = folder / f"{notebook}.params"
+        if not stamp.exists() or stamp.read_text() != text:
+            stamp.write_text(text)
+            changed.append(stamp)
+    (folder / "params-file").write_text(str(params_file))
+    return changed
+
+
+def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
+    """Execute notebooks/<notebook>.ipynb into outputs/notebooks/, keeping the last good copy on failure."""
+    root = paths.project_root()
+    src = root / "notebooks" / f"{notebook}.ipynb"
+    out_dir = paths.outputs() / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final, tmp = out_dir / f"{notebook}.ipynb", out_dir / f"{notebook}.running.ipynb"
+    os.environ.update(OFFLINE_ENV, EDGECLOUD_ROOT=str(root))
+    interactive = sys.stderr.isatty()
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(src), str(tmp), parameters=params.for_notebook(notebook), kernel_name=KERNEL, cwd=str(src.parent),
+            execution_timeout=params.shared.notebook_timeout_s, progress_bar=interactive, log_output=not interactive,
+        )
+    except pm.PapermillExecutionError as e:
+        failed = out_dir / f"{notebook}.failed.ipynb"
+        os.replace(tmp, failed)
+        raise NotebookFailed(
+            f"{src.relative_to(root)}: cell {e.exec_count} failed with {e.ename}: {e.evalue}\n"
+            f"  the executed copy is {failed}; the last good run was left in place"
+        ) from None
+    os.replace(tmp, final)
+    record = {
+        "notebook": notebook, "params_file": str(params_file), "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"), "runtime_s": round(time.perf_counter() - t0, 1),
+        "parameters_sha1": hashlib.sha1(json.dumps(params.for_notebook(notebook), sort_keys=True).encode()).hexdigest(),
+    }
+    paths.artifact(f"provenance/{notebook}.json").write_text(json.dumps(record, indent=1))
+    return final

@@ -1,0 +1,153 @@
+"""Executed notebooks in, one self-contained offline HTML report out."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mistune
+import nbformat
+from nbconvert import HTMLExporter
+from traitlets.config import Config
+
+from edgecloud import paths, system
+from edgecloud.params import NOTEBOOK_SECTIONS
+
+SHOW_CODE_TAG = "show-code"
+CSS = """
+body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;margin:0;background:#fafbfc}
+main{max-width:1040px;margin:0 auto;padding:24px 32px 80px;background:#fff}
+h1,h2,h3{line-height:1.25}h1{font-size:2em;border-bottom:2px solid #dde3ea;padding-bottom:.2em}
+section.notebook{border-top:3px solid #3b6ea5;margin-top:48px}
+nav.toc{background:#f3f6f9;border:1px solid #dde3ea;padding:8px 20px;border-radius:6px}
+nav.toc ol{margin:4px 0}
+table{border-collapse:collapse;margin:10px 0;font-size:13px;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #d5dbe3;padding:3px 8px;text-align:right}th{background:#eef2f6}
+td:first-child,th:first-child{text-align:left}
+pre{background:#f4f6f8;padding:8px;overflow-x:auto;font-size:12.5px}
+svg,img{max-width:100%;height:auto}
+.jp-InputPrompt,.jp-OutputPrompt,.prompt,.input_prompt,.output_prompt{display:none}
+.summary{background:#f6faf6;border-left:4px solid #4c9a5a;padding:4px 16px}
+code{background:#f1f3f5;padding:0 3px;border-radius:3px}
+"""
+
+
+def git_state(root: Path) -> dict:
+    """Commit and dirty flag of the project, or 'not a git checkout'."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+    try:
+        return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(git("status", "--porcelain").strip())}
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return {"commit": "not a git checkout", "dirty": None}
+
+
+def add_summary(notebook: str, markdown: str) -> None:
+    """Record a notebook's key findings for the report's run summary (rendered from data by the caller)."""
+    paths.artifact(f"summary/{notebook}.md").write_text(markdown)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _prepare(nb: nbformat.NotebookNode, prefix: str) -> tuple[nbformat.NotebookNode, str, list[tuple[str, str]]]:
+    """Hide code (unless tagged show-code), drop parameters and stderr, anchor ## headings."""
+    cells, title, subsections = [], prefix, []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters"}:
+            continue
+        if cell.cell_type == "markdown":
+            lines = []
+            for line in cell.source.splitlines():
+                if line.startswith("# ") and title == prefix:
+                    title = line[2:].strip()
+                    continue
+                if line.startswith("## "):
+                    anchor = f"{prefix}-{_slug(line[3:])}"
+                    subsections.append((anchor, line[3:].strip()))
+                    lines.append(f'<a id="{anchor}"></a>\n')
+                lines.append(line)
+            cell.source = "\n".join(lines)
+        elif cell.cell_type == "code":
+            if SHOW_CODE_TAG not in tags:
+                cell.metadata["tags"] = [*tags, "hide-input"]
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("widgets", None)
+    return nb, title, subsections
+
+
+def _provenance(root: Path, params_file: str, notebooks: list[str]) -> str:
+    desc = system.describe()
+    git = git_state(root)
+    records = []
+    for name in notebooks:
+        path = paths.outputs() / "artifacts" / "provenance" / f"{name}.json"
+        if path.exists():
+            records.append(json.loads(path.read_text()))
+    params_text = (root / params_file).read_text() if (root / params_file).is_file() else "(params file not found)"
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in desc.items())
+    runs = "".join(
+        f"<tr><td>{r['notebook']}</td><td>{r['started']}</td><td>{r['finished']}</td><td>{r['runtime_s']}</td></tr>"
+        for r in records
+    )
+    return (
+        '<section class="notebook" id="provenance"><h1>Appendix: provenance</h1>'
+        f"<p>Git commit <code>{git['commit']}</code>, uncommitted changes: <b>{git['dirty']}</b>. "
+        f"Report built {datetime.now(UTC).isoformat(timespec='seconds')}.</p>"
+        f"<h2>Notebook runs</h2><table><tr><th>notebook</th><th>started (UTC)</th><th>finished (UTC)</th>"
+        f"<th>runtime (s)</th></tr>{runs}</table>"
+        f"<h2>Hardware and software</h2><table>{rows}</table>"
+        f"<h2>Parameters: <code>{html.escape(params_file)}</code></h2><pre>{html.escape(params_text)}</pre></section>"
+    )
+
+
+def build(out: Path | None = None) -> Path:
+    """Assemble outputs/report.html from every executed notebook, writing via a temporary file."""
+    root = paths.project_root()
+    out = out or paths.outputs() / "report.html"
+    executed = [n for n in NOTEBOOK_SECTIONS if (paths.outputs() / "notebooks" / f"{n}.ipynb").exists()]
+    if not executed:
+        raise FileNotFoundError("no executed notebooks under outputs/notebooks: run `make report`")
+    stamp = paths.outputs() / ".stamps" / "params-file"
+    params_file = stamp.read_text().strip() if stamp.exists() else "params/default.yaml"
+    config = Config(TagRemovePreprocessor={"remove_input_tags": ["hide-input"], "enabled": True})
+    exporter = HTMLExporter(config=config, template_name="basic", exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    sections, toc = [], []
+    for name in executed:
+        nb = nbformat.read(paths.outputs() / "notebooks" / f"{name}.ipynb", as_version=4)
+        nb, title, subsections = _prepare(nb, name[:2])
+        body, _ = exporter.from_notebook_node(nb)
+        sections.append(f'<section class="notebook" id="nb-{name[:2]}"><h1>{html.escape(title)}</h1>{body}</section>')
+        subs = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in subsections)
+        toc.append(f'<li><a href="#nb-{name[:2]}">{html.escape(title)}</a><ol>{subs}</ol></li>')
+    summaries = [
+        (paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed
+    ]
+    summary_html = "".join(
+        mistune.html(p.read_text()) for p in summaries if p.exists()
+    )
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>edgecloud report</title>"
+        f"<style>{CSS}</style></head><body><main><h1>Cloud, edge or both? A measured report</h1>"
+        f"<p>Run on <b>{html.escape(system.describe()['cpu_model'])}</b> with <code>{html.escape(params_file)}</code>. "
+        "Every number is labelled <i>measured</i> (this run, this machine), <i>modeled</i> (computed from measured "
+        "parts and stated assumptions) or <i>sourced</i> (published, cited).</p>"
+        f'<div class="summary"><h2>Run summary</h2>{summary_html}</div>'
+        f'<nav class="toc"><h2>Contents</h2><ol>{"".join(toc)}<li><a href="#provenance">Provenance</a></li></ol></nav>'
+        f"{''.join(sections)}{_provenance(root, params_file, executed)}</main></body></html>"
+    )
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(page)
+    os.replace(tmp, out)
+    return out

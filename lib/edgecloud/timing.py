@@ -1,0 +1,163 @@
+"""Timing: samples in, statistics out, as immutable value objects (after torch.utils.benchmark)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from edgecloud.params import Timing
+
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
+NOISE_IQR_RATIO = 0.10  # torch.utils.benchmark flags IQR/median above 10%
+TAIL_MIN_BEYOND = 5  # a tail percentile needs this many samples beyond it to be trusted
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic with its confidence interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """What a first request costs: loading the model, then the first call."""
+
+    load_s: float
+    first_call_s: float
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Latency samples (seconds) with the configuration that produced them and derived statistics."""
+
+    label: str
+    samples: np.ndarray
+    config: dict = field(default_factory=dict)
+    cold_start: ColdStart | None = None
+    confidence: float = 0.95
+    resamples: int = 1000
+    seed: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.samples)
+
+    @cached_property
+    def percentiles(self) -> dict[str, Estimate]:
+        """p50/p90/p99/p99.9 with percentile-bootstrap confidence intervals."""
+        return bootstrap_percentiles(self.samples, self.confidence, self.resamples, self.seed)
+
+    @property
+    def median(self) -> float:
+        return self.percentiles["p50"].value
+
+    @cached_property
+    def mean(self) -> float:
+        return float(np.mean(self.samples))
+
+    @cached_property
+    def std(self) -> float:
+        return float(np.std(self.samples, ddof=1)) if self.n > 1 else 0.0
+
+    @property
+    def cov(self) -> float:
+        return self.std / self.mean if self.mean else float("nan")
+
+    @cached_property
+    def iqr(self) -> float:
+        q75, q25 = np.percentile(self.samples, [75, 25])
+        return float(q75 - q25)
+
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        ratio = self.iqr / self.median if self.median else float("inf")
+        if ratio > NOISE_IQR_RATIO:
+            out.append(f"noisy: IQR/median {ratio:.0%}")
+        for name, q in PERCENTILES.items():
+            if q > 50 and self.n * (1 - q / 100) < TAIL_MIN_BEYOND:
+                out.append(f"{name} untrusted: fewer than {TAIL_MIN_BEYOND} samples beyond it (n={self.n})")
+        return tuple(out)
+
+    def trusted(self, name: str) -> bool:
+        return not any(w.startswith(f"{name} untrusted") for w in self.warnings)
+
+    def __str__(self) -> str:
+        p = self.percentiles
+        flags = f" [{'; '.join(self.warnings)}]" if self.warnings else ""
+        return (
+            f"{self.label}: p50 {p['p50'].value * 1e3:.3f} ms "
+            f"(CI {p['p50'].low * 1e3:.3f}-{p['p50'].high * 1e3:.3f}), p99 {p['p99'].value * 1e3:.3f} ms, "
+            f"n={self.n}{flags}"
+        )
+
+    def summary(self) -> dict:
+        """Flat statistics in milliseconds, for tables."""
+        row = {"label": self.label, **self.config, "n": self.n}
+        for name, est in self.percentiles.items():
+            row[f"{name}_ms"] = est.value * 1e3
+            row[f"{name}_low_ms"] = est.low * 1e3
+            row[f"{name}_high_ms"] = est.high * 1e3
+        row.update(mean_ms=self.mean * 1e3, std_ms=self.std * 1e3, cov=self.cov, warnings="; ".join(self.warnings))
+        if self.cold_start:
+            row.update(load_ms=self.cold_start.load_s * 1e3, first_call_ms=self.cold_start.first_call_s * 1e3)
+        return row
+
+
+def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int, seed: int) -> dict[str, Estimate]:
+    """Percentiles of samples with percentile-bootstrap intervals, resampled in bounded chunks."""
+    samples = np.asarray(samples, dtype=float)
+    qs = list(PERCENTILES.values())
+    point = np.percentile(samples, qs)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 2_000_000 // max(len(samples), 1))
+    boots = []
+    for start in range(0, resamples, chunk):
+        idx = rng.integers(0, len(samples), size=(min(chunk, resamples - start), len(samples)))
+        boots.append(np.percentile(samples[idx], qs, axis=1).T)
+    boot = np.vstack(boots)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
+    return {
+        name: Estimate(float(point[i]), float(min(low[i], point[i])), float(max(high[i], point[i])))
+        for i, name in enumerate(PERCENTILES)
+    }
+
+
+def measure(fn: Callable[[], object], label: str, timing: Timing, config: dict | None = None,
+            cold_start: ColdStart | None = None) -> Measurement:
+    """Warm up, then call fn until both timing.min_time_s and timing.min_count are reached."""
+    for _ in range(timing.warmup):
+        fn()
+    samples: list[int] = []
+    clock = time.perf_counter_ns
+    deadline = clock() + int(timing.min_time_s * 1e9)
+    while len(samples) < timing.max_count and (len(samples) < timing.min_count or clock() < deadline):
+        t0 = clock()
+        fn()
+        samples.append(clock() - t0)
+    return from_samples(np.asarray(samples) / 1e9, label, timing, config, cold_start)
+
+
+def from_samples(samples_s: np.ndarray, label: str, timing: Timing, config: dict | None = None,
+                 cold_start: ColdStart | None = None) -> Measurement:
+    """Wrap latencies measured elsewhere (a server client, LoadGen) in a Measurement."""
+    return Measurement(label, np.asarray(samples_s, dtype=float), dict(config or {}), cold_start,
+                       timing.confidence, timing.bootstrap_resamples)
+
+
+def cold_start(load: Callable[[], object], first_call: Callable[[object], object]) -> tuple[object, ColdStart]:
+    """Time loading (returns the loaded object) and the first call on it, separately."""
+    t0 = time.perf_counter()
+    loaded = load()
+    t1 = time.perf_counter()
+    first_call(loaded)
+    t2 = time.perf_counter()
+    return loaded, ColdStart(t1 - t0, t2 - t1)
