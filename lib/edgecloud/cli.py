@@ -20,8 +20,11 @@ def _load(path: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="edgecloud", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_ in [("validate", "check a params file"), ("stamp", "validate and write per-notebook stamps"),
-                        ("measure", "run the cloud/edge measurements without Jupyter")]:
+    for name, help_ in [
+        ("validate", "check a params file"),
+        ("stamp", "validate and write per-notebook stamps"),
+        ("measure", "run the cloud/edge measurements without Jupyter"),
+    ]:
         p = sub.add_parser(name, help=help_)
         p.add_argument("--params", default="params/default.yaml")
     run = sub.add_parser("run", help="execute one notebook with papermill")

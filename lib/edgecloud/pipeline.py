@@ -50,8 +50,14 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
     started, t0 = datetime.now(UTC), time.perf_counter()
     try:
         pm.execute_notebook(
-            str(src), str(tmp), parameters=params.for_notebook(notebook), kernel_name=KERNEL, cwd=str(src.parent),
-            execution_timeout=params.shared.notebook_timeout_s, progress_bar=interactive, log_output=not interactive,
+            str(src),
+            str(tmp),
+            parameters=params.for_notebook(notebook),
+            kernel_name=KERNEL,
+            cwd=str(src.parent),
+            execution_timeout=params.shared.notebook_timeout_s,
+            progress_bar=interactive,
+            log_output=not interactive,
         )
     except pm.PapermillExecutionError as e:
         failed = out_dir / f"{notebook}.failed.ipynb"
@@ -62,8 +68,11 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
         ) from None
     os.replace(tmp, final)
     record = {
-        "notebook": notebook, "params_file": str(params_file), "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"), "runtime_s": round(time.perf_counter() - t0, 1),
+        "notebook": notebook,
+        "params_file": str(params_file),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runtime_s": round(time.perf_counter() - t0, 1),
         "parameters_sha1": hashlib.sha1(json.dumps(params.for_notebook(notebook), sort_keys=True).encode()).hexdigest(),
     }
     paths.artifact(f"provenance/{notebook}.json").write_text(json.dumps(record, indent=1))

@@ -11,8 +11,15 @@ KIND_MARKERS = {"measured": "o", "modeled": "s", "sourced": "D"}
 def theme() -> None:
     """Apply the workbook theme and render figures as inline SVG (crisp, self-contained, no scripts)."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    plt.rcParams.update({"figure.figsize": (8, 4.2), "figure.dpi": 100, "svg.fonttype": "none",
-                         "axes.titleweight": "bold", "axes.titlesize": 12})
+    plt.rcParams.update(
+        {
+            "figure.figsize": (8, 4.2),
+            "figure.dpi": 100,
+            "svg.fonttype": "none",
+            "axes.titleweight": "bold",
+            "axes.titlesize": 12,
+        }
+    )
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 

@@ -39,6 +39,7 @@ code{background:#f1f3f5;padding:0 3px;border-radius:3px}
 
 def git_state(root: Path) -> dict:
     """Commit and dirty flag of the project, or 'not a git checkout'."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
 
@@ -79,7 +80,9 @@ def _prepare(nb: nbformat.NotebookNode, prefix: str) -> tuple[nbformat.NotebookN
         elif cell.cell_type == "code":
             if SHOW_CODE_TAG not in tags:
                 cell.metadata["tags"] = [*tags, "hide-input"]
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
         cells.append(cell)
     nb.cells = cells
     nb.metadata.pop("widgets", None)
@@ -121,8 +124,7 @@ def build(out: Path | None = None) -> Path:
     stamp = paths.outputs() / ".stamps" / "params-file"
     params_file = stamp.read_text().strip() if stamp.exists() else "params/default.yaml"
     config = Config(TagRemovePreprocessor={"remove_input_tags": ["hide-input"], "enabled": True})
-    exporter = HTMLExporter(config=config, template_name="basic", exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(config=config, template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True)
     sections, toc = [], []
     for name in executed:
         nb = nbformat.read(paths.outputs() / "notebooks" / f"{name}.ipynb", as_version=4)
@@ -131,12 +133,8 @@ def build(out: Path | None = None) -> Path:
         sections.append(f'<section class="notebook" id="nb-{name[:2]}"><h1>{html.escape(title)}</h1>{body}</section>')
         subs = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in subsections)
         toc.append(f'<li><a href="#nb-{name[:2]}">{html.escape(title)}</a><ol>{subs}</ol></li>')
-    summaries = [
-        (paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed
-    ]
-    summary_html = "".join(
-        mistune.html(p.read_text()) for p in summaries if p.exists()
-    )
+    summaries = [(paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed]
+    summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>edgecloud report</title>"
         f"<style>{CSS}</style></head><body><main><h1>Cloud, edge or both? A measured report</h1>"

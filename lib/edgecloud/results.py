@@ -16,10 +16,35 @@ from edgecloud import paths, system
 from edgecloud.timing import Measurement
 
 Kind = Literal["measured", "modeled", "sourced"]
-DIMENSIONS = ("target", "model", "runtime", "precision", "threads", "batch", "scenario", "network", "payload",
-              "protocol", "concurrency")
-COLUMNS = ("run_id", "machine", "notebook", *DIMENSIONS, "metric", "value", "ci_low", "ci_high", "n", "unit",
-           "kind", "source", "started", "finished")
+DIMENSIONS = (
+    "target",
+    "model",
+    "runtime",
+    "precision",
+    "threads",
+    "batch",
+    "scenario",
+    "network",
+    "payload",
+    "protocol",
+    "concurrency",
+)
+COLUMNS = (
+    "run_id",
+    "machine",
+    "notebook",
+    *DIMENSIONS,
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "unit",
+    "kind",
+    "source",
+    "started",
+    "finished",
+)
 
 
 def machine_id() -> str:
@@ -40,15 +65,36 @@ class Run:
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     rows: list[dict] = field(default_factory=list)
 
-    def add(self, metric: str, value: float, unit: str, kind: Kind = "measured", *, ci: tuple[float, float] | None = None,
-            n: int | None = None, source: str = "", **dims: object) -> None:
+    def add(
+        self,
+        metric: str,
+        value: float,
+        unit: str,
+        kind: Kind = "measured",
+        *,
+        ci: tuple[float, float] | None = None,
+        n: int | None = None,
+        source: str = "",
+        **dims: object,
+    ) -> None:
         """Add one number with its dimensions (see DIMENSIONS), unit and kind."""
         unknown = set(dims) - set(DIMENSIONS)
         if unknown:
             raise ValueError(f"unknown result dimensions {sorted(unknown)}; allowed: {DIMENSIONS}")
         low, high = ci if ci else (float("nan"), float("nan"))
-        self.rows.append({"metric": metric, "value": float(value), "ci_low": low, "ci_high": high, "n": n,
-                          "unit": unit, "kind": kind, "source": source, **dims})
+        self.rows.append(
+            {
+                "metric": metric,
+                "value": float(value),
+                "ci_low": low,
+                "ci_high": high,
+                "n": n,
+                "unit": unit,
+                "kind": kind,
+                "source": source,
+                **dims,
+            }
+        )
 
     def add_latency(self, m: Measurement, **dims: object) -> None:
         """Add a measurement's percentiles (ms, with CIs), mean and cold start."""

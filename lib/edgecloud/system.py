@@ -16,10 +16,36 @@ import torch
 from edgecloud.params import SystemSection, Timing
 from edgecloud.timing import Measurement, measure
 
-ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "amx_bf16",
-             "neon", "asimd", "asimddp", "sve")
-PACKAGES = ("torch", "onnxruntime", "onnx", "numpy", "mlserver", "mlcommons-loadgen", "transformers",
-            "scikit-learn", "pandas", "pyarrow", "papermill", "pydantic")
+ISA_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512_vnni",
+    "avx_vnni",
+    "amx_int8",
+    "amx_bf16",
+    "neon",
+    "asimd",
+    "asimddp",
+    "sve",
+)
+PACKAGES = (
+    "torch",
+    "onnxruntime",
+    "onnx",
+    "numpy",
+    "mlserver",
+    "mlcommons-loadgen",
+    "transformers",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "papermill",
+    "pydantic",
+)
 
 
 def usable_cores() -> int:
@@ -85,12 +111,25 @@ def torch_threads(n: int):
 
 
 def gemm(size: int, threads: int, timing: Timing) -> Measurement:
-    """Time an fp32 size×size matrix product with torch at a thread count."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    out = torch.empty(size, size)
-    with torch_threads(threads):
-        return measure(lambda: torch.mm(a, b, out=out), f"gemm-{size}-{threads}t", timing,
-                       {"kernel": "gemm", "size": size, "threads": threads, "flop": 2 * size**3})
+    """Time an fp32 size×size MatMul in ONNX Runtime (MLAS), the kernel library that runs the models."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    b = numpy_helper.from_array(rng.random((size, size), dtype=np.float32), "B")
+    io = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [size, size]) for n in ("A", "C")]
+    graph = helper.make_graph([helper.make_node("MatMul", ["A", "B"], ["C"])], "gemm", io[:1], io[1:], [b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    a = {"A": rng.random((size, size), dtype=np.float32)}
+    return measure(
+        lambda: session.run(None, a),
+        f"gemm-{size}-{threads}t",
+        timing,
+        {"kernel": "gemm", "size": size, "threads": threads, "flop": 2 * size**3},
+    )
 
 
 def triad(mib: int, threads: int, timing: Timing) -> Measurement:
@@ -98,8 +137,12 @@ def triad(mib: int, threads: int, timing: Timing) -> Measurement:
     n = mib * 2**20 // 4
     a, b, c = torch.empty(n), torch.rand(n), torch.rand(n)
     with torch_threads(threads):
-        return measure(lambda: torch.add(b, c, alpha=3.0, out=a), f"triad-{mib}MiB-{threads}t", timing,
-                       {"kernel": "triad", "mib": mib, "threads": threads, "bytes": 3 * 4 * n})
+        return measure(
+            lambda: torch.add(b, c, alpha=3.0, out=a),
+            f"triad-{mib}MiB-{threads}t",
+            timing,
+            {"kernel": "triad", "mib": mib, "threads": threads, "bytes": 3 * 4 * n},
+        )
 
 
 def timer_resolution_ns(tries: int = 10_000) -> float:
@@ -115,8 +158,14 @@ def ceilings(section: SystemSection, threads: list[int], timing: Timing) -> list
     for t in threads:
         out.append(gemm(section.gemm_size, t, repeat))
         out.append(triad(section.triad_mib, t, repeat))
-    out.append(measure(lambda: None, "empty-call", timing.model_copy(update={"min_count": 1000}),
-                       {"kernel": "empty-call", "threads": 1}))
+    out.append(
+        measure(
+            lambda: None,
+            "empty-call",
+            timing.model_copy(update={"min_count": 1000}),
+            {"kernel": "empty-call", "threads": 1},
+        )
+    )
     return out
 
 
@@ -129,9 +178,18 @@ def ceiling_table(measurements: list[Measurement]) -> list[dict]:
             continue
         work, unit = (m.config["flop"] / 1e9, "GFLOP/s") if kind == "gemm" else (m.config["bytes"] / 1e9, "GB/s")
         p50 = m.percentiles["p50"]
-        rows.append({"kernel": kind, "threads": m.config["threads"], "unit": unit, "rate": work / p50.value,
-                     "rate_low": work / p50.high, "rate_high": work / p50.low, "n": m.n,
-                     "warnings": "; ".join(m.warnings)})
+        rows.append(
+            {
+                "kernel": kind,
+                "threads": m.config["threads"],
+                "unit": unit,
+                "rate": work / p50.value,
+                "rate_low": work / p50.high,
+                "rate_high": work / p50.low,
+                "n": m.n,
+                "warnings": "; ".join(m.warnings),
+            }
+        )
     return rows
 
 

@@ -82,7 +82,7 @@ class Measurement:
         if ratio > NOISE_IQR_RATIO:
             out.append(f"noisy: IQR/median {ratio:.0%}")
         for name, q in PERCENTILES.items():
-            if q > 50 and self.n * (1 - q / 100) < TAIL_MIN_BEYOND:
+            if q > 50 and self.n * (100 - q) / 100 < TAIL_MIN_BEYOND:
                 out.append(f"{name} untrusted: fewer than {TAIL_MIN_BEYOND} samples beyond it (n={self.n})")
         return tuple(out)
 
@@ -131,8 +131,13 @@ def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int
     }
 
 
-def measure(fn: Callable[[], object], label: str, timing: Timing, config: dict | None = None,
-            cold_start: ColdStart | None = None) -> Measurement:
+def measure(
+    fn: Callable[[], object],
+    label: str,
+    timing: Timing,
+    config: dict | None = None,
+    cold_start: ColdStart | None = None,
+) -> Measurement:
     """Warm up, then call fn until both timing.min_time_s and timing.min_count are reached."""
     for _ in range(timing.warmup):
         fn()
@@ -146,11 +151,18 @@ def measure(fn: Callable[[], object], label: str, timing: Timing, config: dict |
     return from_samples(np.asarray(samples) / 1e9, label, timing, config, cold_start)
 
 
-def from_samples(samples_s: np.ndarray, label: str, timing: Timing, config: dict | None = None,
-                 cold_start: ColdStart | None = None) -> Measurement:
+def from_samples(
+    samples_s: np.ndarray, label: str, timing: Timing, config: dict | None = None, cold_start: ColdStart | None = None
+) -> Measurement:
     """Wrap latencies measured elsewhere (a server client, LoadGen) in a Measurement."""
-    return Measurement(label, np.asarray(samples_s, dtype=float), dict(config or {}), cold_start,
-                       timing.confidence, timing.bootstrap_resamples)
+    return Measurement(
+        label,
+        np.asarray(samples_s, dtype=float),
+        dict(config or {}),
+        cold_start,
+        timing.confidence,
+        timing.bootstrap_resamples,
+    )
 
 
 def cold_start(load: Callable[[], object], first_call: Callable[[object], object]) -> tuple[object, ColdStart]:

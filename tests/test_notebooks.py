@@ -1,0 +1,46 @@
+"""Notebooks: parameters cells match the schema both ways, and nothing is committed with outputs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from edgecloud.params import NOTEBOOK_SECTIONS, SECTIONS, Shared
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_every_section_has_its_notebook() -> None:
+    assert sorted(p.stem for p in NOTEBOOKS) == sorted(NOTEBOOK_SECTIONS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_matches_schema(path: Path) -> None:
+    section = SECTIONS[NOTEBOOK_SECTIONS[path.stem]]
+    expected = set(Shared.model_fields) | set(section.model_fields)
+    declared = set(pm.inspect_notebook(str(path)))
+    assert declared - expected == set(), "parameters the schema does not know"
+    assert expected - declared == set(), "schema fields missing from the parameters cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_defaults_are_valid_literals(path: Path) -> None:
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+    values: dict = {}
+    exec(compile(cell.source, str(path), "exec"), {}, values)  # literals only: nothing to import or call
+    shared = {k: v for k, v in values.items() if k in Shared.model_fields}
+    Shared.model_validate(shared)
+    SECTIONS[NOTEBOOK_SECTIONS[path.stem]].model_validate({k: v for k, v in values.items() if k not in shared})
+
+
+def test_committed_notebooks_have_no_outputs(root) -> None:
+    tracked = subprocess.run(["git", "-C", str(root), "ls-files", "*.ipynb"], capture_output=True, text=True).stdout
+    for name in tracked.split():
+        nb = nbformat.read(root / name, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{name} has outputs: clear them"

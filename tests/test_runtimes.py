@@ -1,0 +1,97 @@
+"""Models and runtimes: fp32 parity for every model, int8 loads and runs, the cache is reused, user models join."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from edgecloud import cache
+from edgecloud.models import get_model
+from edgecloud.params import CustomModel, Timing
+from edgecloud.runtimes import ParityError, load_session, reference
+from edgecloud.timing import measure
+
+ZOO = ["efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "fraud_mlp"]
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_onnx_fp32_matches_eager(name: str) -> None:
+    session = load_session(get_model(name), "ort", "fp32", 1, check_samples=2)
+    assert session.parity["metric"] == "max_abs_diff"
+    x = session.model.inputs(3, offset=5)
+    ref = reference(session.model, x)
+    assert np.abs(session.run(x) - ref).max() <= 1e-4 * max(1.0, np.abs(ref).max())
+
+
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "minilm", "digits_cnn", "fraud_mlp"])
+def test_int8_loads_runs_and_reports_agreement(name: str) -> None:
+    session = load_session(get_model(name), "ort", "int8", 1, calibration_samples=8, check_samples=8)
+    out = session.run(session.model.inputs(2))
+    assert out.shape[0] == 2 and np.isfinite(out).all()
+    assert session.parity["metric"] in {"top1_agreement", "cosine_similarity", "decision_agreement"}
+    assert 0.0 <= session.parity["value"] <= 1.0
+    assert session.size_bytes() < load_session(session.model, "ort", "fp32", 1).size_bytes()
+
+
+def test_trained_models_learn_their_task() -> None:
+    digits = load_session(get_model("digits_cnn"), "ort", "fp32", 1)
+    name, accuracy = digits.model.quality(digits.run)
+    assert name == "accuracy" and accuracy > 0.9
+    fraud = load_session(get_model("fraud_mlp"), "ort", "fp32", 1)
+    name, ap = fraud.model.quality(fraud.run)
+    assert name == "average_precision" and ap > 0.3  # 2% positives: a random scorer gets about 0.02
+
+
+def test_efficientnet_sees_the_temple() -> None:
+    model = get_model("efficientnet_lite0")
+    top = model.postprocess(load_session(model, "ort", "fp32", 1).run(model.inputs(1)))[0]
+    assert top[0][0] in {"bell tower", "palace", "dome", "monastery", "stupa", "boathouse", "pagoda"}
+
+
+def test_drifting_runtime_fails_parity(monkeypatch) -> None:
+    model = get_model("digits_cnn")
+    monkeypatch.setattr("edgecloud.runtimes.reference", lambda m, x: np.zeros((len(x["input"]), 10), np.float32) + 5)
+    with pytest.raises(ParityError, match="max"):
+        load_session(model, "ort", "fp32", 1)
+
+
+def test_cache_is_reused(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("EDGECLOUD_ROOT", str(tmp_path))
+    (tmp_path / "params").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    builds = []
+
+    def build(path):
+        builds.append(path)
+        path.write_text("x")
+
+    first = cache.cached({"model": "m", "kind": "k"}, ".txt", build)
+    second = cache.cached({"model": "m", "kind": "k"}, ".txt", build)
+    assert first == second and len(builds) == 1 and first.parent == tmp_path / "outputs" / "cache"
+    other = cache.cached({"model": "m", "kind": "other"}, ".txt", build)
+    assert other != first and len(builds) == 2
+
+
+def test_threads_are_per_session_not_process_wide() -> None:
+    before = torch.get_num_threads()
+    session = load_session(get_model("digits_cnn"), "eager", "fp32", 1)
+    session.run(session.model.inputs(1))
+    assert torch.get_num_threads() == before
+
+
+def test_a_users_onnx_file_runs_through_the_measurements(tmp_path) -> None:
+    net = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)).eval()
+    path = tmp_path / "mine.onnx"
+    torch.onnx.export(net, (torch.randn(1, 12),), str(path), dynamo=False, input_names=["features"],
+                      output_names=["scores"], dynamic_axes={"features": {0: "batch"}})
+    model = get_model("mine", custom=[CustomModel(name="mine", onnx_path=str(path))])
+    assert model.input_names == ("features",)
+    assert model.parameter_count() == 12 * 16 + 16 + 16 * 3 + 3
+    for precision in ("fp32", "int8"):
+        session = load_session(model, "ort", precision, 1, calibration_samples=4)
+        m = measure(lambda s=session: s.run(model.inputs(1)), session.label, Timing(warmup=1, min_time_s=0.01,
+                                                                                    min_count=5))
+        assert m.n >= 5 and m.median > 0
+    with pytest.raises(ValueError, match="torch_factory"):
+        load_session(model, "eager", "fp32", 1)

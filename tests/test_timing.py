@@ -1,0 +1,56 @@
+"""Statistics on synthetic samples with known answers, and the sampling rules of measure()."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from edgecloud.params import Timing
+from edgecloud.timing import bootstrap_percentiles, from_samples, measure
+
+
+def test_percentiles_of_a_known_uniform_sample() -> None:
+    samples = np.arange(1, 10_001) / 1000.0  # 1 ms … 10 s, uniform
+    est = bootstrap_percentiles(samples, 0.95, 500, seed=1)
+    assert est["p50"].value == pytest.approx(5.0005, rel=1e-6)
+    assert est["p90"].value == pytest.approx(9.0001, rel=1e-4)
+    assert est["p99"].value == pytest.approx(9.9001, rel=1e-4)
+    for e in est.values():
+        assert e.low <= e.value <= e.high
+    assert est["p50"].high - est["p50"].low < 0.3  # ±1.96·sqrt(n·p·q)/n of the range
+
+
+def test_interval_covers_the_true_median_of_a_lognormal() -> None:
+    rng = np.random.default_rng(3)
+    hits = 0
+    for _ in range(40):
+        sample = rng.lognormal(0.0, 0.5, 400)
+        est = bootstrap_percentiles(sample, 0.95, 300, seed=0)["p50"]
+        hits += est.low <= 1.0 <= est.high  # the true median of lognormal(0, σ) is 1
+    assert hits >= 34  # ~95% coverage, allowing sampling error
+
+
+def test_moments_noise_flag_and_untrusted_tails() -> None:
+    timing = Timing(bootstrap_resamples=100)
+    steady = from_samples(np.full(50, 0.002) + np.linspace(0, 1e-5, 50), "steady", timing)
+    assert steady.warnings == ("p99 untrusted: fewer than 5 samples beyond it (n=50)",
+                               "p99.9 untrusted: fewer than 5 samples beyond it (n=50)")
+    noisy = from_samples(np.r_[np.full(500, 1.0), np.full(500, 2.0)], "noisy", timing)
+    assert noisy.warnings[0].startswith("noisy: IQR/median")
+    assert noisy.mean == pytest.approx(1.5)
+    assert noisy.cov == pytest.approx(noisy.std / 1.5)
+    assert "p50" in str(noisy) and "n=1000" in str(noisy)
+
+
+def test_measure_reaches_min_count_and_min_time() -> None:
+    calls = []
+    m = measure(lambda: calls.append(1), "count", Timing(warmup=2, min_time_s=0.001, min_count=37))
+    assert m.n >= 37 and len(calls) == m.n + 2
+    t0 = time.perf_counter()
+    m = measure(lambda: time.sleep(0.001), "time", Timing(warmup=0, min_time_s=0.05, min_count=5))
+    assert time.perf_counter() - t0 >= 0.05 and m.n >= 5
+    assert 0.001 <= m.median < 0.02
+    capped = measure(lambda: None, "cap", Timing(warmup=0, min_time_s=10, min_count=5, max_count=50))
+    assert capped.n == 50
