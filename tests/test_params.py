@@ -36,8 +36,10 @@ def _broken(tmp_path: Path, root: Path, edit) -> Path:
         (lambda r: r["system"].update(gemm_size="big"), "system.gemm_size: 'big' is not allowed"),
         (lambda r: r["concepts"].update(models=["gpt5"]), "concepts.models[0]: 'gpt5' is not allowed"),
         (lambda r: r.pop("measurements"), "measurements: required key is missing"),
-        (lambda r: r["measurements"]["network_profiles"]["4g"].update(rtt_ms=0.5),
-         "measurements.network_profiles.4g: "),
+        (
+            lambda r: r["measurements"]["network_profiles"]["4g"].update(rtt_ms=0.5),
+            "measurements.network_profiles.4g: ",
+        ),
     ],
 )
 def test_broken_params_name_file_key_and_value(tmp_path, root, edit, expected) -> None:
@@ -63,8 +65,9 @@ def test_every_problem_gets_its_own_line(tmp_path, root) -> None:
 
 def test_cli_exits_2_with_the_message(tmp_path, root) -> None:
     path = _broken(tmp_path, root, lambda r: r["shared"].update(threads=[]))
-    proc = subprocess.run([sys.executable, "-m", "edgecloud", "validate", "--params", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "edgecloud", "validate", "--params", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert f"{path}: shared.threads" in proc.stderr
 

@@ -83,15 +83,23 @@ def test_threads_are_per_session_not_process_wide() -> None:
 def test_a_users_onnx_file_runs_through_the_measurements(tmp_path) -> None:
     net = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)).eval()
     path = tmp_path / "mine.onnx"
-    torch.onnx.export(net, (torch.randn(1, 12),), str(path), dynamo=False, input_names=["features"],
-                      output_names=["scores"], dynamic_axes={"features": {0: "batch"}})
+    torch.onnx.export(
+        net,
+        (torch.randn(1, 12),),
+        str(path),
+        dynamo=False,
+        input_names=["features"],
+        output_names=["scores"],
+        dynamic_axes={"features": {0: "batch"}},
+    )
     model = get_model("mine", custom=[CustomModel(name="mine", onnx_path=str(path))])
     assert model.input_names == ("features",)
     assert model.parameter_count() == 12 * 16 + 16 + 16 * 3 + 3
     for precision in ("fp32", "int8"):
         session = load_session(model, "ort", precision, 1, calibration_samples=4)
-        m = measure(lambda s=session: s.run(model.inputs(1)), session.label, Timing(warmup=1, min_time_s=0.01,
-                                                                                    min_count=5))
+        m = measure(
+            lambda s=session: s.run(model.inputs(1)), session.label, Timing(warmup=1, min_time_s=0.01, min_count=5)
+        )
         assert m.n >= 5 and m.median > 0
     with pytest.raises(ValueError, match="torch_factory"):
         load_session(model, "eager", "fp32", 1)

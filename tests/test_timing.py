@@ -35,8 +35,10 @@ def test_interval_covers_the_true_median_of_a_lognormal() -> None:
 def test_moments_noise_flag_and_untrusted_tails() -> None:
     timing = Timing(bootstrap_resamples=100)
     steady = from_samples(np.full(50, 0.002) + np.linspace(0, 1e-5, 50), "steady", timing)
-    assert steady.warnings == ("p99 untrusted: fewer than 5 samples beyond it (n=50)",
-                               "p99.9 untrusted: fewer than 5 samples beyond it (n=50)")
+    assert steady.warnings == (
+        "p99 untrusted: fewer than 5 samples beyond it (n=50)",
+        "p99.9 untrusted: fewer than 5 samples beyond it (n=50)",
+    )
     noisy = from_samples(np.r_[np.full(500, 1.0), np.full(500, 2.0)], "noisy", timing)
     assert noisy.warnings[0].startswith("noisy: IQR/median")
     assert noisy.mean == pytest.approx(1.5)

@@ -44,16 +44,23 @@ def anatomy(image: Session, text: Session, timing: Timing) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def measure_session(session: Session, inputs: dict[str, np.ndarray], timing: Timing, cold: ColdStart | None = None,
-                    **config: object) -> Measurement:
+def measure_session(
+    session: Session, inputs: dict[str, np.ndarray], timing: Timing, cold: ColdStart | None = None, **config: object
+) -> Measurement:
     """Latency of one session on one input batch, labelled with its configuration."""
-    cfg = {"model": session.model.name, "runtime": session.runtime, "precision": session.precision,
-           "threads": session.threads, **config}
+    cfg = {
+        "model": session.model.name,
+        "runtime": session.runtime,
+        "precision": session.precision,
+        "threads": session.threads,
+        **config,
+    }
     return measure(lambda: session.run(inputs), session.label, timing, cfg, cold)
 
 
-def mechanisms(models: list[ZooModel], threads: list[int], timing: Timing, run: Run, calibration: int,
-               agreement_samples: int) -> pd.DataFrame:
+def mechanisms(
+    models: list[ZooModel], threads: list[int], timing: Timing, run: Run, calibration: int, agreement_samples: int
+) -> pd.DataFrame:
     """Every model × runtime × thread count at batch 1: latency, cold start, speed-up and accuracy cost."""
     rows = []
     combos = [(m, r, p, t) for m in models for r, p in RUNTIMES for t in threads]
@@ -74,25 +81,32 @@ def mechanisms(models: list[ZooModel], threads: list[int], timing: Timing, run: 
         if quality:
             run.add(quality[0], quality[1], "fraction", **dims)
         run.add(session.parity["metric"], session.parity["value"], "", n=session.parity["n"], **dims)
-        rows.append({**m.summary(), "size_mb": session.size_bytes() / 1e6, "parity_metric": session.parity["metric"],
-                     "parity": session.parity["value"], "quality_metric": quality[0] if quality else "",
-                     "quality": quality[1] if quality else np.nan})
+        rows.append(
+            {
+                **m.summary(),
+                "size_mb": session.size_bytes() / 1e6,
+                "parity_metric": session.parity["metric"],
+                "parity": session.parity["value"],
+                "quality_metric": quality[0] if quality else "",
+                "quality": quality[1] if quality else np.nan,
+            }
+        )
     df = pd.DataFrame(rows)
     base = df[(df.runtime == "eager")].set_index(["model", "threads"])["p50_ms"]
     df["speedup_vs_eager"] = [base.get((r.model, r.threads), np.nan) / r.p50_ms for r in df.itertuples()]
     return df
 
 
-def input_sweep(session: Session, timing: Timing, sizes: list[int] | None = None, batches: list[int] | None = None
-                ) -> pd.DataFrame:
+def input_sweep(
+    session: Session, timing: Timing, sizes: list[int] | None = None, batches: list[int] | None = None
+) -> pd.DataFrame:
     """Latency against input size (image side or token count) at batch 1, and against batch size at the default."""
     rows = []
     for size in sizes or []:
         m = measure_session(session, session.model.inputs(1, size), timing, size=size, batch=1)
         rows.append({**m.summary(), "axis": "size", "size": size, "batch": 1})
     for batch in batches or []:
-        m = measure_session(session, session.model.inputs(batch), timing, size=session.model.default_size,
-                            batch=batch)
+        m = measure_session(session, session.model.inputs(batch), timing, size=session.model.default_size, batch=batch)
         rows.append({**m.summary(), "axis": "batch", "size": session.model.default_size, "batch": batch})
     df = pd.DataFrame(rows)
     df["samples_per_s"] = df["batch"] / (df["p50_ms"] / 1e3)
@@ -105,10 +119,17 @@ def outputs_table(models: list[ZooModel]) -> pd.DataFrame:
     for model in models:
         out = load_session(model, "ort", "fp32", 1, check_samples=1).run(model.inputs(1))
         answer = model.postprocess(out)
-        rows.append({"model": model.name, "output": model.output_description, "shape": str(tuple(out.shape[1:])),
-                     "dtype": str(out.dtype), "raw_bytes": out[0].nbytes,
-                     "json_bytes": len(json.dumps(answer[0] if isinstance(answer, list) else answer)),
-                     "example": str(answer[0])[:80]})
+        rows.append(
+            {
+                "model": model.name,
+                "output": model.output_description,
+                "shape": str(tuple(out.shape[1:])),
+                "dtype": str(out.dtype),
+                "raw_bytes": out[0].nbytes,
+                "json_bytes": len(json.dumps(answer[0] if isinstance(answer, list) else answer)),
+                "example": str(answer[0])[:80],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -116,8 +137,9 @@ def pareto_front(df: pd.DataFrame, cost: str, benefit: str) -> pd.DataFrame:
     """Rows not dominated by another row that is at most as costly and at least as good (one strictly)."""
     keep = []
     for i, r in df.iterrows():
-        dominated = ((df[cost] <= r[cost]) & (df[benefit] >= r[benefit]) &
-                     ((df[cost] < r[cost]) | (df[benefit] > r[benefit]))).any()
+        dominated = (
+            (df[cost] <= r[cost]) & (df[benefit] >= r[benefit]) & ((df[cost] < r[cost]) | (df[benefit] > r[benefit]))
+        ).any()
         if not dominated:
             keep.append(i)
     return df.loc[keep].sort_values(cost)

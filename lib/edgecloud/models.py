@@ -147,6 +147,12 @@ class ImageClassifier(ZooModel):
             [np.asarray(Image.open(io.BytesIO(j)).convert("RGB").resize((size, size), Image.BILINEAR)) for j in jpegs]
         )
 
+    def from_payload(self, kind: str, data: np.ndarray | list[bytes]) -> np.ndarray:
+        """What a request carries (float32 tensor, uint8 pixels or JPEG bytes) → the model's float32 input."""
+        if kind == "jpeg":
+            return self.preprocess(self.decode(list(data)))
+        return self.preprocess(data) if kind == "uint8" else np.asarray(data, dtype=np.float32)
+
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         return {"input": self.preprocess(photo_crops(batch, size or self.default_size, self.seed, offset))}
 
@@ -250,8 +256,9 @@ class TrainedHere(ZooModel):
             self._fit(net, loss_fn, opt, xt, yt)
         torch.save(net.eval().state_dict(), path)
 
-    def _fit(self, net: nn.Module, loss_fn: nn.Module, opt: torch.optim.Optimizer, xt: torch.Tensor,
-             yt: torch.Tensor) -> None:
+    def _fit(
+        self, net: nn.Module, loss_fn: nn.Module, opt: torch.optim.Optimizer, xt: torch.Tensor, yt: torch.Tensor
+    ) -> None:
         for _ in range(self.epochs):
             for idx in torch.randperm(len(xt)).split(64):
                 opt.zero_grad()

@@ -223,3 +223,10 @@ def params_table() -> str:
 
     walk(Params, "")
     return "\n".join(rows)
+
+
+def from_namespace(notebook: str, namespace: dict) -> tuple[Shared, Section]:
+    """Rebuild and validate a notebook's (shared, section) params from its parameters-cell variables."""
+    section_cls = SECTIONS[NOTEBOOK_SECTIONS[notebook]]
+    shared = Shared.model_validate({k: namespace[k] for k in Shared.model_fields})
+    return shared, section_cls.model_validate({k: namespace[k] for k in section_cls.model_fields})

@@ -1,0 +1,159 @@
+"""Open Inference Protocol clients: JSON over HTTP (ours, so encoding is timed) and binary gRPC (tritonclient)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+import numpy as np
+
+from edgecloud.models import ImageClassifier, encode_jpeg
+
+PayloadKind = Literal["float32", "uint8", "jpeg"]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One request body in one of three forms: a preprocessed float32 tensor, uint8 pixels, or JPEG bytes."""
+
+    kind: PayloadKind
+    array: np.ndarray  # float32 NCHW, uint8 NHWC, or an object array of JPEG bytes
+
+    @property
+    def datatype(self) -> str:
+        return {"float32": "FP32", "uint8": "UINT8", "jpeg": "BYTES"}[self.kind]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the tensor or the compressed image, before protocol encoding."""
+        return sum(len(b) for b in self.array) if self.kind == "jpeg" else self.array.nbytes
+
+
+def make_payload(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> Payload:
+    """Build a payload from uint8 NHWC pixels, doing on the client what this payload kind asks of it."""
+    if kind == "float32":
+        return Payload(kind, model.preprocess(pixels))
+    if kind == "uint8":
+        return Payload(kind, np.ascontiguousarray(pixels))
+    return Payload(kind, np.array([encode_jpeg(p) for p in pixels], dtype=object))
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Wall-clock stamps (ns, one machine's clock) of one request, and the batch the server ran it in."""
+
+    start: int
+    encoded: int
+    entered: int
+    compute_start: int
+    compute_end: int
+    received: int
+    decoded: int
+    batch_size: int
+
+    def breakdown_ms(self) -> dict[str, float]:
+        """Client encode, transport and queue, server-side decode, compute, transport back, client decode."""
+        stamps = [
+            self.start,
+            self.encoded,
+            self.entered,
+            self.compute_start,
+            self.compute_end,
+            self.received,
+            self.decoded,
+        ]
+        names = ["encode", "transport_and_queue", "server_preprocess", "compute", "from_server", "decode"]
+        return {n: (b - a) / 1e6 for n, a, b in zip(names, stamps, stamps[1:], strict=False)} | {
+            "total": (self.decoded - self.start) / 1e6
+        }
+
+
+class Client(Protocol):
+    def infer(self, model: str, payload: Payload) -> tuple[np.ndarray, Timeline]: ...
+
+    def close(self) -> None: ...
+
+
+class HttpJsonClient:
+    """KServe v2 REST with JSON bodies (JPEG bytes base64-encoded), over one keep-alive connection."""
+
+    def __init__(self, base_url: str, timeout_s: float = 60.0):
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
+
+    def infer(self, model: str, payload: Payload) -> tuple[np.ndarray, Timeline]:
+        start = time.time_ns()
+        if payload.kind == "jpeg":
+            data = [base64.b64encode(b).decode() for b in payload.array]
+        else:
+            data = payload.array.ravel().tolist()
+        body = json.dumps(
+            {
+                "inputs": [
+                    {"name": "input", "shape": list(payload.array.shape), "datatype": payload.datatype, "data": data}
+                ]
+            }
+        )
+        encoded = time.time_ns()
+        response = self.http.post(
+            f"/v2/models/{model}/infer", content=body, headers={"content-type": "application/json"}
+        )
+        received = time.time_ns()
+        response.raise_for_status()
+        doc = response.json()
+        out = doc["outputs"][0]
+        result = np.asarray(out["data"], dtype=np.float32).reshape(out["shape"])
+        p = doc.get("parameters") or {}
+        return result, Timeline(
+            start,
+            encoded,
+            int(p["entered_ns"]),
+            int(p["compute_start_ns"]),
+            int(p["compute_end_ns"]),
+            received,
+            time.time_ns(),
+            int(p["batch_size"]),
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class GrpcClient:
+    """KServe v2 gRPC with binary tensors, through tritonclient."""
+
+    def __init__(self, url: str):
+        import tritonclient.grpc as grpcclient
+
+        self._mod = grpcclient
+        self.grpc = grpcclient.InferenceServerClient(url)
+
+    def infer(self, model: str, payload: Payload) -> tuple[np.ndarray, Timeline]:
+        start = time.time_ns()
+        inp = self._mod.InferInput("input", list(payload.array.shape), payload.datatype)
+        inp.set_data_from_numpy(payload.array)
+        encoded = time.time_ns()
+        result = self.grpc.infer(model, [inp])
+        received = time.time_ns()
+        out = result.as_numpy("output")
+        p = result.get_response().parameters
+        return out, Timeline(
+            start,
+            encoded,
+            p["entered_ns"].int64_param,
+            p["compute_start_ns"].int64_param,
+            p["compute_end_ns"].int64_param,
+            received,
+            time.time_ns(),
+            p["batch_size"].int64_param,
+        )
+
+    def close(self) -> None:
+        self.grpc.close()
+
+
+def connect(protocol: str, http_url: str, grpc_url: str) -> Client:
+    return HttpJsonClient(http_url) if protocol == "http" else GrpcClient(grpc_url)

@@ -1,0 +1,141 @@
+"""Load scenarios with MLPerf LoadGen: SingleStream (p90), Server (peak QPS under a p99 bound), Offline."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlperf_loadgen as lg
+
+from edgecloud.params import LoadGen
+
+SCENARIOS = {
+    "SingleStream": lg.TestScenario.SingleStream,
+    "Server": lg.TestScenario.Server,
+    "Offline": lg.TestScenario.Offline,
+}
+
+
+@dataclass(frozen=True)
+class LoadGenResult:
+    """LoadGen's own summary of one run, with the fields the report uses parsed out."""
+
+    scenario: str
+    target_qps: float | None
+    valid: bool
+    result: str
+    samples_per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    summary: str
+
+
+def parse_summary(scenario: str, text: str, target_qps: float | None = None) -> LoadGenResult:
+    """Read mlperf_log_summary.txt: validity, throughput and latency percentiles (ns → ms)."""
+
+    def number(label: str) -> float:
+        match = re.search(rf"^{re.escape(label)}\s*:\s*([\d.eE+-]+)", text, re.M)
+        return float(match.group(1)) if match else float("nan")
+
+    result = re.search(r"^Result is\s*:\s*(\w+)", text, re.M)
+    rate = number("Scheduled samples per second") if scenario == "Server" else number("Samples per second")
+    if scenario == "SingleStream" and rate != rate:
+        rate = number("QPS w/o loadgen overhead")
+    return LoadGenResult(
+        scenario,
+        target_qps,
+        bool(result and result.group(1) == "VALID"),
+        result.group(1) if result else "missing",
+        rate,
+        number("50.00 percentile latency (ns)") / 1e6,
+        number("90.00 percentile latency (ns)") / 1e6,
+        number("99.00 percentile latency (ns)") / 1e6,
+        text,
+    )
+
+
+def run_scenario(
+    infer: Callable[[int], object],
+    sample_count: int,
+    scenario: str,
+    cfg: LoadGen,
+    expected_latency_s: float,
+    target_qps: float | None = None,
+    workers: int = 1,
+) -> LoadGenResult:
+    """One LoadGen performance run; infer(sample_index) serves a query, on `workers` threads (never LoadGen's)."""
+    settings = lg.TestSettings()
+    settings.scenario = SCENARIOS[scenario]
+    settings.mode = lg.TestMode.PerformanceOnly
+    settings.min_duration_ms = int(cfg.min_duration_s * 1000)
+    settings.min_query_count = cfg.min_query_count
+    settings.single_stream_expected_latency_ns = max(1, int(expected_latency_s * 1e9))
+    settings.offline_expected_qps = max(1.0, 1.0 / expected_latency_s * workers)
+    settings.server_target_qps = target_qps or 1.0
+    settings.server_target_latency_ns = int(cfg.server_latency_bound_ms * 1e6)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    errors: list[Exception] = []
+
+    def complete(query_id: int, index: int) -> None:
+        try:
+            infer(index)
+        except Exception as e:  # LoadGen waits forever for a query never completed: record, then complete
+            errors.append(e)
+        finally:
+            lg.QuerySamplesComplete([lg.QuerySampleResponse(query_id, 0, 0)])
+
+    def issue(queries: list) -> None:
+        for q in queries:
+            pool.submit(complete, q.id, q.index)
+
+    sut = lg.ConstructSUT(issue, lambda: None)
+    qsl = lg.ConstructQSL(sample_count, sample_count, lambda _: None, lambda _: None)
+    with tempfile.TemporaryDirectory(prefix="loadgen-") as out:
+        log = lg.LogSettings()
+        log.log_output.outdir = out
+        log.log_output.copy_summary_to_stdout = False
+        log.enable_trace = False
+        try:
+            lg.StartTestWithLogSettings(sut, qsl, settings, log)
+        finally:
+            pool.shutdown(wait=True)
+            lg.DestroyQSL(qsl)
+            lg.DestroySUT(sut)
+        text = (Path(out) / "mlperf_log_summary.txt").read_text()
+    if errors:
+        raise RuntimeError(f"{len(errors)} LoadGen {scenario} queries failed; first: {errors[0]!r}") from errors[0]
+    return parse_summary(scenario, text, target_qps)
+
+
+def server_search(
+    infer: Callable[[int], object],
+    sample_count: int,
+    cfg: LoadGen,
+    expected_latency_s: float,
+    offline_qps: float,
+    workers: int = 1,
+) -> list[LoadGenResult]:
+    """Bisect the Server target QPS for the highest rate whose p99 (from scheduled time) meets the bound."""
+    low, high = 0.0, offline_qps
+    qps = offline_qps / 4
+    runs = []
+    for _ in range(cfg.server_search_steps):
+        r = run_scenario(infer, sample_count, "Server", cfg, expected_latency_s, qps, workers)
+        runs.append(r)
+        if r.p99_ms <= cfg.server_latency_bound_ms:
+            low = qps
+        else:
+            high = qps
+        qps = (low + high) / 2 if low > 0 else high / 4
+    return runs
+
+
+def best_server_qps(runs: list[LoadGenResult], bound_ms: float) -> LoadGenResult | None:
+    """The highest-rate Server run whose p99 met the bound, if any."""
+    ok = [r for r in runs if r.p99_ms <= bound_ms]
+    return max(ok, key=lambda r: r.target_qps or 0) if ok else None

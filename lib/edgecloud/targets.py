@@ -1,0 +1,171 @@
+"""Where a model runs: in-process edge targets, the local cloud-cpu server, a remote URL, a GPU when present."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+
+from edgecloud.client import Client, PayloadKind, Timeline, connect, make_payload
+from edgecloud.models import ImageClassifier, photo_crops
+from edgecloud.params import CloudTarget, MeasurementsSection, Timing
+from edgecloud.runtimes import Session
+from edgecloud.serving import ServedModel
+from edgecloud.timing import Measurement, from_samples, measure
+
+UNBATCHED, BATCHED = "served", "served-batched"
+
+
+def frames(model: ImageClassifier, n: int, offset: int = 0) -> np.ndarray:
+    """Camera-like uint8 NHWC frames at the model's input size (real photo crops)."""
+    return photo_crops(n, model.default_size, model.seed, offset)
+
+
+def served_models(section: MeasurementsSection, seed: int) -> list[ServedModel]:
+    """The cloud-cpu model twice: without batching, and with MLServer adaptive batching from params."""
+    c: CloudTarget = section.cloud
+    common = dict(model=section.model, runtime=c.runtime, precision=c.precision, threads=c.threads, seed=seed)
+    return [
+        ServedModel(UNBATCHED, **common),
+        ServedModel(BATCHED, max_batch_size=c.max_batch_size, max_batch_time_ms=c.max_batch_time_ms, **common),
+    ]
+
+
+def edge_latency(session: Session, pixels: np.ndarray, timing: Timing, **config: object) -> Measurement:
+    """An edge request: camera pixels → preprocess → model, in this process."""
+    model: ImageClassifier = session.model  # type: ignore[assignment]
+    return measure(
+        lambda: session.run({"input": model.preprocess(pixels)}), session.label, timing, {"target": "edge", **config}
+    )
+
+
+def in_process_equivalent(session: Session, kind: PayloadKind, pixels: np.ndarray, timing: Timing) -> Measurement:
+    """The work a served request does (build payload, server-side decode, model) without the protocol."""
+    model: ImageClassifier = session.model  # type: ignore[assignment]
+
+    def work() -> None:
+        payload = make_payload(model, kind, pixels)
+        session.run({"input": model.from_payload(payload.kind, payload.array)})
+
+    return measure(work, f"in-process/{kind}", timing, {"payload": kind})
+
+
+def served_request(
+    client: Client, name: str, model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray
+) -> tuple[np.ndarray, Timeline]:
+    """One request whose timeline starts before the payload is built (JPEG encoding counts as client work)."""
+    start = time.time_ns()
+    out, timeline = client.infer(name, make_payload(model, kind, pixels))
+    return out, dataclasses.replace(timeline, start=start)
+
+
+def served_latency(
+    client: Client,
+    name: str,
+    model: ImageClassifier,
+    kind: PayloadKind,
+    pixels: np.ndarray,
+    timing: Timing,
+    **config: object,
+) -> tuple[Measurement, pd.DataFrame]:
+    """Latency of requests to a served model, with the per-request breakdown of where the time went."""
+    timelines: list[Timeline] = []
+
+    def call() -> None:
+        timelines.append(served_request(client, name, model, kind, pixels)[1])
+
+    for _ in range(timing.warmup):
+        call()
+    timelines.clear()
+    m = measure(call, f"{name}/{kind}", timing.model_copy(update={"warmup": 0}), {"payload": kind, **config})
+    return m, pd.DataFrame([t.breakdown_ms() for t in timelines])
+
+
+def payload_bytes(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> int:
+    return make_payload(model, kind, pixels).nbytes
+
+
+def closed_loop(
+    protocol: str,
+    http_url: str,
+    grpc_url: str,
+    name: str,
+    model: ImageClassifier,
+    kind: PayloadKind,
+    clients: int,
+    requests_per_client: int,
+    timing: Timing,
+) -> dict:
+    """`clients` threads each send requests back to back; returns throughput, latency and batch sizes seen."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    batches: list[list[int]] = [[] for _ in range(clients)]
+    barrier = threading.Barrier(clients + 1)
+    pixels = [frames(model, 1, offset=i) for i in range(clients)]
+
+    def worker(i: int) -> None:
+        client = connect(protocol, http_url, grpc_url)
+        try:
+            served_request(client, name, model, kind, pixels[i])  # connect and warm
+            barrier.wait()
+            for _ in range(requests_per_client):
+                t0 = time.perf_counter()
+                _, timeline = served_request(client, name, model, kind, pixels[i])
+                latencies[i].append(time.perf_counter() - t0)
+                batches[i].append(timeline.batch_size)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    flat = np.concatenate([np.asarray(x) for x in latencies])
+    m = from_samples(flat, f"{name}/{clients}c", timing, {"concurrency": clients})
+    return {
+        "model_name": name,
+        "concurrency": clients,
+        "throughput_rps": len(flat) / wall,
+        "p50_ms": m.median * 1e3,
+        "p99_ms": m.percentiles["p99"].value * 1e3,
+        "mean_batch": float(np.mean(np.concatenate(batches))),
+        "n": len(flat),
+    }
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def cuda_latency(model: ImageClassifier, batch: int, timing: Timing) -> Measurement:
+    """Eager fp32 latency on the GPU, timed with CUDA events (device time, synchronised per call)."""
+    import torch
+
+    module = model.module().cuda()
+    x = torch.from_numpy(model.inputs(batch)["input"]).cuda()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    samples: list[float] = []
+
+    def call() -> None:
+        start.record()
+        with torch.no_grad():
+            module(x)
+        end.record()
+        torch.cuda.synchronize()
+        samples.append(start.elapsed_time(end) / 1e3)
+
+    measure(call, "cuda", timing)
+    return from_samples(
+        np.asarray(samples[timing.warmup :]),
+        f"cloud-gpu/{batch}",
+        timing,
+        {"target": "cloud-gpu", "batch": batch, "device": torch.cuda.get_device_name()},
+    )

@@ -1,0 +1,56 @@
+"""MLPerf LoadGen: a run on a tiny model completes and its summary lands in the results table."""
+
+from __future__ import annotations
+
+from edgecloud.models import get_model
+from edgecloud.params import LoadGen
+from edgecloud.results import Run
+from edgecloud.runtimes import load_session
+from edgecloud.scenarios import parse_summary, run_scenario, server_search
+
+CFG = LoadGen(min_duration_s=0.2, min_query_count=16, server_latency_bound_ms=15.0, server_search_steps=2)
+
+
+def _digits():
+    session = load_session(get_model("digits_cnn"), "ort", "fp32", 1)
+    inputs = [session.model.inputs(1, offset=i) for i in range(8)]
+    return lambda i: session.run(inputs[i])
+
+
+def test_single_stream_and_offline_complete_and_parse() -> None:
+    infer = _digits()
+    single = run_scenario(infer, 8, "SingleStream", CFG, 1e-4)
+    assert single.result in {"VALID", "INVALID"}
+    assert 0 < single.p90_ms < 100 and single.samples_per_s > 0
+    offline = run_scenario(infer, 8, "Offline", CFG, 1e-4)
+    assert offline.samples_per_s > 0
+    run = Run("02-cloud-edge-measurements")
+    for r in (single, offline):
+        run.add("loadgen_p90", r.p90_ms, "ms", scenario=f"loadgen-{r.scenario}", target="edge-1t")
+        run.add("loadgen_valid", float(r.valid), "flag", scenario=f"loadgen-{r.scenario}", target="edge-1t")
+    table = run.frame()
+    assert set(table.scenario) == {"loadgen-SingleStream", "loadgen-Offline"}
+    assert "Result is" in single.summary
+
+
+def test_server_search_bisects_on_p99() -> None:
+    runs = server_search(_digits(), 8, CFG, 1e-4, offline_qps=400.0)
+    assert len(runs) == 2 and runs[0].target_qps == 100.0
+    assert runs[1].target_qps in {50.0 / 2, 250.0, 25.0}
+
+
+def test_parse_summary_reads_validity_and_latencies() -> None:
+    text = (
+        "Scenario : Server\nResult is : INVALID\nScheduled samples per second : 120.5\n"
+        "50.00 percentile latency (ns)   : 2000000\n90.00 percentile latency (ns)   : 4000000\n"
+        "99.00 percentile latency (ns)   : 9000000\n"
+    )
+    r = parse_summary("Server", text, 120.0)
+    assert (r.valid, r.result, r.samples_per_s, r.p50_ms, r.p90_ms, r.p99_ms) == (
+        False,
+        "INVALID",
+        120.5,
+        2.0,
+        4.0,
+        9.0,
+    )

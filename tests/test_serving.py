@@ -1,0 +1,91 @@
+"""The cloud target: MLServer starts, answers like in-process for every payload and protocol, and always stops."""
+
+from __future__ import annotations
+
+import numpy as np
+import psutil
+import pytest
+
+from edgecloud.client import connect, make_payload
+from edgecloud.models import get_model
+from edgecloud.runtimes import load_session
+from edgecloud.serving import ServedModel, Server, ServerFailed
+from edgecloud.targets import frames
+
+MODEL = ServedModel("eff", "efficientnet_lite0", threads=1)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _group(pid: int) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["pid"]) if _pgid(p.pid) == pid]
+
+
+def _pgid(pid: int) -> int | None:
+    import os
+
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Server(
+        [MODEL, ServedModel("eff-batched", "efficientnet_lite0", threads=1, max_batch_size=4, max_batch_time_ms=2)]
+    ) as srv:
+        yield srv
+    assert _gone(srv.process.pid) and not _group(srv.process.pid)
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+@pytest.mark.parametrize("kind", ["float32", "uint8", "jpeg"])
+def test_round_trip_matches_in_process(server, protocol, kind) -> None:
+    model = get_model("efficientnet_lite0")
+    session = load_session(model, "ort", "fp32", 1)
+    pixels = frames(model, 2)
+    payload = make_payload(model, kind, pixels)
+    expected = session.run({"input": model.from_payload(kind, payload.array)})
+    client = connect(protocol, server.http_url, server.grpc_url)
+    try:
+        out, timeline = client.infer("eff", payload)
+    finally:
+        client.close()
+    assert out.shape == expected.shape
+    assert np.abs(out - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())
+    parts = timeline.breakdown_ms()
+    assert parts["compute"] > 0 and parts["total"] >= parts["compute"]
+    assert timeline.batch_size == 2
+
+
+def test_adaptive_batching_merges_concurrent_requests(server) -> None:
+    from edgecloud.targets import closed_loop
+
+    model = get_model("efficientnet_lite0")
+    from edgecloud.params import Timing
+
+    r = closed_loop("grpc", server.http_url, server.grpc_url, "eff-batched", model, "jpeg", 4, 6, Timing())
+    assert r["n"] == 24 and r["mean_batch"] > 1.0
+
+
+def test_server_stops_after_an_exception_in_the_block() -> None:
+    with pytest.raises(RuntimeError, match="cell failed"), Server([MODEL]) as srv:
+        pid = srv.process.pid
+        raise RuntimeError("cell failed")
+    assert _gone(pid) and not _group(pid)
+
+
+def test_a_model_that_cannot_load_fails_clearly_and_leaves_nothing() -> None:
+    bad = ServedModel("bad", "no_such_model")
+    with pytest.raises(ServerFailed, match="no_such_model") as err, Server([bad], ready_timeout_s=60):
+        pass
+    assert "MLServer" in str(err.value)
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if "edgecloud-mlserver" in " ".join(p.info["cmdline"] or [])
+    ]
