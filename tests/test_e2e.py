@@ -16,8 +16,12 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory, root):
     dst = tmp_path_factory.mktemp("project") / "edgecloud"
-    shutil.copytree(root, dst, symlinks=True, ignore=shutil.ignore_patterns(".venv", "outputs", "__pycache__",
-                                                                             ".pytest_cache", ".ruff_cache"))
+    shutil.copytree(
+        root,
+        dst,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".venv", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache"),
+    )
     (dst / "outputs").mkdir()
     if (root / "outputs" / "cache").exists():  # reuse exported and quantized models; keys include code and versions
         (dst / "outputs" / "cache").symlink_to(root / "outputs" / "cache")
@@ -27,16 +31,23 @@ def copy(tmp_path_factory, root):
 
 def _make(copy, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "EDGECLOUD_ROOT"}
-    return subprocess.run(["make", *args, "PARAMS=params/smoke.yaml"], cwd=copy, env=env, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        ["make", *args, "PARAMS=params/smoke.yaml"], cwd=copy, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_smoke_report_has_every_section_and_figure(copy) -> None:
     proc = _make(copy, "report")
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = (copy / "outputs" / "report.html").read_text()
-    for title in ("00 · The system under test", "01 · Inference concepts, measured", "02 · Cloud and edge, measured",
-                  "Appendix: provenance", "Run summary", "Contents"):
+    for title in (
+        "00 · The system under test",
+        "01 · Inference concepts, measured",
+        "02 · Cloud and edge, measured",
+        "Appendix: provenance",
+        "Run summary",
+        "Contents",
+    ):
         assert title in html
     assert html.count("<svg") >= 12
     assert "Traceback" not in html and "output_error" not in html and "ename" not in html

@@ -34,13 +34,30 @@ def runtime_targets(timing, threads: int = 2) -> list[dict]:
             session = load_session(model, runtime, precision, threads)
             p50[(runtime, precision)] = measure_session(session, x, timing).median
         ratio = p50[("eager", "fp32")] / p50[("ort", "int8")]
-        out.append(_target(f"{name} int8 speed-up over eager fp32", ratio, f">= {goal}x", ratio >= goal,
-                           eager_ms=p50[("eager", "fp32")] * 1e3, int8_ms=p50[("ort", "int8")] * 1e3))
+        out.append(
+            _target(
+                f"{name} int8 speed-up over eager fp32",
+                ratio,
+                f">= {goal}x",
+                ratio >= goal,
+                eager_ms=p50[("eager", "fp32")] * 1e3,
+                int8_ms=p50[("ort", "int8")] * 1e3,
+            )
+        )
         if name == "resnet50":
             floor = model.flops() / (peak * 1e9)
             ratio = p50[("ort", "fp32")] / floor
-            out.append(_target("resnet50 ORT fp32 vs compute floor", ratio, "<= 1.3x", ratio <= 1.3,
-                               latency_ms=p50[("ort", "fp32")] * 1e3, floor_ms=floor * 1e3, gemm_peak_gflops=peak))
+            out.append(
+                _target(
+                    "resnet50 ORT fp32 vs compute floor",
+                    ratio,
+                    "<= 1.3x",
+                    ratio <= 1.3,
+                    latency_ms=p50[("ort", "fp32")] * 1e3,
+                    floor_ms=floor * 1e3,
+                    gemm_peak_gflops=peak,
+                )
+            )
     return out
 
 
@@ -53,17 +70,42 @@ def serving_targets(params) -> list[dict]:
         b.start_server(stack)
         cloud, _ = measure.cloud_payloads(b)
         best = cloud.loc[cloud.p50_ms.idxmin()]
-        out.append(_target("serving overhead, best payload", best.overhead_p50_ms, "<= 5 ms", best.overhead_p50_ms <= 5,
-                           payload=best.payload, protocol=best.protocol, served_ms=best.p50_ms,
-                           in_process_ms=best.in_process_p50_ms))
+        out.append(
+            _target(
+                "serving overhead, best payload",
+                best.overhead_p50_ms,
+                "<= 5 ms",
+                best.overhead_p50_ms <= 5,
+                payload=best.payload,
+                protocol=best.protocol,
+                served_ms=best.p50_ms,
+                in_process_ms=best.in_process_p50_ms,
+            )
+        )
         conc = measure.concurrency(b).set_index("model_name")
         gain = conc.loc["served-batched", "throughput_rps"] / conc.loc["served", "throughput_rps"]
-        out.append(_target("adaptive batching throughput at 16 clients", gain, ">= 1.5x", gain >= 1.5,
-                           batched_rps=conc.loc["served-batched", "throughput_rps"],
-                           unbatched_rps=conc.loc["served", "throughput_rps"]))
+        out.append(
+            _target(
+                "adaptive batching throughput at 16 clients",
+                gain,
+                ">= 1.5x",
+                gain >= 1.5,
+                batched_rps=conc.loc["served-batched", "throughput_rps"],
+                unbatched_rps=conc.loc["served", "throughput_rps"],
+            )
+        )
         for r in measure.emulation(b).itertuples():
-            out.append(_target(f"network model vs emulation: {r.network}", r.error, "|error| <= 10%",
-                               abs(r.error) <= 0.10, modeled_ms=r.modeled_p50_ms, emulated_ms=r.emulated_p50_ms, n=r.n))
+            out.append(
+                _target(
+                    f"network model vs emulation: {r.network}",
+                    r.error,
+                    "|error| <= 10%",
+                    abs(r.error) <= 0.10,
+                    modeled_ms=r.modeled_p50_ms,
+                    emulated_ms=r.emulated_p50_ms,
+                    n=r.n,
+                )
+            )
     return out
 
 
@@ -75,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    for name, fn in (("runtimes", lambda: runtime_targets(params.shared.timing)),
-                     ("serving", lambda: serving_targets(params))):
+    for name, fn in (
+        ("runtimes", lambda: runtime_targets(params.shared.timing)),
+        ("serving", lambda: serving_targets(params)),
+    ):
         rows = fn()
         doc = {"machine": machine_id(), "when": stamp, "params": args.params, "kind": "measured", "targets": rows}
         path = folder / f"{name}-{stamp}.json"

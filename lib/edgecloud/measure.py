@@ -319,8 +319,11 @@ def emulation(b: Bench) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def loadgen(b: Bench, edge: pd.DataFrame, cloud: pd.DataFrame) -> pd.DataFrame:
-    """MLPerf LoadGen SingleStream, Offline and a Server QPS search for each edge target and cloud-cpu."""
+def loadgen(b: Bench, edge: pd.DataFrame, cloud: pd.DataFrame, conc: pd.DataFrame) -> pd.DataFrame:
+    """MLPerf LoadGen SingleStream, Offline and a Server QPS search for each edge target and cloud-cpu.
+
+    Expected rates come from this run's measurements: 1 / p50 in-process, the best closed-loop rate for the server.
+    """
     cfg = b.section.loadgen
     frames = [targets.frames(b.model, 1, offset=i) for i in range(16)]
     inputs = [{"input": b.model.preprocess(f)} for f in frames]
@@ -328,7 +331,7 @@ def loadgen(b: Bench, edge: pd.DataFrame, cloud: pd.DataFrame) -> pd.DataFrame:
     for t in b.section.edge_targets:
         session = b.edge[t.name]
         p50 = float(edge.set_index("target").loc[t.name, "p50_ms"]) / 1e3
-        systems[t.name] = (lambda i, s=session: s.run(inputs[i]), p50, 1)
+        systems[t.name] = (lambda i, s=session: s.run(inputs[i]), p50, 1 / p50, 1)
     clients = [b.client("grpc") for _ in range(max(b.section.concurrency))]
     idle: queue.SimpleQueue = queue.SimpleQueue()
     for c in clients:
@@ -342,21 +345,25 @@ def loadgen(b: Bench, edge: pd.DataFrame, cloud: pd.DataFrame) -> pd.DataFrame:
             idle.put(client)
 
     best = cloud[(cloud.protocol == BEST[0]) & (cloud.payload == BEST[1])]
-    systems["cloud-cpu"] = (infer_cloud, float(best.p50_ms.iloc[0]) / 1e3, len(clients))
+    systems["cloud-cpu"] = (
+        infer_cloud,
+        float(best.p50_ms.iloc[0]) / 1e3,
+        float(conc.throughput_rps.max()),
+        len(clients),
+    )
     rows = []
     try:
-        for name, (infer, p50, workers) in tqdm(systems.items(), desc="loadgen", leave=False):
+        for name, (infer, p50, rate, workers) in tqdm(systems.items(), desc="loadgen", leave=False):
             results = []
-            offline_qps = None
             for scenario in cfg.scenarios:
-                if scenario == "Server":
-                    continue
-                r = scenarios.run_scenario(infer, len(frames), scenario, cfg, p50, workers=workers)
-                results.append(r)
-                if scenario == "Offline":
-                    offline_qps = r.samples_per_s
+                if scenario != "Server":
+                    r = scenarios.run_scenario(
+                        infer, len(frames), scenario, cfg, p50, workers=workers, expected_qps=rate
+                    )
+                    results.append(r)
+                    rate = r.samples_per_s if scenario == "Offline" else rate
             if "Server" in cfg.scenarios:
-                results += scenarios.server_search(infer, len(frames), cfg, p50, offline_qps or workers / p50, workers)
+                results += scenarios.server_search(infer, len(frames), cfg, p50, rate, workers)
             for r in results:
                 rows.append(
                     {
@@ -416,10 +423,11 @@ def measure_all(params: Params) -> Path:
         b.start_server(stack)
         edge = edge_latency(b)
         cloud, _ = cloud_payloads(b)
-        for step in (remote, gpu, batch_throughput, concurrency):
+        for step in (remote, gpu, batch_throughput):
             step(b)
+        conc = concurrency(b)
         network_model(b, cloud, edge)
         emulation(b)
-        loadgen(b, edge, cloud)
+        loadgen(b, edge, cloud, conc)
         resources(b, edge)
     return b.run.write()

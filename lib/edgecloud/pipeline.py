@@ -16,7 +16,13 @@ from edgecloud import paths
 from edgecloud.params import NOTEBOOK_SECTIONS, Params
 
 KERNEL = "edgecloud"
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+# Kernels and the server run offline (weights come from packages) and without tqdm's missing-widget warning.
+KERNEL_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "PYTHONWARNINGS": "ignore:IProgress not found",
+}
 
 
 class NotebookFailed(RuntimeError):
@@ -45,7 +51,7 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
     out_dir = paths.outputs() / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     final, tmp = out_dir / f"{notebook}.ipynb", out_dir / f"{notebook}.running.ipynb"
-    os.environ.update(OFFLINE_ENV, EDGECLOUD_ROOT=str(root))
+    os.environ.update(KERNEL_ENV, EDGECLOUD_ROOT=str(root))
     interactive = sys.stderr.isatty()
     started, t0 = datetime.now(UTC), time.perf_counter()
     try:

@@ -28,10 +28,9 @@ def theme() -> None:
         pass
 
 
-def finish(ax: plt.Axes, title: str, xlabel: str, ylabel: str, kind: str = "measured") -> plt.Axes:
+def finish(ax: plt.Axes, title: str, xlabel: str, ylabel: str, kind: str = "measured") -> None:
     """Title, axis labels with units, and the kind of every number on the figure."""
     ax.set_title(f"{title}  [{kind}]")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.figure.tight_layout()
-    return ax

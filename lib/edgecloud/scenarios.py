@@ -67,15 +67,19 @@ def run_scenario(
     expected_latency_s: float,
     target_qps: float | None = None,
     workers: int = 1,
+    expected_qps: float | None = None,
 ) -> LoadGenResult:
-    """One LoadGen performance run; infer(sample_index) serves a query, on `workers` threads (never LoadGen's)."""
+    """One LoadGen performance run; infer(sample_index) serves a query, on `workers` threads (never LoadGen's).
+
+    expected_qps sizes the Offline query (LoadGen issues expected_qps × min_duration samples at once).
+    """
     settings = lg.TestSettings()
     settings.scenario = SCENARIOS[scenario]
     settings.mode = lg.TestMode.PerformanceOnly
     settings.min_duration_ms = int(cfg.min_duration_s * 1000)
     settings.min_query_count = cfg.min_query_count
     settings.single_stream_expected_latency_ns = max(1, int(expected_latency_s * 1e9))
-    settings.offline_expected_qps = max(1.0, 1.0 / expected_latency_s * workers)
+    settings.offline_expected_qps = max(1.0, expected_qps or 1.0 / expected_latency_s)
     settings.server_target_qps = target_qps or 1.0
     settings.server_target_latency_ns = int(cfg.server_latency_bound_ms * 1e6)
     pool = ThreadPoolExecutor(max_workers=workers)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from edgecloud import paths
-from edgecloud.pipeline import OFFLINE_ENV
+from edgecloud.pipeline import KERNEL_ENV
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Server:
             (folder / m.name).mkdir()
             (folder / m.name / "model-settings.json").write_text(json.dumps(m.settings()))
         self.log_path = folder / "server.log"
-        env = {**os.environ, **OFFLINE_ENV, "EDGECLOUD_ROOT": str(paths.project_root())}
+        env = {**os.environ, **KERNEL_ENV, "EDGECLOUD_ROOT": str(paths.project_root())}
         mlserver = Path(sys.executable).with_name("mlserver")
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
