@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 
 import numpy as np
 import pytest
 
+from edgecloud import netns
 from edgecloud.network import DelayProxy, network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
 from edgecloud.params import NetworkProfile
 
@@ -83,12 +86,44 @@ def _round_trip(port: int, nbytes: int) -> float:
 
 def test_proxy_adds_the_configured_delay(echo_port) -> None:
     direct = np.median([_round_trip(echo_port, 100) for _ in range(5)])
-    with DelayProxy(echo_port, 40.0) as proxy:
+    with DelayProxy(echo_port, profile(rtt_ms=40.0, distance_km=100)) as proxy:
         delayed = [_round_trip(proxy.port, 100) for _ in range(5)]
-    assert np.median(delayed) - direct == pytest.approx(40.0, abs=6.0)
+    assert np.median(delayed) - direct == pytest.approx(40.0, abs=3.0)
 
 
 def test_proxy_paces_bytes_at_the_bandwidth(echo_port) -> None:
-    with DelayProxy(echo_port, 0.0, bandwidth_mbps=8.0) as proxy:
+    with DelayProxy(echo_port, None, bandwidth_mbps=8.0) as proxy:
         elapsed = _round_trip(proxy.port, 50_000)  # 50 kB each way at 1 MB/s: about 50 ms + 50 ms
     assert elapsed == pytest.approx(100.0, abs=25.0)
+
+
+@pytest.mark.skipif(not netns.available(), reason="needs root, ip and tc")
+def test_tc_tbf_limits_the_bandwidth_into_the_namespace() -> None:
+    with netns.ShapedLink() as link:
+        srv = socket.create_server((netns.HOST_IP, 0))
+        port = srv.getsockname()[1]
+
+        def sink():
+            conn, _ = srv.accept()
+            with conn:
+                got = 0
+                while got < 200_000 and (data := conn.recv(65536)):
+                    got += len(data)
+                conn.sendall(b"k")
+
+        threading.Thread(target=sink, daemon=True).start()
+        link.set_rate(8.0)  # 200 kB at 1 MB/s: about 200 ms
+        code = (
+            f"import socket,time;s=socket.create_connection(('{netns.HOST_IP}',{port}));t=time.perf_counter();"
+            "s.sendall(b'x'*200000);s.recv(1);print((time.perf_counter()-t)*1e3)"
+        )
+        out = subprocess.run(
+            ["ip", "netns", "exec", link.ns, sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        srv.close()
+    assert float(out.stdout) == pytest.approx(200.0 * 1.04, rel=0.15)  # payload plus TCP/IP headers
+    assert link.ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from edgecloud import network, scenarios, targets
 from edgecloud.client import GrpcClient, HttpJsonClient, connect
+from edgecloud.emulation import Emulator, compare
 from edgecloud.models import ImageClassifier, get_model
 from edgecloud.params import MeasurementsSection, Params, Shared
 from edgecloud.resources import ResourceMonitor
@@ -25,6 +26,7 @@ from edgecloud.serving import Server
 
 NOTEBOOK = "02-cloud-edge-measurements"
 BEST = ("grpc", "jpeg")  # the payload that crosses a network best: compressed bytes over binary gRPC
+RESPONSE_BYTES = 1000 * 4 + 200  # 1000 float32 class scores plus gRPC framing
 
 
 class Bench:
@@ -212,8 +214,7 @@ def concurrency(b: Bench) -> pd.DataFrame:
 def network_model(b: Bench, cloud: pd.DataFrame, edge: pd.DataFrame) -> pd.DataFrame:
     """Modeled end-to-end latency per profile: measured loopback samples plus modeled network time."""
     best = cloud[(cloud.protocol == BEST[0]) & (cloud.payload == BEST[1])].iloc[0]
-    up = int(best.payload_bytes)
-    down = 1000 * 4 + 200  # float32 class scores plus protocol framing
+    up, down = int(best.payload_bytes), RESPONSE_BYTES
     rows = []
     for name, profile in b.section.network_profiles.items():
         for reuse in (True, False):
@@ -264,58 +265,24 @@ def network_model(b: Bench, cloud: pd.DataFrame, edge: pd.DataFrame) -> pd.DataF
 
 
 def emulation(b: Bench) -> pd.DataFrame:
-    """Validate the model: requests through a delaying, pacing proxy vs loopback-through-proxy + modeled network."""
-    best = BEST
+    """Validate the network model per profile against emulation (see edgecloud.emulation)."""
+    up = targets.payload_bytes(b.model, BEST[1], b.pixels)
     rows = []
-    n = b.section.emulation_requests
-    timing = b.timing.model_copy(update={"min_time_s": 0.0, "min_count": n, "max_count": n, "warmup": 2})
-    up = targets.payload_bytes(b.model, best[1], b.pixels)
-
-    def through(rtt, bandwidth):
-        with network.DelayProxy(b.server.grpc_port, rtt, bandwidth) as proxy:
-            client = GrpcClient(f"127.0.0.1:{proxy.port}")
-            try:
-                m, _ = targets.served_latency(client, targets.UNBATCHED, b.model, best[1], b.pixels, timing)
-            finally:
-                client.close()
-        return m.samples * 1e3
-
-    baseline = through(0.0, None)
-    for name, profile in tqdm(b.section.network_profiles.items(), desc="emulation", leave=False):
-        sampler = lambda p=profile: float(network.sample_rtt_ms(p, 1, b.rng)[0])  # noqa: E731
-        emulated = through(sampler, profile.bandwidth_mbps)
-        modeled = network.end_to_end_ms(baseline, profile, up, 4200, b.rng, with_loss=False)
-        error = (np.median(modeled) - np.median(emulated)) / np.median(emulated)
-        rows.append(
-            {
-                "network": name,
-                "emulated_p50_ms": float(np.median(emulated)),
-                "modeled_p50_ms": float(np.median(modeled)),
-                "error": float(error),
-                "n": n,
-            }
-        )
-        b.run.add(
-            "model_error_vs_emulation",
-            float(error),
-            "fraction",
-            n=n,
-            network=name,
-            target="cloud-cpu",
-            payload=best[1],
-            protocol=best[0],
-        )
-        b.run.add(
-            "e2e_latency_p50",
-            float(np.median(emulated)),
-            "ms",
-            n=n,
-            network=name,
-            target="cloud-cpu",
-            payload=best[1],
-            protocol=best[0],
-            scenario="emulated",
-        )
+    with Emulator(b.server.grpc_port, b.model, b.section.emulation_requests, b.shared.seed, b.timing) as emu:
+        baseline = emu.latencies_ms(None)
+        for name, profile in tqdm(b.section.network_profiles.items(), desc="emulation", leave=False):
+            row = compare(baseline, emu.latencies_ms(profile), profile, up, RESPONSE_BYTES, b.rng, b.timing)
+            rows.append({"network": name, **row, "method": emu.method})
+            dims = dict(network=name, target="cloud-cpu", payload=BEST[1], protocol=BEST[0], n=row["n"])
+            b.run.add(
+                "model_error_vs_emulation",
+                row["error"],
+                "fraction",
+                ci=(row["error_low"], row["error_high"]),
+                source=emu.method,
+                **dims,
+            )
+            b.run.add("e2e_latency_p50", row["emulated_p50_ms"], "ms", scenario="emulated", source=emu.method, **dims)
     return pd.DataFrame(rows)
 
 

@@ -8,9 +8,14 @@ mean at the profile's rtt_ms and whose standard deviation is the profile's jitte
 
 from __future__ import annotations
 
-import asyncio
+import json
 import math
+import queue
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -76,107 +81,112 @@ def end_to_end_ms(
     return np.asarray(loopback_ms) + network_time_ms(profile, up_bytes, down_bytes, len(loopback_ms), rng, **kwargs)
 
 
-async def precise_sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
-    """Sleep until loop time `deadline`; epoll rounds timeouts up to whole milliseconds, so yield-spin the last one."""
-    if (remaining := deadline - loop.time()) > 0.0015:
-        await asyncio.sleep(remaining - 0.0015)
-    while loop.time() < deadline:
-        await asyncio.sleep(0)
-
-
 class DelayProxy:
-    """A TCP proxy on 127.0.0.1 that delays each direction by half an RTT sample and paces bytes at a bandwidth.
+    """A TCP proxy that delays each message by half an RTT per direction and paces bytes at a bandwidth.
 
-    It runs its own asyncio loop in a daemon thread; use it as a context manager. Loss is not emulated.
+    It runs in its own process (a network element, not a thread competing for this interpreter's GIL) and sleeps
+    with time.sleep, which is precise to tens of microseconds. One RTT is drawn per request and split between the
+    request and its response, as in the model. Loss is not emulated. Use it as a context manager.
     """
 
-    def __init__(self, target_port: int, rtt_ms: Callable[[], float] | float, bandwidth_mbps: float | None = None):
-        self.target_port = target_port
-        self.rtt_ms = rtt_ms if callable(rtt_ms) else (lambda: float(rtt_ms))
-        self.bandwidth_mbps = bandwidth_mbps
-        self.port = 0
-        self._return_delay: float | None = None  # the second half of the RTT drawn for the current request
-        self._ready = threading.Event()
+    def __init__(
+        self,
+        target_port: int,
+        profile: NetworkProfile | None = None,
+        bandwidth_mbps: float | None = None,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+    ):
+        self.target_port, self.profile, self.bandwidth_mbps = target_port, profile, bandwidth_mbps
+        self.seed, self.host, self.port = seed, host, 0
 
     def __enter__(self) -> DelayProxy:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("delay proxy did not start")
+        spec = json.dumps(
+            {
+                "host": self.host,
+                "target_port": self.target_port,
+                "seed": self.seed,
+                "bandwidth_mbps": self.bandwidth_mbps,
+                "profile": self.profile.model_dump() if self.profile else None,
+            }
+        )
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "edgecloud.network", spec], stdout=subprocess.PIPE, text=True
+        )
+        line = self._process.stdout.readline()
+        if not line.strip().isdigit():
+            self._process.kill()
+            raise RuntimeError(f"delay proxy did not start: {line!r}")
+        self.port = int(line)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        self._process.kill()
+        self._process.wait()
 
-    def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._loop.run_until_complete(self._serve())
-        self._loop.close()
 
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        await self._stop.wait()
-        server.close()
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+def _proxy_main(host: str, target_port: int, profile: dict | None, bandwidth_mbps: float | None, seed: int) -> None:
+    """Proxy process: print the listening port, then relay each connection through a delaying, pacing link."""
+    rng = np.random.default_rng(seed)
+    prof = NetworkProfile(**profile) if profile else None
+    listener = socket.create_server((host, 0))
+    print(listener.getsockname()[1], flush=True)
+    while True:
+        client, _ = listener.accept()
+        server = socket.create_connection(("127.0.0.1", target_port))
+        for s in (client, server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _Link(client, server, lambda: float(sample_rtt_ms(prof, 1, rng)[0]) if prof else 0.0, bandwidth_mbps)
 
-    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        try:
-            server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            client_w.close()
-            return
-        try:
-            await asyncio.gather(self._pipe(client_r, server_w, upstream=True), self._pipe(server_r, client_w, False))
-        except (asyncio.CancelledError, ConnectionError):
-            pass  # the proxy is stopping or a peer hung up: nothing left to forward
-        finally:
-            client_w.close()
-            server_w.close()
+
+class _Link:
+    """Both directions of one proxied connection: a reader and a writer thread each."""
+
+    def __init__(
+        self, client: socket.socket, server: socket.socket, rtt_ms: Callable[[], float], bandwidth_mbps: float | None
+    ):
+        self.rtt_ms, self.bandwidth_mbps = rtt_ms, bandwidth_mbps
+        self._return_delay: float | None = None  # half of the current request's RTT, for its response
+        self._lock = threading.Lock()
+        for src, dst, upstream in ((client, server, True), (server, client, False)):
+            q: queue.SimpleQueue = queue.SimpleQueue()
+            threading.Thread(target=self._read, args=(src, q, upstream), daemon=True).start()
+            threading.Thread(target=self._write, args=(dst, q), daemon=True).start()
 
     def _half_rtt(self, upstream: bool) -> float:
-        """Half of one RTT sample per request: drawn by the request, reused by its response (as in the model)."""
-        if upstream or self._return_delay is None:
-            half = self.rtt_ms() / 2e3
-            self._return_delay = half if upstream else None
-            return half
-        half, self._return_delay = self._return_delay, None
-        return half
+        with self._lock:
+            if upstream or self._return_delay is None:  # a request draws the RTT its response shares
+                self._return_delay = self.rtt_ms() / 2e3
+            return self._return_delay
 
-    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
-        """Forward src → dst: a burst leaves half an RTT later, paced at the bandwidth, never reordered.
-
-        A new delay is taken when the link is idle (a new message), so jitter applies per message, as in the model.
-        """
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        link_free, last_release, delay = 0.0, 0.0, 0.0
-
-        async def sender() -> None:
-            while (item := await queue.get()) is not None:
-                release, chunk = item
-                await precise_sleep_until(loop, release)
-                dst.write(chunk)
-                await dst.drain()
-            dst.close()
-
-        task = asyncio.create_task(sender())
+    def _read(self, src: socket.socket, q: queue.SimpleQueue, upstream: bool) -> None:
+        """Stamp each chunk with its release time: after the link is free, plus the message's half RTT."""
+        link_free = last_release = delay = 0.0
         try:
-            while chunk := await src.read(65536):
-                now = loop.time()
-                if now >= last_release:
+            while chunk := src.recv(65536):
+                now = time.monotonic()
+                if now >= last_release:  # the link was idle: a new message draws its delay
                     delay = self._half_rtt(upstream)
                 tx = transfer_ms(len(chunk), self.bandwidth_mbps) / 1e3 if self.bandwidth_mbps else 0.0
                 link_free = max(link_free, now) + tx
                 last_release = max(last_release, link_free + delay)
-                queue.put_nowait((last_release, chunk))
-            queue.put_nowait(None)
-            await task
-        finally:
-            task.cancel()
+                q.put((last_release, chunk))
+        except OSError:
+            pass
+        q.put(None)
+
+    @staticmethod
+    def _write(dst: socket.socket, q: queue.SimpleQueue) -> None:
+        try:
+            while (item := q.get()) is not None:
+                release, chunk = item
+                if (wait := release - time.monotonic()) > 0:
+                    time.sleep(wait)
+                dst.sendall(chunk)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    _proxy_main(**json.loads(sys.argv[1]))
