@@ -82,10 +82,8 @@ def test_server_stops_after_an_exception_in_the_block() -> None:
 
 
 def test_a_model_that_cannot_load_fails_clearly_and_leaves_nothing() -> None:
-    bad = ServedModel("bad", "no_such_model")
-    with pytest.raises(ServerFailed, match="no_such_model") as err, Server([bad], ready_timeout_s=60):
+    srv = Server([ServedModel("bad", "no_such_model")], ready_timeout_s=60)
+    with pytest.raises(ServerFailed, match="no_such_model") as err, srv:
         pass
     assert "MLServer" in str(err.value)
-    assert not [
-        p for p in psutil.process_iter(["cmdline"]) if "edgecloud-mlserver" in " ".join(p.info["cmdline"] or [])
-    ]
+    assert _gone(srv.process.pid) and not _group(srv.process.pid)
