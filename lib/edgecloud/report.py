@@ -12,11 +12,12 @@ from pathlib import Path
 
 import mistune
 import nbformat
+import yaml
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 from edgecloud import paths, system
-from edgecloud.params import NOTEBOOK_SECTIONS
+from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params
 
 SHOW_CODE_TAG = "show-code"
 CSS = """
@@ -97,7 +98,11 @@ def _provenance(root: Path, params_file: str, notebooks: list[str]) -> str:
         path = paths.outputs() / "artifacts" / "provenance" / f"{name}.json"
         if path.exists():
             records.append(json.loads(path.read_text()))
-    params_text = (root / params_file).read_text() if (root / params_file).is_file() else "(params file not found)"
+    try:
+        resolved = yaml.safe_dump(load_params(root / params_file).model_dump(), sort_keys=False, width=110)
+        params_text = (root / params_file).read_text()
+    except ParamsError as e:
+        resolved, params_text = str(e), "(params file not readable)"
     rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in desc.items())
     runs = "".join(
         f"<tr><td>{r['notebook']}</td><td>{r['started']}</td><td>{r['finished']}</td><td>{r['runtime_s']}</td></tr>"
@@ -110,7 +115,9 @@ def _provenance(root: Path, params_file: str, notebooks: list[str]) -> str:
         f"<h2>Notebook runs</h2><table><tr><th>notebook</th><th>started (UTC)</th><th>finished (UTC)</th>"
         f"<th>runtime (s)</th></tr>{runs}</table>"
         f"<h2>Hardware and software</h2><table>{rows}</table>"
-        f"<h2>Parameters: <code>{html.escape(params_file)}</code></h2><pre>{html.escape(params_text)}</pre></section>"
+        f"<h2>Parameters: <code>{html.escape(params_file)}</code></h2><pre>{html.escape(params_text)}</pre>"
+        f"<h2>Resolved parameters (the file with every default filled in)</h2><pre>{html.escape(resolved)}</pre>"
+        "</section>"
     )
 
 
