@@ -99,8 +99,8 @@ def test_proxy_paces_bytes_at_the_bandwidth(echo_port) -> None:
 
 @pytest.mark.skipif(not netns.available(), reason="needs root, ip and tc")
 def test_tc_tbf_limits_the_bandwidth_into_the_namespace() -> None:
-    with netns.ShapedLink() as link:
-        srv = socket.create_server((netns.HOST_IP, 0))
+    with netns.ShapedLinks([8.0]) as link:  # 200 kB at 1 MB/s: about 200 ms
+        srv = socket.create_server((link.host_ips[0], 0))
         port = srv.getsockname()[1]
 
         def sink():
@@ -112,13 +112,12 @@ def test_tc_tbf_limits_the_bandwidth_into_the_namespace() -> None:
                 conn.sendall(b"k")
 
         threading.Thread(target=sink, daemon=True).start()
-        link.set_rate(8.0)  # 200 kB at 1 MB/s: about 200 ms
         code = (
-            f"import socket,time;s=socket.create_connection(('{netns.HOST_IP}',{port}));t=time.perf_counter();"
+            f"import socket,time;s=socket.create_connection(('{link.host_ips[0]}',{port}));t=time.perf_counter();"
             "s.sendall(b'x'*200000);s.recv(1);print((time.perf_counter()-t)*1e3)"
         )
         out = subprocess.run(
-            ["ip", "netns", "exec", link.ns, sys.executable, "-c", code],
+            [*link.exec_prefix(), sys.executable, "-c", code],
             capture_output=True,
             text=True,
             check=True,

@@ -6,12 +6,13 @@ import base64
 import json
 import time
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import httpx
 import numpy as np
 
-from edgecloud.models import ImageClassifier, encode_jpeg
+if TYPE_CHECKING:  # the models (and torch) are not needed to send requests
+    from edgecloud.models import ImageClassifier
 
 PayloadKind = Literal["float32", "uint8", "jpeg"]
 
@@ -35,6 +36,8 @@ class Payload:
 
 def make_payload(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> Payload:
     """Build a payload from uint8 NHWC pixels, doing on the client what this payload kind asks of it."""
+    from edgecloud.models import encode_jpeg
+
     if kind == "float32":
         return Payload(kind, model.preprocess(pixels))
     if kind == "uint8":

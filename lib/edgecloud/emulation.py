@@ -1,57 +1,70 @@
-"""The network model checked against emulation: the same gRPC requests over an emulated path vs model + loopback.
+"""The network model checked against emulation: the same gRPC requests over emulated paths vs model + loopback.
 
-With root and iproute2 (as in CI) the bandwidth is a real kernel bottleneck (`tc tbf` on a veth pair into a network
-namespace where the client runs) and the delaying proxy adds the RTT; otherwise the proxy also paces the bytes.
-The model's input is the same harness with no delay and no limit, so the harness's own cost cancels out.
+Every path (a bare baseline and one per profile) is set up at once and requests go round-robin over them, so they
+share the machine's conditions. As root with iproute2 (as in CI) each path's bandwidth is a real kernel bottleneck,
+`tc tbf` on its own veth pair into a network namespace where the client runs, and a delaying proxy adds the RTT;
+otherwise the proxy paces the bytes too. The model's input is the baseline path, so the harness's cost cancels out.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import subprocess
+import sys
 from contextlib import ExitStack
 
 import numpy as np
 
-from edgecloud import netns, network, targets
-from edgecloud.client import GrpcClient
-from edgecloud.models import ImageClassifier
+from edgecloud import netns, network
+from edgecloud.models import ImageClassifier, encode_jpeg
+from edgecloud.netclient import interleaved_latencies_ms
 from edgecloud.params import NetworkProfile, Timing
+from edgecloud.targets import UNBATCHED, frames
 from edgecloud.timing import bootstrap_percentiles
 
+BASELINE = "baseline"
 MODEL_DRAWS = 20  # network-time draws per loopback sample, so the model's median carries no sampling noise
 
 
-class Emulator:
-    """Sends n gRPC/JPEG requests to the unbatched served model over an emulated path; use as a context manager."""
+def method() -> str:
+    return "tc tbf bandwidth + delay proxy" if netns.available() else "delay proxy (delay and pacing)"
 
-    def __init__(self, grpc_port: int, model: ImageClassifier, n: int, seed: int, timing: Timing):
-        self.grpc_port, self.model, self.n, self.seed = grpc_port, model, n, seed
-        self.timing = timing.model_copy(update={"min_time_s": 0.0, "min_count": n, "max_count": n, "warmup": 2})
-        self.pixels = targets.frames(model, 1)
-        self.use_tc = netns.available()
-        self.method = "tc tbf bandwidth + delay proxy" if self.use_tc else "delay proxy (delay and pacing)"
 
-    def __enter__(self) -> Emulator:
-        self._stack = ExitStack()
-        self.link = self._stack.enter_context(netns.ShapedLink()) if self.use_tc else None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
-
-    def latencies_ms(self, profile: NetworkProfile | None) -> np.ndarray:
-        """Request latencies over the profile's path, or over the bare harness when profile is None."""
-        if self.link:
-            self.link.set_rate(profile.bandwidth_mbps if profile else netns.UNLIMITED_MBPS)
-            with network.DelayProxy(self.grpc_port, profile, None, self.seed, host=netns.HOST_IP) as proxy:
-                return self.link.client_latencies_ms(proxy.port, self.model.name, "jpeg", self.n, self.seed)
-        bandwidth = profile.bandwidth_mbps if profile else None
-        with network.DelayProxy(self.grpc_port, profile, bandwidth, self.seed) as proxy:
-            client = GrpcClient(f"127.0.0.1:{proxy.port}")
-            try:
-                m, _ = targets.served_latency(client, targets.UNBATCHED, self.model, "jpeg", self.pixels, self.timing)
-            finally:
-                client.close()
-        return m.samples * 1e3
+def emulate(
+    grpc_port: int, model: ImageClassifier, profiles: dict[str, NetworkProfile], n: int, seed: int
+) -> dict[str, np.ndarray]:
+    """Latencies (ms) of n interleaved requests over the baseline path and every profile's path."""
+    paths: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
+    jpeg = encode_jpeg(frames(model, 1)[0])
+    use_tc = netns.available()
+    with ExitStack() as stack:
+        if use_tc:
+            rates = [p.bandwidth_mbps if p else None for p in paths.values()]
+            links = stack.enter_context(netns.ShapedLinks(rates))
+            hosts = links.host_ips
+        else:
+            hosts = ["127.0.0.1"] * len(paths)
+        urls = {}
+        for i, ((name, profile), host) in enumerate(zip(paths.items(), hosts, strict=True)):
+            pacing = None if use_tc or profile is None else profile.bandwidth_mbps
+            proxy = stack.enter_context(network.DelayProxy(grpc_port, profile, pacing, seed + i, host=host))
+            urls[name] = f"{host}:{proxy.port}"
+        if use_tc:
+            spec = json.dumps(
+                {"urls": urls, "model": UNBATCHED, "jpeg": base64.b64encode(jpeg).decode(), "n": n, "seed": seed}
+            )
+            out = subprocess.run(
+                [*links.exec_prefix(), sys.executable, "-m", "edgecloud.netclient", spec],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            found = json.loads(out.stdout.strip().splitlines()[-1])
+        else:
+            found = interleaved_latencies_ms(urls, UNBATCHED, jpeg, n, seed)
+    return {name: np.asarray(v) for name, v in found.items()}
 
 
 def compare(

@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from edgecloud import network, scenarios, targets
 from edgecloud.client import GrpcClient, HttpJsonClient, connect
-from edgecloud.emulation import Emulator, compare
-from edgecloud.models import ImageClassifier, get_model
+from edgecloud.emulation import BASELINE, compare, emulate
+from edgecloud.emulation import method as emulation_method
+from edgecloud.models import ImageClassifier, encode_jpeg, get_model
 from edgecloud.params import MeasurementsSection, Params, Shared
 from edgecloud.resources import ResourceMonitor
 from edgecloud.results import Run
@@ -233,56 +234,44 @@ def network_model(b: Bench, cloud: pd.DataFrame, edge: pd.DataFrame) -> pd.DataF
                     "source": profile.source,
                 }
             )
-            b.run.add(
-                "e2e_latency_p50",
-                float(np.median(e2e)),
-                "ms",
-                "modeled",
-                n=len(e2e),
-                target="cloud-cpu",
-                model=b.model.name,
-                network=name,
-                payload=BEST[1],
-                protocol=BEST[0],
-                scenario=label,
-                source=profile.source,
-            )
-            b.run.add(
-                "e2e_latency_p99",
-                float(np.percentile(e2e, 99)),
-                "ms",
-                "modeled",
-                n=len(e2e),
-                target="cloud-cpu",
-                model=b.model.name,
-                network=name,
-                payload=BEST[1],
-                protocol=BEST[0],
-                scenario=label,
-                source=profile.source,
-            )
+            for metric, value in (("e2e_latency_p50", np.median(e2e)), ("e2e_latency_p99", np.percentile(e2e, 99))):
+                b.run.add(
+                    metric,
+                    float(value),
+                    "ms",
+                    "modeled",
+                    n=len(e2e),
+                    target="cloud-cpu",
+                    model=b.model.name,
+                    network=name,
+                    payload=BEST[1],
+                    protocol=BEST[0],
+                    scenario=label,
+                    source=profile.source,
+                )
     return pd.DataFrame(rows)
 
 
 def emulation(b: Bench) -> pd.DataFrame:
     """Validate the network model per profile against emulation (see edgecloud.emulation)."""
-    up = targets.payload_bytes(b.model, BEST[1], b.pixels)
-    rows = []
-    with Emulator(b.server.grpc_port, b.model, b.section.emulation_requests, b.shared.seed, b.timing) as emu:
-        baseline = emu.latencies_ms(None)
-        for name, profile in tqdm(b.section.network_profiles.items(), desc="emulation", leave=False):
-            row = compare(baseline, emu.latencies_ms(profile), profile, up, RESPONSE_BYTES, b.rng, b.timing)
-            rows.append({"network": name, **row, "method": emu.method})
-            dims = dict(network=name, target="cloud-cpu", payload=BEST[1], protocol=BEST[0], n=row["n"])
-            b.run.add(
-                "model_error_vs_emulation",
-                row["error"],
-                "fraction",
-                ci=(row["error_low"], row["error_high"]),
-                source=emu.method,
-                **dims,
-            )
-            b.run.add("e2e_latency_p50", row["emulated_p50_ms"], "ms", scenario="emulated", source=emu.method, **dims)
+    up = len(encode_jpeg(targets.frames(b.model, 1)[0]))
+    found = emulate(
+        b.server.grpc_port, b.model, b.section.network_profiles, b.section.emulation_requests, b.shared.seed
+    )
+    how, rows = emulation_method(), []
+    for name, profile in b.section.network_profiles.items():
+        row = compare(found[BASELINE], found[name], profile, up, RESPONSE_BYTES, b.rng, b.timing)
+        rows.append({"network": name, **row, "method": how})
+        dims = dict(network=name, target="cloud-cpu", payload=BEST[1], protocol=BEST[0], n=row["n"])
+        b.run.add(
+            "model_error_vs_emulation",
+            row["error"],
+            "fraction",
+            ci=(row["error_low"], row["error_high"]),
+            source=how,
+            **dims,
+        )
+        b.run.add("e2e_latency_p50", row["emulated_p50_ms"], "ms", scenario="emulated", source=how, **dims)
     return pd.DataFrame(rows)
 
 

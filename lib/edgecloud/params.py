@@ -105,10 +105,10 @@ class CloudTarget(Section):
 
 class LoadGen(Section):
     scenarios: list[Literal["SingleStream", "Server", "Offline"]] = ["SingleStream", "Server", "Offline"]
-    min_duration_s: float = Field(2.0, gt=0, description="LoadGen min_duration per run.")
+    min_duration_s: float = Field(1.5, gt=0, description="LoadGen min_duration per run.")
     min_query_count: Positive = Field(64, description="LoadGen min_query_count per run.")
     server_latency_bound_ms: float = Field(15.0, gt=0, description="p99 bound for the Server search (MLPerf).")
-    server_search_steps: Positive = Field(4, description="Bisection steps of the Server QPS search.")
+    server_search_steps: Positive = Field(3, description="Bisection steps of the Server QPS search.")
 
 
 class MeasurementsSection(Section):
