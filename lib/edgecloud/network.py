@@ -25,6 +25,7 @@ from edgecloud.params import NetworkProfile
 FIBER_MS_PER_KM = 10.0 / 1000.0  # light in fiber covers about 200 000 km/s: 10 ms round trip per 1000 km
 MSS_BYTES = 1448  # TCP payload per packet on a 1500-byte MTU path with timestamps
 MIN_RTO_MS = 200.0  # Linux's minimum retransmission timeout
+CONTROL_BYTES = 64  # smaller upstream messages are protocol control frames, not requests
 
 
 def propagation_floor_ms(distance_km: float) -> float:
@@ -153,9 +154,11 @@ class _Link:
             threading.Thread(target=self._read, args=(src, q, upstream), daemon=True).start()
             threading.Thread(target=self._write, args=(dst, q), daemon=True).start()
 
-    def _half_rtt(self, upstream: bool) -> float:
+    def _half_rtt(self, upstream: bool, nbytes: int) -> float:
+        """A request draws the RTT its response shares; protocol control frames (HTTP/2 PING, WINDOW_UPDATE:
+        under CONTROL_BYTES) travel with the current draw instead of replacing it."""
         with self._lock:
-            if upstream or self._return_delay is None:  # a request draws the RTT its response shares
+            if self._return_delay is None or (upstream and nbytes >= CONTROL_BYTES):
                 self._return_delay = self.rtt_ms() / 2e3
             return self._return_delay
 
@@ -166,7 +169,7 @@ class _Link:
             while chunk := src.recv(65536):
                 now = time.monotonic()
                 if now >= last_release:  # the link was idle: a new message draws its delay
-                    delay = self._half_rtt(upstream)
+                    delay = self._half_rtt(upstream, len(chunk))
                 tx = transfer_ms(len(chunk), self.bandwidth_mbps) / 1e3 if self.bandwidth_mbps else 0.0
                 link_free = max(link_free, now) + tx
                 last_release = max(last_release, link_free + delay)

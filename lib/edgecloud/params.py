@@ -125,7 +125,7 @@ class MeasurementsSection(Section):
     concurrency: list[Positive] = Field([1, 4, 16], min_length=1, description="Concurrent clients.")
     requests_per_client: Positive = Field(24, description="Requests each concurrent client sends.")
     network_profiles: dict[str, NetworkProfile] = Field(min_length=1)
-    emulation_requests: Positive = Field(30, description="Requests per profile through the delaying proxy.")
+    emulation_requests: Positive = Field(60, description="Requests per profile through the delaying proxy.")
     loadgen: LoadGen = Field(default_factory=LoadGen)
     edge_power_w: float = Field(12.0, gt=0, description="Edge device power when RAPL is absent (W).")
     edge_power_source: str = Field("Raspberry Pi 5 peak power, hardware review, 2023")
