@@ -21,7 +21,13 @@ class ResourceMonitor:
     peak_rss: dict[str, int] = field(default_factory=dict)
 
     def __enter__(self) -> ResourceMonitor:
-        self._procs = {name: self._family(pid) for name, pid in self.pids.items()}
+        families = {name: self._family(pid) for name, pid in self.pids.items()}
+        roots = set(self.pids.values())
+        # A process started by another monitored one (the server, by the client) counts only under its own name.
+        self._procs = {
+            name: [p for p in procs if p.pid == self.pids[name] or not self._under(p, roots - {self.pids[name]})]
+            for name, procs in families.items()
+        }
         for procs in self._procs.values():
             for p in procs:
                 p.cpu_percent(None)
@@ -35,6 +41,13 @@ class ResourceMonitor:
     def _family(pid: int) -> list[psutil.Process]:
         root = psutil.Process(pid)
         return [root, *root.children(recursive=True)]
+
+    @staticmethod
+    def _under(proc: psutil.Process, roots: set[int]) -> bool:
+        try:
+            return proc.pid in roots or any(parent.pid in roots for parent in proc.parents())
+        except psutil.Error:
+            return False
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
