@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ from edgecloud.models import ImageClassifier, SentenceEmbedder, ZooModel, encode
 from edgecloud.params import Timing
 from edgecloud.results import Run
 from edgecloud.runtimes import RUNTIMES, Session, load_session
-from edgecloud.timing import ColdStart, Measurement, measure
+from edgecloud.timing import ColdStart, Measurement, cold_start, measure
 
 
 def anatomy(image: Session, text: Session, timing: Timing) -> pd.DataFrame:
@@ -67,13 +66,11 @@ def mechanisms(
     for model, runtime, precision, t in tqdm(combos, desc="runtimes", leave=False):
         if runtime == "eager" and getattr(model, "onnx_path", None):
             continue
-        t0 = time.perf_counter()
-        session = load_session(model, runtime, precision, t, calibration, agreement_samples)
-        load_s = time.perf_counter() - t0
         x = model.inputs(1)
-        t1 = time.perf_counter()
-        session.run(x)
-        cold = ColdStart(load_s, time.perf_counter() - t1)
+        session, cold = cold_start(
+            lambda m=model, r=runtime, p=precision, n=t: load_session(m, r, p, n, calibration, agreement_samples),
+            lambda s, x=x: s.run(x),
+        )
         m = measure_session(session, x, timing, cold, batch=1)
         dims = dict(model=model.name, runtime=runtime, precision=precision, threads=t, batch=1)
         run.add_latency(m, **dims)

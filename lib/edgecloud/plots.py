@@ -5,8 +5,6 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-KIND_MARKERS = {"measured": "o", "modeled": "s", "sourced": "D"}
-
 
 def theme() -> None:
     """Apply the workbook theme and render figures as inline SVG (crisp, self-contained, no scripts)."""

@@ -137,9 +137,3 @@ def server_search(
             high = qps
         qps = (low + high) / 2 if low > 0 else high / 4
     return runs
-
-
-def best_server_qps(runs: list[LoadGenResult], bound_ms: float) -> LoadGenResult | None:
-    """The highest-rate Server run whose p99 met the bound, if any."""
-    ok = [r for r in runs if r.p99_ms <= bound_ms]
-    return max(ok, key=lambda r: r.target_qps or 0) if ok else None

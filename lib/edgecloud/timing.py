@@ -86,9 +86,6 @@ class Measurement:
                 out.append(f"{name} untrusted: fewer than {TAIL_MIN_BEYOND} samples beyond it (n={self.n})")
         return tuple(out)
 
-    def trusted(self, name: str) -> bool:
-        return not any(w.startswith(f"{name} untrusted") for w in self.warnings)
-
     def __str__(self) -> str:
         p = self.percentiles
         flags = f" [{'; '.join(self.warnings)}]" if self.warnings else ""
