@@ -87,3 +87,22 @@ def test_a_model_that_cannot_load_fails_clearly_and_leaves_nothing() -> None:
         pass
     assert "MLServer" in str(err.value)
     assert _gone(srv.process.pid) and not _group(srv.process.pid)
+
+
+def test_cloud_remote_measures_any_open_inference_protocol_url(server, smoke) -> None:
+    from edgecloud import measure
+
+    section = smoke.measurements.model_copy(update={"remote_url": server.http_url, "remote_model": "eff"})
+    bench = measure.Bench(section, smoke.shared)
+    df = measure.remote(bench)
+    assert len(df) == 1 and df.n.iloc[0] >= smoke.shared.timing.min_count
+    rows = bench.run.frame()
+    assert set(rows.target) == {"cloud-remote"} and "latency_p50" in set(rows.metric)
+
+
+def test_a_server_without_edgecloud_timestamps_still_gives_a_timeline() -> None:
+    from edgecloud.client import Timeline
+
+    t = Timeline.from_stamps(0, 1_000_000, {}, 5_000_000, 1)
+    parts = t.breakdown_ms()
+    assert parts["transport_and_queue"] == 4.0 and parts["compute"] == 0.0 and t.batch_size == 1

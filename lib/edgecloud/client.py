@@ -14,6 +14,7 @@ import numpy as np
 if TYPE_CHECKING:  # the models (and torch) are not needed to send requests
     from edgecloud.models import ImageClassifier
 
+SERVER_STAMPS = ("entered_ns", "compute_start_ns", "compute_end_ns", "batch_size")  # from mlserver_runtime
 PayloadKind = Literal["float32", "uint8", "jpeg"]
 
 
@@ -57,6 +58,21 @@ class Timeline:
     received: int
     decoded: int
     batch_size: int
+
+    @classmethod
+    def from_stamps(cls, start: int, encoded: int, server: dict[str, int], received: int, batch: int) -> Timeline:
+        """A timeline from client stamps and the server's; a server that sends none (a remote Triton or KServe)
+        leaves its whole time in transport_and_queue."""
+        return cls(
+            start,
+            encoded,
+            server.get("entered_ns", received),
+            server.get("compute_start_ns", received),
+            server.get("compute_end_ns", received),
+            received,
+            time.time_ns(),
+            server.get("batch_size", batch),
+        )
 
     def breakdown_ms(self) -> dict[str, float]:
         """Client encode, transport and queue, server-side decode, compute, transport back, client decode."""
@@ -109,17 +125,8 @@ class HttpJsonClient:
         doc = response.json()
         out = doc["outputs"][0]
         result = np.asarray(out["data"], dtype=np.float32).reshape(out["shape"])
-        p = doc.get("parameters") or {}
-        return result, Timeline(
-            start,
-            encoded,
-            int(p["entered_ns"]),
-            int(p["compute_start_ns"]),
-            int(p["compute_end_ns"]),
-            received,
-            time.time_ns(),
-            int(p["batch_size"]),
-        )
+        p = {k: int(v) for k, v in (doc.get("parameters") or {}).items() if k in SERVER_STAMPS}
+        return result, Timeline.from_stamps(start, encoded, p, received, len(result))
 
     def close(self) -> None:
         self.http.close()
@@ -142,17 +149,9 @@ class GrpcClient:
         result = self.grpc.infer(model, [inp])
         received = time.time_ns()
         out = result.as_numpy("output")
-        p = result.get_response().parameters
-        return out, Timeline(
-            start,
-            encoded,
-            p["entered_ns"].int64_param,
-            p["compute_start_ns"].int64_param,
-            p["compute_end_ns"].int64_param,
-            received,
-            time.time_ns(),
-            p["batch_size"].int64_param,
-        )
+        params = result.get_response().parameters
+        p = {k: params[k].int64_param for k in SERVER_STAMPS if k in params}
+        return out, Timeline.from_stamps(start, encoded, p, received, len(out))
 
     def close(self) -> None:
         self.grpc.close()

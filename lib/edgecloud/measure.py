@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from edgecloud import network, scenarios, targets
+from edgecloud import network, paths, scenarios, targets
 from edgecloud.client import GrpcClient, HttpJsonClient, connect
 from edgecloud.emulation import BASELINE, compare, emulate
 from edgecloud.emulation import method as emulation_method
 from edgecloud.models import ImageClassifier, encode_jpeg, get_model
 from edgecloud.params import MeasurementsSection, Params, Shared
 from edgecloud.resources import ResourceMonitor
-from edgecloud.results import Run
+from edgecloud.results import Run, machine_id
 from edgecloud.runtimes import load_session
 from edgecloud.serving import Server
 
@@ -132,7 +132,9 @@ def remote(b: Bench) -> pd.DataFrame:
         return pd.DataFrame()
     client = HttpJsonClient(b.section.remote_url)
     try:
-        m, _ = targets.served_latency(client, b.model.name, b.model, "float32", b.pixels, b.timing, target="remote")
+        m, _ = targets.served_latency(
+            client, b.section.remote_model, b.model, "float32", b.pixels, b.timing, target="cloud-remote"
+        )
     finally:
         client.close()
     b.run.add_latency(m, target="cloud-remote", model=b.model.name, payload="float32", protocol="http", batch=1)
@@ -308,6 +310,8 @@ def loadgen(b: Bench, edge: pd.DataFrame, cloud: pd.DataFrame, conc: pd.DataFram
         len(clients),
     )
     rows = []
+    logs = paths.results_dir() / machine_id() / "loadgen" / b.run.run_id  # LoadGen's own summaries, kept
+    logs.mkdir(parents=True, exist_ok=True)
     try:
         for name, (infer, p50, rate, workers) in tqdm(systems.items(), desc="loadgen", leave=False):
             results = []
@@ -320,7 +324,8 @@ def loadgen(b: Bench, edge: pd.DataFrame, cloud: pd.DataFrame, conc: pd.DataFram
                     rate = r.samples_per_s if scenario == "Offline" else rate
             if "Server" in cfg.scenarios:
                 results += scenarios.server_search(infer, len(frames), cfg, p50, rate, workers)
-            for r in results:
+            for k, r in enumerate(results):
+                (logs / f"{name}-{r.scenario}-{k}.txt").write_text(r.summary)
                 rows.append(
                     {
                         "target": name,

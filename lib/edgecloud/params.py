@@ -120,6 +120,9 @@ class MeasurementsSection(Section):
     )
     cloud: CloudTarget = Field(default_factory=CloudTarget, description="The local cloud-cpu server.")
     remote_url: str | None = Field(None, description="Any Open Inference Protocol base URL (cloud-remote).")
+    remote_model: str = Field(
+        "efficientnet_lite0", description="Model name at remote_url; it takes one FP32 NCHW tensor named 'input'."
+    )
     payloads: list[Literal["float32", "uint8", "jpeg"]] = Field(["float32", "uint8", "jpeg"], min_length=1)
     protocols: list[Literal["http", "grpc"]] = Field(["http", "grpc"], min_length=1)
     concurrency: list[Positive] = Field([1, 4, 16], min_length=1, description="Concurrent clients.")
