@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     for name, fn in (
-        ("runtimes", lambda: runtime_targets(params.shared.timing)),
+        ("runtimes", lambda: runtime_targets(params.shared.timing) + minilm_quantization(params.shared.timing)),
         ("serving", lambda: serving_targets(params)),
     ):
         rows = fn()
