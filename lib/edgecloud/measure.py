@@ -18,7 +18,7 @@ from edgecloud import network, paths, scenarios, targets
 from edgecloud.client import GrpcClient, HttpJsonClient, connect
 from edgecloud.emulation import BASELINE, compare, emulate
 from edgecloud.emulation import method as emulation_method
-from edgecloud.models import ImageClassifier, encode_jpeg, get_model
+from edgecloud.models import ImageClassifier, get_model
 from edgecloud.params import MeasurementsSection, Params, Shared
 from edgecloud.resources import ResourceMonitor
 from edgecloud.results import Run, machine_id
@@ -106,7 +106,8 @@ def cloud_payloads(b: Bench) -> tuple[pd.DataFrame, pd.DataFrame]:
                 b.run.add_latency(m, **dims)
                 overhead = m.median - local.median
                 b.run.add("serving_overhead_p50", overhead * 1e3, "ms", n=m.n, **dims)
-                b.run.add("payload_bytes", targets.payload_bytes(b.model, kind, b.pixels), "bytes", **dims)
+                nbytes = targets.payload_bytes(b.model, kind, b.pixels)
+                b.run.add("payload_bytes", nbytes, "bytes", **dims)
                 for stage, value in breakdown.median().items():
                     b.run.add(f"stage_{stage}_p50", value, "ms", n=len(breakdown), **dims)
                 rows.append(
@@ -116,7 +117,7 @@ def cloud_payloads(b: Bench) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "payload": kind,
                         "in_process_p50_ms": local.median * 1e3,
                         "overhead_p50_ms": overhead * 1e3,
-                        "payload_bytes": targets.payload_bytes(b.model, kind, b.pixels),
+                        "payload_bytes": nbytes,
                         "samples": m.samples * 1e3,
                     }
                 )
@@ -256,7 +257,7 @@ def network_model(b: Bench, cloud: pd.DataFrame, edge: pd.DataFrame) -> pd.DataF
 
 def emulation(b: Bench) -> pd.DataFrame:
     """Validate the network model per profile against emulation (see edgecloud.emulation)."""
-    up = len(encode_jpeg(targets.frames(b.model, 1)[0]))
+    up = targets.payload_bytes(b.model, BEST[1], b.pixels)
     found = emulate(
         b.server.grpc_port, b.model, b.section.network_profiles, b.section.emulation_requests, b.shared.seed
     )

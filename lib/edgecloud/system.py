@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -13,6 +14,7 @@ import numpy as np
 import psutil
 import torch
 
+from edgecloud import paths
 from edgecloud.params import SystemSection, Timing
 from edgecloud.timing import Measurement, measure
 
@@ -198,10 +200,6 @@ CEILINGS_ARTIFACT = "ceilings.json"
 
 def save_ceilings(measurements: list[Measurement], resolution_ns: float) -> dict:
     """Write the ceilings later notebooks need (peak GFLOP/s and GB/s per thread count) as JSON."""
-    import json
-
-    from edgecloud import paths
-
     rows = ceiling_table(measurements)
     empty = next(m for m in measurements if m.config["kernel"] == "empty-call")
     out = {
@@ -216,8 +214,4 @@ def save_ceilings(measurements: list[Measurement], resolution_ns: float) -> dict
 
 def load_ceilings() -> dict:
     """Ceilings measured by notebook 00, or a clear error saying to run it first."""
-    import json
-
-    from edgecloud import paths
-
     return json.loads(paths.require(CEILINGS_ARTIFACT, "00-system-under-test").read_text())
