@@ -51,21 +51,74 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
         assert title in html
     assert html.count("data:image/svg+xml") >= 12  # figures are embedded as SVG data URIs
     assert "Traceback" not in html and "output_error" not in html and "ename" not in html
+    assert "PosixPath" not in html and str(copy) not in html
     assert not re.search(r"<script[^>]*src=|<link[^>]*href=\"http", html), "the report must open offline"
-    assert (copy / "outputs" / "results").exists()
     again = _make(copy, "report")
     assert again.returncode == 0 and "edgecloud run" not in again.stdout  # nothing changed: no notebook re-runs
 
 
+# One table of each notebook, rebuilt from the parquet store alone in a process without torch or Jupyter.
+REBUILD = """
+import sys
+from edgecloud.results import read, tables
+rows = read(notebook=sys.argv[1])
+table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": tables.outputs,
+         "02-cloud-edge-measurements": tables.edge}[sys.argv[1]](rows)
+assert not any(m.split(".")[0] in ("torch", "onnxruntime", "papermill", "IPython") for m in sys.modules)
+print(table._repr_html_())
+"""
+
+
+@pytest.mark.parametrize("notebook", ["00-system-under-test", "01-inference-concepts", "02-cloud-edge-measurements"])
+def test_each_notebook_table_is_rebuilt_from_the_store_alone(copy, notebook) -> None:
+    env = {**os.environ, "EDGECLOUD_ROOT": str(copy)}
+    out = subprocess.run(
+        [str(copy / ".venv" / "bin" / "python"), "-c", REBUILD, notebook], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    nb = nbformat.read(copy / "outputs" / "notebooks" / f"{notebook}.ipynb", as_version=4)
+    shown = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    assert out.stdout.strip() in [html.strip() for html in shown]
+
+
+def test_results_copied_from_another_machine_reach_the_report(copy) -> None:
+    from edgecloud.results import runs
+
+    mine = runs([copy / "outputs" / "results"])
+    assert mine.complete.all() and set(mine.notebook) == {
+        "00-system-under-test",
+        "01-inference-concepts",
+        "02-cloud-edge-measurements",
+    }
+    source = mine[mine.notebook == "02-cloud-edge-measurements"].folder.iloc[0]
+    shutil.copytree(source, copy / "data" / "results" / "raspberry-pi-5-4c-test" / "runs" / "20260101T000000-copied")
+    proc = _make(copy, "report")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "edgecloud run 02-cloud-edge-measurements" in proc.stdout  # Make noticed the new results
+    assert "raspberry-pi-5-4c-test" in (copy / "outputs" / "report.html").read_text()
+    shutil.rmtree(copy / "data" / "results" / "raspberry-pi-5-4c-test")
+
+
 def test_a_failing_cell_names_notebook_and_cell_and_keeps_the_last_report(copy) -> None:
+    from edgecloud.results import read, runs
+
     report = copy / "outputs" / "report.html"
     before = report.read_bytes()
     path = copy / "notebooks" / "00-system-under-test.ipynb"
+    original = path.read_bytes()
     nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(3, nbformat.v4.new_code_cell('raise RuntimeError("boom")'))
+    nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell('raise RuntimeError("boom")'))
     nbformat.write(nb, path)
-    proc = _make(copy, "report")
+    try:
+        proc = _make(copy, "report")
+    finally:
+        path.write_bytes(original)
     assert proc.returncode != 0
     assert "notebooks/00-system-under-test.ipynb: cell" in proc.stderr and "boom" in proc.stderr
     assert report.read_bytes() == before
     assert (copy / "outputs" / "notebooks" / "00-system-under-test.failed.ipynb").exists()
+    results = copy / "outputs" / "results"
+    partial = runs([results], include_incomplete=True)
+    assert (~partial.complete.astype(bool)).sum() == 1  # the failed run is stored, but not complete
+    latest = read([results], notebook="00-system-under-test").run_id.unique()
+    assert list(latest) == list(runs([results]).query("notebook == '00-system-under-test'").run_id)

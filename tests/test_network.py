@@ -11,8 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from edgecloud import netns
-from edgecloud.network import DelayProxy, network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
+from edgecloud.network import netns
+from edgecloud.network.model import network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
+from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edgecloud.params import ParamsError, load_params, params_table
+from edgecloud.params import Params, ParamsError, load_params, params_table
 
 SHIPPED = sorted((Path(__file__).resolve().parents[1] / "params").glob("*.yaml"))
 
@@ -35,7 +35,13 @@ def _broken(tmp_path: Path, root: Path, edit) -> Path:
         (lambda r: r["shared"].update(threds=[1]), "shared.threds: unknown key"),
         (lambda r: r["system"].update(gemm_size="big"), "system.gemm_size: 'big' is not allowed"),
         (lambda r: r["concepts"].update(models=["gpt5"]), "concepts.models[0]: 'gpt5' is not allowed"),
-        (lambda r: r.pop("measurements"), "measurements: required key is missing"),
+        (lambda r: r["measurements"]["network_profiles"]["4g"].pop("loss"), "4g.loss: required key is missing"),
+        (
+            lambda r: r["measurements"]["edge_targets"].append({"name": "edge-1t"}),
+            "edge target names must be distinct",
+        ),
+        (lambda r: r["measurements"]["edge_targets"].append({"name": "cloud-cpu"}), "'cloud-cpu'"),
+        (lambda r: r["measurements"].update(payloads=["jpeg", "jpeg"]), "payloads lists a value twice"),
         (
             lambda r: r["measurements"]["network_profiles"]["4g"].update(rtt_ms=0.5),
             "measurements.network_profiles.4g: ",
@@ -84,3 +90,56 @@ def test_missing_and_unparsable_files(tmp_path) -> None:
 def test_readme_parameter_table_is_current(root) -> None:
     readme = (root / "README.md").read_text()
     assert params_table() in readme, "README parameter table is stale: run `python -m edgecloud params-table`"
+
+
+def test_schema_defaults_equal_default_yaml(root) -> None:
+    assert load_params(root / "params" / "default.yaml") == Params()
+
+
+@pytest.mark.parametrize("name", ["smoke.yaml", "full.yaml"])
+def test_smoke_and_full_are_overlays_naming_only_what_they_change(root, name) -> None:
+    raw = yaml.safe_load((root / "params" / name).read_text())
+    assert raw.pop("extends") == "default.yaml"
+    default = yaml.safe_load((root / "params" / "default.yaml").read_text())
+
+    def walk(overlay: dict, base: dict, where: str) -> None:
+        for key, value in overlay.items():
+            assert key in base, f"{name}: {where}{key} is not in default.yaml"
+            if isinstance(value, dict) and isinstance(base[key], dict):
+                walk(value, base[key], f"{where}{key}.")
+            else:
+                assert value != base[key], f"{name}: {where}{key} repeats the default"
+
+    walk(raw, default, "")
+    merged = load_params(root / "params" / name)
+    assert merged.measurements.network_profiles == Params().measurements.network_profiles
+
+
+def test_an_overlay_changes_only_what_it_names(tmp_path, root) -> None:
+    (tmp_path / "base.yaml").write_text((root / "params" / "default.yaml").read_text())
+    (tmp_path / "mine.yaml").write_text("extends: base.yaml\nshared: {timing: {warmup: 7}}\n")
+    params = load_params(tmp_path / "mine.yaml")
+    assert params.shared.timing.warmup == 7 and params.shared.timing.min_count == Params().shared.timing.min_count
+
+
+def test_overlay_chains_fail_clearly(tmp_path) -> None:
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ParamsError, match="makes a cycle"):
+        load_params(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ParamsError, match=r"no such params file.*extended by"):
+        load_params(tmp_path / "c.yaml")
+
+
+def test_every_profile_rtt_matches_its_sourced_figure(root) -> None:
+    from edgecloud.sources import sourced
+
+    for path in SHIPPED:
+        for name, profile in load_params(path).measurements.network_profiles.items():
+            if profile.rtt_figure:
+                figure = sourced(profile.rtt_figure)
+                assert profile.rtt_ms == pytest.approx(float(figure)), f"{path.name}: {name} copies {figure.key}"
+                assert figure.source.split()[0] in profile.source, f"{path.name}: {name} must cite {figure.source}"
+            else:
+                assert "assumed" in profile.source, f"{path.name}: {name} has no figure and says no assumption"

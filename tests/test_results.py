@@ -1,57 +1,109 @@
-"""The results store: a run written and read back is the same table; other machines' folders merge, labelled."""
+"""The results store: rows and samples written and read back, complete runs only, other machines merged, and the
+store readable without torch, onnxruntime, papermill or Jupyter."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from edgecloud.machine import machine_id
 from edgecloud.params import Timing
-from edgecloud.results import COLUMNS, Run, machine_id, read_runs
+from edgecloud.results import COLUMNS, Config, Recorder, read, read_samples, runs, tables
 from edgecloud.timing import from_samples
 
+CFG = Config(target="edge-1t", model="digits_cnn", runtime="ort", precision="int8", threads=1, batch=1)
 
-def test_write_then_read_gives_the_same_table(tmp_path) -> None:
-    run = Run("02-cloud-edge-measurements")
-    m = from_samples(np.linspace(0.001, 0.002, 100), "x", Timing(bootstrap_resamples=100))
-    run.add_latency(m, target="edge-1t", model="digits_cnn", runtime="ort", precision="int8", threads=1, batch=1)
-    run.add("e2e_latency_p50", 55.0, "ms", "modeled", network="4g", source="Opensignal 2019")
-    path = run.write(tmp_path)
-    assert path.parent == tmp_path / machine_id() / "runs"
-    back = read_runs([tmp_path])
-    expected = run.frame()
-    pd.testing.assert_frame_equal(back.drop(columns="finished"), expected.drop(columns="finished"), check_dtype=False)
+
+def _measurement(n: int = 100, scale: float = 1.0):
+    return from_samples(np.linspace(0.001, 0.002, n) * scale, "x", Timing(bootstrap_resamples=100))
+
+
+def test_rows_carry_provenance_kind_unit_flags_and_configuration(tmp_path) -> None:
+    rec = Recorder("02-cloud-edge-measurements", {"seed": 0}, root=tmp_path)
+    rec.latency(_measurement(), CFG)
+    rec.add("e2e_latency_p50", 55.0, "ms", CFG.with_(network="4g"), "modeled", source="Opensignal 2019")
+    rec.complete()
+    back = read([tmp_path])
     assert list(back.columns) == list(COLUMNS)
+    for column in ("run_id", "machine", "commit", "dirty", "params_hash", "notebook", "kind", "unit", "loadgen_valid"):
+        assert column in back
     assert set(back.kind) == {"measured", "modeled"}
+    assert back.machine.unique().tolist() == [machine_id()]
+    pd.testing.assert_frame_equal(
+        back.reset_index(drop=True), rec.frame().reset_index(drop=True), check_dtype=False, check_categorical=False
+    )
 
 
-def test_other_machines_are_merged_and_labelled(tmp_path) -> None:
-    mine = Run("01-inference-concepts")
-    mine.add("latency_p50", 2.0, "ms", model="minilm")
-    mine.write(tmp_path / "outputs")
-    theirs = Run("01-inference-concepts")
-    theirs.add("latency_p50", 9.0, "ms", model="minilm")
-    written = theirs.write(tmp_path / "scratch")
+def test_untrusted_tails_publish_no_interval_and_samples_round_trip(tmp_path) -> None:
+    rec = Recorder("01-inference-concepts", root=tmp_path)
+    m = _measurement(n=50)
+    rec.latency(m, CFG)
+    rows, samples = rec.stored()
+    p99 = tables.select(rows, "latency_p99").iloc[0]
+    assert bool(p99.untrusted) and np.isnan(p99.ci_low)
+    p50 = tables.select(rows, "latency_p50").iloc[0]
+    assert not bool(p50.untrusted) and p50.ci_low <= p50.value <= p50.ci_high
+    assert np.allclose(tables.samples_of(samples, CFG), m.samples * 1e3)
+
+
+def test_incomplete_runs_are_ignored_unless_asked(tmp_path) -> None:
+    rec = Recorder("00-system-under-test", root=tmp_path, run_id="20260101T000000-aaaaaa")
+    rec.add("gemm_rate", 1.0, "GFLOP/s", Config(threads=1))
+    rec.flush()  # a notebook that stopped half-way
+    assert read([tmp_path]).empty and runs([tmp_path]).empty
+    assert read([tmp_path], include_incomplete=True).value.tolist() == [1.0]
+    rec.complete()
+    assert read([tmp_path]).value.tolist() == [1.0]
+
+
+def test_latest_complete_run_per_machine_and_notebook(tmp_path) -> None:
+    for value in (1.0, 2.0, 3.0):
+        rec = Recorder("00-system-under-test", root=tmp_path, run_id=f"2026010{int(value)}T000000-aaaaaa")
+        rec.add("gemm_rate", value, "GFLOP/s", Config(threads=1))
+        rec.flush(complete=value < 3)  # the newest run did not finish
+    assert read([tmp_path]).value.tolist() == [2.0]
+    assert sorted(read([tmp_path], latest=False).value) == [1.0, 2.0]
+
+
+def test_runs_copied_from_another_machine_are_merged_and_labelled(tmp_path) -> None:
+    mine = Recorder("02-cloud-edge-measurements", root=tmp_path / "outputs")
+    mine.latency(_measurement(), CFG)
+    mine.complete()
+    theirs = Recorder("02-cloud-edge-measurements", root=tmp_path / "scratch")
+    theirs.latency(_measurement(scale=9.0), CFG)
+    theirs.complete()
     pi = tmp_path / "data" / "raspberry-pi-5-4c" / "runs"
-    pi.mkdir(parents=True)
-    shutil.copy(written, pi / written.name)
-    df = read_runs([tmp_path / "outputs", tmp_path / "data"])
-    assert set(df.machine) == {machine_id(), "raspberry-pi-5-4c"}
-    assert df.set_index("machine").loc["raspberry-pi-5-4c", "value"] == 9.0
+    shutil.copytree(theirs.folder, pi / theirs.run_id)
+    rows = read([tmp_path / "outputs", tmp_path / "data"])
+    assert set(rows.machine) == {machine_id(), "raspberry-pi-5-4c"}
+    other = tables.other_machines(rows, machine_id())
+    assert other.loc[("raspberry-pi-5-4c", "edge-1t"), 1] == pytest.approx(9 * 1.5, rel=0.01)
+    assert set(read_samples([tmp_path / "outputs", tmp_path / "data"]).machine) == set(rows.machine)
+    meta = json.loads((pi / theirs.run_id / "run.json").read_text())
+    assert meta["complete"] and "cpu_model" in meta["system"]
 
 
-def test_latest_run_per_machine_and_notebook(tmp_path) -> None:
-    for value in (1.0, 2.0):
-        run = Run("00-system-under-test", run_id=f"2026010{int(value)}T000000-aaaaaa")
-        run.add("gemm_rate", value, "GFLOP/s", threads=1)
-        run.write(tmp_path)
-    assert read_runs([tmp_path]).value.tolist() == [2.0]
-    assert sorted(read_runs([tmp_path], latest=False).value) == [1.0, 2.0]
+def test_reading_the_store_imports_no_torch_onnxruntime_papermill_or_jupyter() -> None:
+    code = (
+        "import sys, edgecloud.results, edgecloud.results.tables, edgecloud.verdicts\n"
+        "heavy = ('torch', 'onnxruntime', 'papermill', 'nbformat', 'nbclient', 'jupyter_client', 'IPython')\n"
+        "print([m for m in sys.modules if m.split('.')[0] in heavy])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
-def test_unknown_dimension_is_rejected() -> None:
-    import pytest
-
-    with pytest.raises(ValueError, match="unknown result dimensions"):
-        Run("x").add("m", 1.0, "ms", colour="red")
+def test_measuring_without_jupyter_imports_no_papermill_or_jupyter() -> None:
+    code = (
+        "import sys, edgecloud.cli, edgecloud.experiments.cloud_edge, edgecloud.serving\n"
+        "heavy = ('papermill', 'nbformat', 'nbclient', 'nbconvert', 'jupyter_client', 'IPython', 'matplotlib')\n"
+        "print([m for m in sys.modules if m.split('.')[0] in heavy])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

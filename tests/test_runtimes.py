@@ -73,11 +73,21 @@ def test_cache_is_reused(monkeypatch, tmp_path) -> None:
     assert other != first and len(builds) == 2
 
 
-def test_threads_are_per_session_not_process_wide() -> None:
+def test_an_eager_session_sets_its_threads_once_not_inside_the_timed_call(monkeypatch) -> None:
     before = torch.get_num_threads()
-    session = load_session(get_model("digits_cnn"), "eager", "fp32", 1)
-    session.run(session.model.inputs(1))
-    assert torch.get_num_threads() == before
+    try:
+        session = load_session(get_model("digits_cnn"), "eager", "fp32", 1)
+        assert torch.get_num_threads() == 1
+        calls: list[int] = []
+        monkeypatch.setattr(torch, "set_num_threads", calls.append)
+        for _ in range(3):
+            session.run(session.model.inputs(1))
+        assert calls == []  # nothing process-wide happens per call
+        session.activate()
+        assert calls == [1]
+    finally:
+        monkeypatch.undo()
+        torch.set_num_threads(before)
 
 
 def test_a_users_onnx_file_runs_through_the_measurements(tmp_path) -> None:
@@ -103,3 +113,14 @@ def test_a_users_onnx_file_runs_through_the_measurements(tmp_path) -> None:
         assert m.n >= 5 and m.median > 0
     with pytest.raises(ValueError, match="torch_factory"):
         load_session(model, "eager", "fp32", 1)
+
+
+def test_the_cache_key_covers_every_module_that_builds_models() -> None:
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    keyed = set(cache.keyed_files())
+    models = Path(find_spec("edgecloud.models").origin).parent
+    assert set(models.glob("*.py")) <= keyed
+    assert Path(find_spec("edgecloud.runtimes").origin) in keyed
+    assert all(path.is_file() for path in keyed)

@@ -70,8 +70,8 @@ def test_adaptive_batching_merges_concurrent_requests(server) -> None:
     model = get_model("efficientnet_lite0")
     from edgecloud.params import Timing
 
-    r = closed_loop("grpc", server.http_url, server.grpc_url, "eff-batched", model, "jpeg", 4, 6, Timing())
-    assert r["n"] == 24 and r["mean_batch"] > 1.0
+    r = closed_loop(server, "grpc", "eff-batched", model, "jpeg", 4, 6, Timing())
+    assert r.latency.n == 24 and r.mean_batch > 1.0 and r.throughput_rps > 0
 
 
 def test_server_stops_after_an_exception_in_the_block() -> None:
@@ -89,15 +89,17 @@ def test_a_model_that_cannot_load_fails_clearly_and_leaves_nothing() -> None:
     assert _gone(srv.process.pid) and not _group(srv.process.pid)
 
 
-def test_cloud_remote_measures_any_open_inference_protocol_url(server, smoke) -> None:
-    from edgecloud import measure
+def test_cloud_remote_measures_any_open_inference_protocol_url(server, smoke, tmp_path) -> None:
+    from edgecloud.experiments import cloud_edge
+    from edgecloud.results import Recorder, tables
 
     section = smoke.measurements.model_copy(update={"remote_url": server.http_url, "remote_model": "eff"})
-    bench = measure.Bench(section, smoke.shared)
-    df = measure.remote(bench)
-    assert len(df) == 1 and df.n.iloc[0] >= smoke.shared.timing.min_count
-    rows = bench.run.frame()
-    assert set(rows.target) == {"cloud-remote"} and "latency_p50" in set(rows.metric)
+    rec = Recorder(cloud_edge.NOTEBOOK, root=tmp_path)
+    cloud_edge.remote(cloud_edge.CloudEdgeSession(section, smoke.shared, rec))
+    rows, samples = rec.stored()
+    assert set(rows.target) == {"cloud-remote"}
+    n = tables.extra_targets(rows).loc[("cloud-remote", 1), "n"]
+    assert n >= smoke.shared.timing.min_count and len(samples) == n
 
 
 def test_a_server_without_edgecloud_timestamps_still_gives_a_timeline() -> None:

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from edgecloud.params import Timing
-from edgecloud.timing import bootstrap_percentiles, from_samples, measure
+from edgecloud.timing import block_length, bootstrap_percentiles, difference, from_samples, measure, ratio
 
 
 def test_percentiles_of_a_known_uniform_sample() -> None:
-    samples = np.arange(1, 10_001) / 1000.0  # 1 ms … 10 s, uniform
+    samples = np.random.default_rng(0).permutation(np.arange(1, 10_001) / 1000.0)  # 1 ms … 10 s, uniform, iid order
     est = bootstrap_percentiles(samples, 0.95, 500, seed=1)
     assert est["p50"].value == pytest.approx(5.0005, rel=1e-6)
     assert est["p90"].value == pytest.approx(9.0001, rel=1e-4)
@@ -56,3 +56,27 @@ def test_measure_reaches_min_count_and_min_time() -> None:
     assert 0.001 <= m.median < 0.02
     capped = measure(lambda: None, "cap", Timing(warmup=0, min_time_s=10, min_count=5, max_count=50))
     assert capped.n == 50
+
+
+def test_difference_interval_covers_the_truth_and_separates_real_gaps() -> None:
+    rng = np.random.default_rng(5)
+    covered = 0
+    for _ in range(40):  # same distribution: zero lies inside about 95% of the intervals
+        same = difference(rng.lognormal(0.0, 0.2, 400), rng.lognormal(0.0, 0.2, 400), resamples=200)
+        covered += same.low <= 0.0 <= same.high
+    assert covered >= 34
+    a, b = rng.lognormal(0.0, 0.2, 600), rng.lognormal(0.0, 0.2, 600)
+    slower = difference(a + 0.5, b, resamples=400)
+    assert slower.low > 0.3 and slower.low <= slower.value <= slower.high
+    speedup = ratio(a * 3, b, resamples=400)
+    assert 2.5 < speedup.low <= speedup.value <= speedup.high < 3.5
+
+
+def test_block_bootstrap_widens_intervals_for_correlated_samples() -> None:
+    rng = np.random.default_rng(2)
+    walk = 1.0 + np.cumsum(rng.normal(0, 0.01, 2000))  # drifting, serially correlated latencies
+    shuffled = rng.permutation(walk)
+    correlated = bootstrap_percentiles(walk, 0.95, 300, 0)["p50"]
+    independent = bootstrap_percentiles(shuffled, 0.95, 300, 0)["p50"]
+    assert correlated.high - correlated.low > 2 * (independent.high - independent.low)
+    assert block_length(1000) == 10

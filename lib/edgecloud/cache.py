@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 from collections.abc import Callable
@@ -12,15 +13,27 @@ from pathlib import Path
 from edgecloud import paths
 
 KEYED_PACKAGES = ("torch", "onnx", "onnxruntime", "transformers", "scikit-learn")
-KEYED_MODULES = ("architectures.py", "models.py", "runtimes.py")
+KEYED_PACKAGES_OF_CODE = ("edgecloud.models",)  # every module in these packages builds or feeds models
+KEYED_MODULES = ("edgecloud.runtimes",)
+
+
+def keyed_files() -> list[Path]:
+    """The source files whose changes invalidate cached models, found by import name (so moves cannot hide one)."""
+    files = []
+    for name in KEYED_MODULES:
+        files.append(Path(importlib.util.find_spec(name).origin))
+    for name in KEYED_PACKAGES_OF_CODE:
+        folder = Path(importlib.util.find_spec(name).origin).parent
+        files.extend(sorted(folder.glob("*.py")))
+    return files
 
 
 def code_hash() -> str:
     """Hash of the library modules whose changes invalidate cached models."""
-    here = Path(__file__).parent
     digest = hashlib.sha1()
-    for name in KEYED_MODULES:
-        digest.update((here / name).read_bytes())
+    for path in keyed_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

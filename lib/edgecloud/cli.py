@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from edgecloud.pipeline import write_stamps
 
         for stamp in write_stamps(params, Path(args.params)):
-            print(f"params changed: {stamp.name}")
+            print(f"changed: {stamp.name}")
     elif args.command == "run":
         from edgecloud.pipeline import NotebookFailed, run_notebook
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
     elif args.command == "measure":
-        from edgecloud.measure import measure_all
+        from edgecloud.experiments.cloud_edge import measure_all
 
-        print(f"wrote {measure_all(params)}")
+        print(f"wrote {measure_all(params, args.params)} (a complete run in the results store)")
     return 0

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 
 if TYPE_CHECKING:  # the models (and torch) are not needed to send requests
-    from edgecloud.models import ImageClassifier
+    from edgecloud.models.families import ImageClassifier
 
 SERVER_STAMPS = ("entered_ns", "compute_start_ns", "compute_end_ns", "batch_size")  # from mlserver_runtime
 PayloadKind = Literal["float32", "uint8", "jpeg"]
@@ -37,7 +37,7 @@ class Payload:
 
 def make_payload(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> Payload:
     """Build a payload from uint8 NHWC pixels, doing on the client what this payload kind asks of it."""
-    from edgecloud.models import encode_jpeg
+    from edgecloud.models.data import encode_jpeg
 
     if kind == "float32":
         return Payload(kind, model.preprocess(pixels))

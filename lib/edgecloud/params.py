@@ -22,9 +22,9 @@ class Section(BaseModel):
 
 class Timing(Section):
     warmup: int = Field(3, ge=0, description="Untimed calls before measuring.")
-    min_time_s: float = Field(0.5, gt=0, description="Keep repeating until this much time has passed.")
+    min_time_s: float = Field(0.3, gt=0, description="Keep repeating until this much time has passed.")
     min_count: int = Field(20, ge=5, description="...and at least this many samples were taken.")
-    max_count: int = Field(5000, ge=5, description="Stop after this many samples even if min_time is not met.")
+    max_count: int = Field(3000, ge=5, description="Stop after this many samples even if min_time is not met.")
     bootstrap_resamples: int = Field(1000, ge=100, description="Resamples for percentile confidence intervals.")
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence level of the intervals.")
 
@@ -79,6 +79,9 @@ class NetworkProfile(Section):
     loss: float = Field(ge=0, lt=0.5, description="Packet loss probability per request.")
     distance_km: float = Field(ge=0, description="Path length; sets the fiber propagation floor.")
     source: str = Field(min_length=3, description="Where the defaults come from, with its date.")
+    rtt_figure: str | None = Field(
+        None, description="Key of the RTT in data/sourced_figures.csv (a test checks that rtt_ms matches it)."
+    )
 
     @model_validator(mode="after")
     def _above_floor(self) -> NetworkProfile:
@@ -86,6 +89,86 @@ class NetworkProfile(Section):
         if self.rtt_ms < floor:
             raise ValueError(f"rtt_ms {self.rtt_ms} is below the fiber floor {floor:.1f} ms for distance_km")
         return self
+
+
+def _profile(rtt, jitter, bandwidth, loss, km, source, figure=None) -> NetworkProfile:
+    return NetworkProfile(
+        rtt_ms=rtt,
+        jitter_ms=jitter,
+        bandwidth_mbps=bandwidth,
+        loss=loss,
+        distance_km=km,
+        source=source,
+        rtt_figure=figure,
+    )
+
+
+DEFAULT_PROFILES = {
+    "same-zone": _profile(
+        0.91,
+        0.2,
+        10000,
+        0.0,
+        1,
+        "RTT: Azure same-AZ mean TCP echo 0.91 ms (simonpainter.com, 2025); jitter, bandwidth, loss assumed",
+        "azure_same_az_rtt",
+    ),
+    "same-region": _profile(
+        1.55,
+        0.3,
+        10000,
+        0.0,
+        50,
+        "RTT: Azure cross-AZ mean TCP echo 1.55 ms (simonpainter.com, 2025); jitter, bandwidth, loss assumed",
+        "azure_cross_az_rtt",
+    ),
+    "cross-country": _profile(
+        72,
+        3,
+        1000,
+        0.0,
+        4000,
+        "RTT: Azure P95 East US to West US 72 ms (Azure latency statistics, 2026); distance great-circle; rest assumed",
+        "azure_east_west_us_p95",
+    ),
+    "intercontinental": _profile(
+        242,
+        5,
+        500,
+        0.001,
+        9500,
+        "RTT: Azure P95 West Europe to Japan East 242 ms (Azure latency statistics, 2026); rest assumed",
+        "azure_westeu_japaneast_p95",
+    ),
+    "4g": _profile(
+        55.25,
+        12,
+        10,
+        0.01,
+        200,
+        "RTT: US 4G 44.1-66.4 ms by state, midpoint (Opensignal, 2019); 10 Mbit/s uplink and 1% loss assumed",
+        "us_4g_latency_midpoint",
+    ),
+    "5g": _profile(
+        51,
+        10,
+        50,
+        0.005,
+        200,
+        "RTT: US 5G best carrier median 51 ms (Ookla Q2 2023); 50 Mbit/s uplink, 0.5% loss assumed",
+        "us_5g_best_median",
+    ),
+    "home-wifi": _profile(
+        20,
+        15,
+        20,
+        0.01,
+        100,
+        "RTT: US fixed broadband median 15 ms (Ookla Q2 2023) plus an "
+        "assumed 5 ms Wi-Fi hop; half of campus Wi-Fi packets over 20 ms (Pei et al., 2016)",
+    ),
+}
+RESERVED_TARGETS = {"cloud-cpu", "cloud-gpu", "cloud-remote", "in-process"}
 
 
 class EdgeTarget(Section):
@@ -127,11 +210,23 @@ class MeasurementsSection(Section):
     protocols: list[Literal["http", "grpc"]] = Field(["http", "grpc"], min_length=1)
     concurrency: list[Positive] = Field([1, 4, 16], min_length=1, description="Concurrent clients.")
     requests_per_client: Positive = Field(24, description="Requests each concurrent client sends.")
-    network_profiles: dict[str, NetworkProfile] = Field(min_length=1)
+    network_profiles: dict[str, NetworkProfile] = Field(
+        default_factory=lambda: dict(DEFAULT_PROFILES), min_length=1, description="Network paths to the cloud."
+    )
     emulation_requests: Positive = Field(60, description="Requests per profile through the delaying proxy.")
     loadgen: LoadGen = Field(default_factory=LoadGen)
-    edge_power_w: float = Field(12.0, gt=0, description="Edge device power when RAPL is absent (W).")
-    edge_power_source: str = Field("Raspberry Pi 5 peak power, hardware review, 2023")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MeasurementsSection:
+        names = [t.name for t in self.edge_targets]
+        clash = sorted({n for n in names if names.count(n) > 1} | (set(names) & RESERVED_TARGETS))
+        if clash:
+            raise ValueError(f"edge target names must be distinct and not {sorted(RESERVED_TARGETS)}: {clash}")
+        for key in ("payloads", "protocols", "concurrency"):
+            values = getattr(self, key)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{key} lists a value twice: {values}")
+        return self
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -150,7 +245,7 @@ class Params(Section):
     shared: Shared = Field(default_factory=Shared)
     system: SystemSection = Field(default_factory=SystemSection)
     concepts: ConceptsSection = Field(default_factory=ConceptsSection)
-    measurements: MeasurementsSection
+    measurements: MeasurementsSection = Field(default_factory=MeasurementsSection)
 
     def for_notebook(self, notebook: str) -> dict:
         """The flat papermill parameters of one notebook: shared fields plus its section's."""
@@ -186,17 +281,40 @@ def format_errors(path: Path | str, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_params(path: Path | str) -> Params:
-    """Read and validate a params YAML file, raising ParamsError with readable lines."""
-    path = Path(path)
+def _merge(base: dict, overlay: dict) -> dict:
+    """Deep-merge overlay into base: mappings merge key by key, anything else (lists too) replaces."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """A params mapping with its `extends:` chain resolved (relative to the file)."""
     if not path.is_file():
-        raise ParamsError(f"{path}: no such params file")
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ParamsError(f"{path}: no such params file{where}")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         raise ParamsError(f"{path}: not valid YAML: {e}") from None
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: (top level): expected a mapping of sections, got {type(raw).__name__}")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    base = (path.parent / str(parent)).resolve()
+    if base in chain or base == path.resolve():
+        raise ParamsError(f"{path}: extends: {parent!r} makes a cycle")
+    return _merge(_read_yaml(base, (*chain, path.resolve())), raw)
+
+
+def load_params(path: Path | str) -> Params:
+    """Read and validate a params YAML file (an overlay when it says `extends: default.yaml`), raising ParamsError
+    with one readable line per problem."""
+    path = Path(path)
+    raw = _read_yaml(path)
     try:
         return Params.model_validate(raw)
     except ValidationError as e:

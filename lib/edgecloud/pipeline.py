@@ -7,22 +7,15 @@ import json
 import os
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import papermill as pm
 
 from edgecloud import paths
+from edgecloud.env import KERNEL, KERNEL_ENV, RUN_ID_VAR
 from edgecloud.params import NOTEBOOK_SECTIONS, Params
-
-KERNEL = "edgecloud"
-# Kernels and the server run offline (weights come from packages) and without tqdm's missing-widget warning.
-KERNEL_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-    "PYTHONWARNINGS": "ignore:IProgress not found",
-}
 
 
 class NotebookFailed(RuntimeError):
@@ -30,7 +23,8 @@ class NotebookFailed(RuntimeError):
 
 
 def write_stamps(params: Params, params_file: Path) -> list[Path]:
-    """One stamp per notebook holding its resolved parameters; rewritten only when they change (for make)."""
+    """One stamp per notebook holding its resolved parameters, and one listing the runs committed under
+    data/results/; each is rewritten only when it changes (for make)."""
     folder = paths.outputs() / ".stamps"
     folder.mkdir(parents=True, exist_ok=True)
     changed = []
@@ -41,7 +35,20 @@ def write_stamps(params: Params, params_file: Path) -> list[Path]:
             stamp.write_text(text)
             changed.append(stamp)
     (folder / "params-file").write_text(str(params_file))
+    results = folder / "data-results"
+    listing = committed_results_digest()
+    if not results.exists() or results.read_text() != listing:
+        results.write_text(listing)
+        changed.append(results)
     return changed
+
+
+def committed_results_digest() -> str:
+    """One line per file under data/results/ with its content hash: changes when runs are added, removed or edited,
+    whatever their modification times (copies made with `cp -a` or rsync keep old ones)."""
+    root = paths.project_root() / "data" / "results"
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".gitkeep") if root.exists() else []
+    return "".join(f"{p.relative_to(root)} {hashlib.sha1(p.read_bytes()).hexdigest()}\n" for p in files)
 
 
 def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
@@ -51,7 +58,8 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
     out_dir = paths.outputs() / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     final, tmp = out_dir / f"{notebook}.ipynb", out_dir / f"{notebook}.running.ipynb"
-    os.environ.update(KERNEL_ENV, EDGECLOUD_ROOT=str(root))
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+    os.environ.update(KERNEL_ENV, EDGECLOUD_ROOT=str(root), **{RUN_ID_VAR: run_id})
     interactive = sys.stderr.isatty()
     started, t0 = datetime.now(UTC), time.perf_counter()
     try:
@@ -75,6 +83,7 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
     os.replace(tmp, final)
     record = {
         "notebook": notebook,
+        "run_id": run_id,
         "params_file": str(params_file),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -1,9 +1,13 @@
-"""One plot theme for every notebook, and small helpers that label what a number is."""
+"""One plot theme for every notebook, and one function per figure; each figure labels the kind of its numbers."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+BLUE = "#3b6ea5"
 
 
 def theme() -> None:
@@ -32,3 +36,136 @@ def finish(ax: plt.Axes, title: str, xlabel: str, ylabel: str, kind: str = "meas
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.figure.tight_layout()
+
+
+def ceilings(table: pd.DataFrame) -> None:
+    """Median rate with CI per kernel (GEMM per shape) and thread count."""
+    _, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    flat = table.reset_index()
+    for ax, kernel, unit in zip(axes, ["gemm", "triad"], ["GFLOP/s", "GB/s"], strict=True):
+        part = flat[flat.kernel == kernel]
+        labels = [
+            f"{t}t" + (f" n={s}" if kernel == "gemm" else "") for t, s in zip(part.threads, part["size"], strict=True)
+        ]
+        ax.bar(labels, part.rate, yerr=[part.rate - part.rate_low, part.rate_high - part.rate], capsize=4, color=BLUE)
+        ax.scatter(labels, part.best, color="k", marker="_", s=200, label="fastest repeat", zorder=3)
+        ax.legend(fontsize=8)
+        ax.tick_params(axis="x", rotation=30)
+        finish(ax, f"{kernel.upper()} ceiling", "threads (and GEMM side)", unit)
+
+
+def anatomy(table: pd.DataFrame) -> None:
+    pivot = table.pivot_table(index="request", columns="stage", values="p50_ms", sort=False)
+    ax = pivot.plot.barh(stacked=True, figsize=(9, 3.2))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, fontsize=8)
+    finish(ax, "Where the time of one request goes (p50 per stage)", "milliseconds", "")
+
+
+def architecture(arch: pd.DataFrame, threads: int) -> None:
+    """Latency against FLOPs (with the compute floor) and against parameters."""
+    data = arch.reset_index()
+    _, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, col, label in zip(axes, ["GFLOP", "M params"], ["GFLOP per sample", "parameters, millions"], strict=True):
+        sns.scatterplot(data=data, x=col, y="p50_ms", hue="model", s=80, ax=ax, legend=col == "GFLOP")
+        ax.set(xscale="log", yscale="log")
+        if col == "GFLOP":
+            floor = data.sort_values("GFLOP")
+            ax.plot(floor.GFLOP, floor.floor_ms, "k--", lw=1, label="compute floor")
+            ax.set_ylim(bottom=data.p50_ms.min() / 3)
+            ax.legend(fontsize=8)
+        finish(ax, f"Latency vs {label}", f"{label} (log)", f"p50 latency, ms, {threads} threads (log)")
+
+
+def accuracy(images: pd.DataFrame) -> None:
+    data = images.reset_index()
+    ax = sns.scatterplot(data=data, x="p50_ms", y="top1", hue="model", s=90)
+    front = data[data.on_front].sort_values("p50_ms")
+    ax.plot(front.p50_ms, front.top1, "k-", lw=1, label="Pareto front")
+    ax.legend(fontsize=8)
+    finish(
+        ax,
+        "Accuracy vs latency (image classifiers)",
+        "p50 latency, ms (measured)",
+        "ImageNet top-1, % (sourced)",
+        kind="measured × sourced",
+    )
+    plt.show()
+
+
+def sweeps(table: pd.DataFrame, models: list[str]) -> None:
+    _, axes = plt.subplots(1, len(models) + 1, figsize=(13, 3.8))
+    for ax, name in zip(axes[:-1], models, strict=True):
+        part = table[(table.model == name) & (table.axis == "size")]
+        ax.errorbar(
+            part["size"],
+            part.p50_ms,
+            yerr=[part.p50_ms - part.p50_low_ms, part.p50_high_ms - part.p50_ms],
+            marker="o",
+            capsize=3,
+        )
+        finish(ax, f"{name}: latency vs input size", "input size (px side or tokens)", "p50 latency, ms")
+    sns.lineplot(data=table[table.axis == "batch"], x="batch", y="samples_per_s", hue="model", marker="o", ax=axes[-1])
+    finish(axes[-1], "Throughput vs batch size", "batch size", "samples / s")
+
+
+def speedups(mech: pd.DataFrame) -> None:
+    g = sns.catplot(
+        data=mech, x="model", y="speedup_vs_eager", hue="config", col="threads", kind="bar", height=3.6, aspect=1.5
+    )
+    g.set_xticklabels(rotation=30)
+    g.set_axis_labels("", "speed-up over eager fp32 (×)")
+    g.figure.suptitle("Speed-up by runtime and precision, batch 1  [measured]", y=1.04)
+    plt.show()
+
+
+def breakdown(parts: pd.DataFrame) -> None:
+    ax = parts.plot.barh(stacked=True, figsize=(9, 3.8))
+    ax.legend(fontsize=8, loc="lower right")
+    finish(ax, "Where a served request spends its time (p50 per stage)", "milliseconds", "protocol / payload")
+
+
+def ecdf(curves: pd.DataFrame) -> None:
+    ax = sns.ecdfplot(data=curves, x="latency_ms", hue="label")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    finish(ax, "Latency ECDF per target (loopback for cloud)", "latency, ms (log)", "fraction of requests")
+
+
+def batch_throughput(table: pd.DataFrame) -> None:
+    ax = sns.lineplot(data=table, x="batch", y="samples_per_s", hue="target", marker="o")
+    finish(ax, "Throughput vs batch size", "images per call", "images / s")
+
+
+def concurrency(conc: pd.DataFrame) -> None:
+    _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    sns.lineplot(data=conc, x="concurrency", y="throughput_rps", hue="scenario", marker="o", ax=axes[0])
+    finish(axes[0], "Throughput under concurrent clients", "concurrent clients", "requests / s")
+    sns.lineplot(data=conc, x="throughput_rps", y="p99_ms", hue="scenario", marker="o", ax=axes[1])
+    finish(axes[1], "Latency–throughput curve", "requests / s", "p99 latency, ms")
+
+
+def network(net: pd.DataFrame, edge_label: str, edge_p50: float) -> None:
+    """RTTs against the fiber floor, and modeled end-to-end p50 per profile against the fastest edge target."""
+    data = net.reset_index()
+    warm = data[data.connection == "warm connection"]
+    _, axes = plt.subplots(1, 2, figsize=(12, 4))
+    axes[0].bar(warm.network, warm["rtt_ms (sourced)"], label="profile RTT (sourced)", color="#9cb8d9")
+    axes[0].bar(warm.network, warm.floor_ms, label="fiber propagation floor (modeled)", color="#2b4c7e")
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    axes[0].tick_params(axis="x", rotation=30)
+    finish(axes[0], "RTT against the propagation floor", "", "ms (log)", kind="sourced × modeled")
+    sns.barplot(data=data, x="network", y="e2e_p50_ms", hue="connection", ax=axes[1])
+    axes[1].axhline(edge_p50, color="k", ls="--", lw=1, label=f"{edge_label} (measured)")
+    axes[1].set_yscale("log")
+    axes[1].legend(fontsize=8)
+    axes[1].tick_params(axis="x", rotation=30)
+    finish(axes[1], "End-to-end cloud latency per network", "", "p50, ms (log)", kind="modeled")
+
+
+def loadgen_server(lg: pd.DataFrame, bound_ms: float) -> None:
+    srv = lg[lg.scenario == "Server"]
+    ax = sns.scatterplot(data=srv, x="samples_per_s", y="p99_ms", hue="target", style="valid", s=70)
+    ax.axhline(bound_ms, color="k", ls="--", lw=1)
+    finish(ax, "Server scenario: p99 against achieved rate", "scheduled queries / s", "p99 latency, ms")

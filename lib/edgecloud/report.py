@@ -6,7 +6,6 @@ import html
 import json
 import os
 import re
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import yaml
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from edgecloud import paths, system
+from edgecloud import machine, paths
 from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params
 
 SHOW_CODE_TAG = "show-code"
@@ -36,18 +35,6 @@ svg,img{max-width:100%;height:auto}
 .summary{background:#f6faf6;border-left:4px solid #4c9a5a;padding:4px 16px}
 code{background:#f1f3f5;padding:0 3px;border-radius:3px}
 """
-
-
-def git_state(root: Path) -> dict:
-    """Commit and dirty flag of the project, or 'not a git checkout'."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
-
-    try:
-        return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(git("status", "--porcelain").strip())}
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        return {"commit": "not a git checkout", "dirty": None}
 
 
 def add_summary(notebook: str, markdown: str) -> None:
@@ -91,8 +78,8 @@ def _prepare(nb: nbformat.NotebookNode, prefix: str) -> tuple[nbformat.NotebookN
 
 
 def _provenance(root: Path, params_file: str, notebooks: list[str]) -> str:
-    desc = system.describe()
-    git = git_state(root)
+    desc = machine.describe()
+    git = machine.git_state(root)
     records = []
     for name in notebooks:
         path = paths.outputs() / "artifacts" / "provenance" / f"{name}.json"
@@ -145,7 +132,8 @@ def build(out: Path | None = None) -> Path:
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>edgecloud report</title>"
         f"<style>{CSS}</style></head><body><main><h1>Cloud, edge or both? A measured report</h1>"
-        f"<p>Run on <b>{html.escape(system.describe()['cpu_model'])}</b> with <code>{html.escape(params_file)}</code>. "
+        f"<p>Run on <b>{html.escape(machine.describe()['cpu_model'])}</b> with "
+        f"<code>{html.escape(params_file)}</code>. "
         "Every number is labelled <i>measured</i> (this run, this machine), <i>modeled</i> (computed from measured "
         "parts and stated assumptions) or <i>sourced</i> (published, cited).</p>"
         f'<div class="summary"><h2>Run summary</h2>{summary_html}</div>'

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from edgecloud.system import rapl_path
+from edgecloud.machine import rapl_path
 
 
 @dataclass

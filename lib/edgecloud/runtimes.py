@@ -12,8 +12,9 @@ import onnxruntime as ort
 import torch
 
 from edgecloud.cache import cached
-from edgecloud.models import SentenceEmbedder, UserModel, ZooModel
-from edgecloud.system import describe, torch_threads
+from edgecloud.machine import cpu_flags
+from edgecloud.models.families import SentenceEmbedder, ZooModel
+from edgecloud.models.user import UserModel
 
 FP32_TOLERANCE = 1e-4  # max |Δ| allowed per unit of output scale: max(1, max |reference|)
 CALIBRATION_OFFSET = 10_000  # calibration inputs never overlap the inputs used for checks
@@ -40,11 +41,19 @@ class Session:
     def label(self) -> str:
         return f"{self.model.name}/{self.runtime}-{self.precision}/{self.threads}t"
 
+    def activate(self) -> Session:
+        """Give eager PyTorch this session's thread count (process-wide, so once before timing, not per call).
+
+        ONNX Runtime sessions own their thread pools: nothing to do."""
+        if self.runtime == "eager":
+            torch.set_num_threads(self.threads)
+        return self
+
     def run(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """One inference on a batch of preprocessed inputs; returns the first output."""
         if self.runtime == "eager":
             tensors = {k: torch.from_numpy(v) for k, v in inputs.items()}
-            with torch_threads(self.threads), torch.no_grad():
+            with torch.no_grad():
                 module = self.model.module()
                 out = module(**tensors) if len(tensors) > 1 else module(*tensors.values())
             return out.numpy()
@@ -91,7 +100,7 @@ class _Calibration:
 
 
 def has_vnni() -> bool:
-    return "vnni" in describe()["isa_flags"]
+    return any("vnni" in flag for flag in cpu_flags())
 
 
 def quantize_int8(model: ZooModel, calibration_samples: int, method: str = "auto") -> Path:
@@ -170,7 +179,7 @@ def load_session(
     if runtime == "eager":
         if isinstance(model, UserModel) and model.onnx_path:
             raise ValueError(f"{model.name} is an ONNX file: the eager runtime needs a torch_factory model")
-        session = Session(model, runtime, precision, threads)
+        session = Session(model, runtime, precision, threads).activate()
     else:
         path = export_onnx(model) if precision == "fp32" else quantize_int8(model, calibration_samples)
         session = Session(model, runtime, precision, threads, path, _impl=ort_session(path, threads))

@@ -34,6 +34,28 @@ class LoadGenResult:
     p99_ms: float
     summary: str
 
+    @property
+    def invalid_reason(self) -> str:
+        """Why LoadGen called the run INVALID, in its own words (empty when VALID)."""
+        return "" if self.valid else invalid_reason(self.summary)
+
+
+CHECKS = {
+    "Performance constraints satisfied": "latency bound not met",
+    "Min duration satisfied": "shorter than min_duration",
+    "Min queries satisfied": "fewer queries than min_query_count",
+    "Early stopping satisfied": "too few queries for early stopping",
+}
+
+
+def invalid_reason(text: str) -> str:
+    """The failed checks of a LoadGen summary, plus its early-stopping estimate of the queries still needed."""
+    failed = [label for check, label in CHECKS.items() if re.search(rf"^\s*{re.escape(check)}\s*:\s*NO", text, re.M)]
+    more = re.search(r"Would need to run at least (\d+) more queries", text)
+    if more:
+        failed.append(f"early stopping needs {more.group(1)} more queries")
+    return "; ".join(failed) or "INVALID (no failed check named in the summary)"
+
 
 def parse_summary(scenario: str, text: str, target_qps: float | None = None) -> LoadGenResult:
     """Read mlperf_log_summary.txt: validity, throughput and latency percentiles (ns → ms)."""

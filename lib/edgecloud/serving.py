@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from edgecloud import paths
-from edgecloud.pipeline import KERNEL_ENV
+from edgecloud.env import KERNEL_ENV
 
 
 @dataclass(frozen=True)

@@ -1,104 +1,17 @@
-"""The system under test: what the machine is, and the compute and memory ceilings it reaches."""
+"""The compute and memory ceilings this machine reaches (what the machine is: edgecloud.machine)."""
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
 from contextlib import contextmanager
-from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import psutil
 import torch
 
-from edgecloud import paths
+from edgecloud.machine import cpu_flags
 from edgecloud.params import SystemSection, Timing
 from edgecloud.timing import Measurement, measure
-
-ISA_FLAGS = (
-    "sse4_2",
-    "avx",
-    "avx2",
-    "fma",
-    "f16c",
-    "avx512f",
-    "avx512_vnni",
-    "avx_vnni",
-    "amx_int8",
-    "amx_bf16",
-    "neon",
-    "asimd",
-    "asimddp",
-    "sve",
-)
-PACKAGES = (
-    "torch",
-    "onnxruntime",
-    "onnx",
-    "numpy",
-    "mlserver",
-    "mlcommons-loadgen",
-    "transformers",
-    "scikit-learn",
-    "pandas",
-    "pyarrow",
-    "papermill",
-    "pydantic",
-)
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (what a container or taskset really gives)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _cpuinfo() -> dict[str, str]:
-    info: dict[str, str] = {}
-    path = Path("/proc/cpuinfo")
-    if path.exists():
-        for line in path.read_text().splitlines():
-            key, _, value = line.partition(":")
-            info.setdefault(key.strip(), value.strip())
-    return info
-
-
-def describe() -> dict:
-    """An MLPerf-style system description (no hostname)."""
-    info = _cpuinfo()
-    flags = set((info.get("flags") or info.get("Features") or "").split())
-    return {
-        "cpu_model": info.get("model name") or platform.processor() or platform.machine(),
-        "architecture": platform.machine(),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "logical_cpus": psutil.cpu_count(logical=True),
-        "usable_cpus": usable_cores(),
-        "isa_flags": " ".join(f for f in ISA_FLAGS if f in flags),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "rapl_readable": rapl_path() is not None,
-        **{f"version_{p}": _version(p) for p in PACKAGES},
-    }
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
-def rapl_path() -> Path | None:
-    """The package-energy counter of Intel/AMD RAPL, if this process may read it."""
-    path = Path("/sys/class/powercap/intel-rapl:0/energy_uj")
-    try:
-        path.read_text()
-        return path
-    except OSError:
-        return None
 
 
 @contextmanager
@@ -154,11 +67,11 @@ def timer_resolution_ns(tries: int = 10_000) -> float:
 
 
 def ceilings(section: SystemSection, threads: list[int], timing: Timing) -> list[Measurement]:
-    """GEMM and triad measurements for each thread count, plus the empty-call overhead of measure()."""
+    """GEMM at several shapes and the triad, for each thread count, plus the empty-call cost of measure()."""
     repeat = timing.model_copy(update={"min_count": max(timing.min_count, section.ceiling_repeats)})
     out: list[Measurement] = []
     for t in threads:
-        out.append(gemm(section.gemm_size, t, repeat))
+        out.extend(gemm(size, t, repeat) for size in gemm_sizes(section.gemm_size))
         out.append(triad(section.triad_mib, t, repeat))
     out.append(
         measure(
@@ -171,47 +84,29 @@ def ceilings(section: SystemSection, threads: list[int], timing: Timing) -> list
     return out
 
 
-def ceiling_table(measurements: list[Measurement]) -> list[dict]:
-    """Rates from ceiling measurements: GFLOP/s for GEMM and GB/s for triad, at the median and its CI."""
-    rows = []
-    for m in measurements:
-        kind = m.config["kernel"]
-        if kind == "empty-call":
-            continue
-        work, unit = (m.config["flop"] / 1e9, "GFLOP/s") if kind == "gemm" else (m.config["bytes"] / 1e9, "GB/s")
-        p50 = m.percentiles["p50"]
-        rows.append(
-            {
-                "kernel": kind,
-                "threads": m.config["threads"],
-                "unit": unit,
-                "rate": work / p50.value,
-                "rate_low": work / p50.high,
-                "rate_high": work / p50.low,
-                "n": m.n,
-                "warnings": "; ".join(m.warnings),
-            }
-        )
-    return rows
+def gemm_sizes(size: int) -> tuple[int, ...]:
+    """The GEMM shapes tried: half, one and one and a half times the configured side (kernels peak at different
+    sizes)."""
+    return tuple(sorted({max(64, size // 2), size, size * 3 // 2}))
 
 
-CEILINGS_ARTIFACT = "ceilings.json"
+def peak_rate(m: Measurement) -> float:
+    """Work per second of the fastest repeat: a ceiling is the best the machine did, not its typical run."""
+    work = m.config["flop"] / 1e9 if m.config["kernel"] == "gemm" else m.config["bytes"] / 1e9
+    return work / float(np.min(m.samples))
 
 
-def save_ceilings(measurements: list[Measurement], resolution_ns: float) -> dict:
-    """Write the ceilings later notebooks need (peak GFLOP/s and GB/s per thread count) as JSON."""
-    rows = ceiling_table(measurements)
-    empty = next(m for m in measurements if m.config["kernel"] == "empty-call")
-    out = {
-        "gemm_gflops": {str(r["threads"]): r["rate"] for r in rows if r["kernel"] == "gemm"},
-        "triad_gbs": {str(r["threads"]): r["rate"] for r in rows if r["kernel"] == "triad"},
-        "timer_resolution_ns": resolution_ns,
-        "measure_overhead_ns": empty.median * 1e9,
-    }
-    paths.artifact(CEILINGS_ARTIFACT).write_text(json.dumps(out, indent=1))
-    return out
-
-
-def load_ceilings() -> dict:
-    """Ceilings measured by notebook 00, or a clear error saying to run it first."""
-    return json.loads(paths.require(CEILINGS_ARTIFACT, "00-system-under-test").read_text())
+def theoretical_peak_gflops(threads: int) -> tuple[float, str] | None:
+    """fp32 peak from the ISA: cores × maximum clock × FLOPs per cycle (two FMA units assumed), or None when the
+    maximum clock or the vector width cannot be read (the current clock is no bound: boost exceeds it)."""
+    flags = cpu_flags()
+    freq = psutil.cpu_freq()
+    width = 16 if "avx512f" in flags else 8 if "avx2" in flags and "fma" in flags else 0
+    if not freq or not freq.max or not width:
+        return None
+    flops_per_cycle = width * 2 * 2  # lanes × 2 FLOPs per FMA × 2 FMA units
+    return (
+        threads * freq.max / 1e3 * flops_per_cycle,
+        f"{threads} cores × {freq.max / 1e3:.2f} GHz maximum clock × {flops_per_cycle} FLOP/cycle "
+        f"({'AVX-512' if width == 16 else 'AVX2'} FMA, two units assumed)",
+    )

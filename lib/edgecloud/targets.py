@@ -5,15 +5,17 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from edgecloud.client import Client, PayloadKind, Timeline, connect, make_payload
-from edgecloud.models import ImageClassifier, photo_crops
+from edgecloud.models.data import photo_crops
+from edgecloud.models.families import ImageClassifier
 from edgecloud.params import CloudTarget, MeasurementsSection, Timing
 from edgecloud.runtimes import Session
-from edgecloud.serving import ServedModel
+from edgecloud.serving import ServedModel, Server
 from edgecloud.timing import Measurement, from_samples, measure
 
 UNBATCHED, BATCHED = "served", "served-batched"
@@ -70,43 +72,55 @@ def served_latency(
     pixels: np.ndarray,
     timing: Timing,
     **config: object,
-) -> tuple[Measurement, pd.DataFrame]:
-    """Latency of requests to a served model, with the per-request breakdown of where the time went."""
+) -> tuple[Measurement, pd.DataFrame, int]:
+    """Latency of requests to a served model, the per-request breakdown of where the time went, and the bytes of
+    the output tensor received."""
     timelines: list[Timeline] = []
+    received: list[int] = []
 
     def call() -> None:
-        timelines.append(served_request(client, name, model, kind, pixels)[1])
+        out, timeline = served_request(client, name, model, kind, pixels)
+        timelines.append(timeline)
+        received.append(out.nbytes)
 
     for _ in range(timing.warmup):
         call()
     timelines.clear()
     m = measure(call, f"{name}/{kind}", timing.model_copy(update={"warmup": 0}), {"payload": kind, **config})
-    return m, pd.DataFrame([t.breakdown_ms() for t in timelines])
+    return m, pd.DataFrame([t.breakdown_ms() for t in timelines]), received[-1]
 
 
 def payload_bytes(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> int:
     return make_payload(model, kind, pixels).nbytes
 
 
+@dataclass(frozen=True)
+class ClosedLoop:
+    """What `clients` closed-loop clients saw: latencies, throughput and the batch sizes the server formed."""
+
+    latency: Measurement
+    throughput_rps: float
+    mean_batch: float
+
+
 def closed_loop(
+    server: Server,
     protocol: str,
-    http_url: str,
-    grpc_url: str,
     name: str,
     model: ImageClassifier,
     kind: PayloadKind,
     clients: int,
     requests_per_client: int,
     timing: Timing,
-) -> dict:
-    """`clients` threads each send requests back to back; returns throughput, latency and batch sizes seen."""
+) -> ClosedLoop:
+    """`clients` threads each send requests back to back after a shared start."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     batches: list[list[int]] = [[] for _ in range(clients)]
     barrier = threading.Barrier(clients + 1)
     pixels = [frames(model, 1, offset=i) for i in range(clients)]
 
     def worker(i: int) -> None:
-        client = connect(protocol, http_url, grpc_url)
+        client = connect(protocol, server.http_url, server.grpc_url)
         try:
             served_request(client, name, model, kind, pixels[i])  # connect and warm
             barrier.wait()
@@ -128,15 +142,7 @@ def closed_loop(
     wall = time.perf_counter() - t0
     flat = np.concatenate([np.asarray(x) for x in latencies])
     m = from_samples(flat, f"{name}/{clients}c", timing, {"concurrency": clients})
-    return {
-        "model_name": name,
-        "concurrency": clients,
-        "throughput_rps": len(flat) / wall,
-        "p50_ms": m.median * 1e3,
-        "p99_ms": m.percentiles["p99"].value * 1e3,
-        "mean_batch": float(np.mean(np.concatenate(batches))),
-        "n": len(flat),
-    }
+    return ClosedLoop(m, len(flat) / wall, float(np.mean(np.concatenate(batches))))
 
 
 def cuda_available() -> bool:

@@ -1,4 +1,6 @@
-"""Timing: samples in, statistics out, as immutable value objects (after torch.utils.benchmark)."""
+"""Timing: samples in, statistics out, as immutable value objects (after torch.utils.benchmark).
+
+Intervals come from a moving-block bootstrap, valid for serially correlated latencies."""
 
 from __future__ import annotations
 
@@ -75,14 +77,23 @@ class Measurement:
         q75, q25 = np.percentile(self.samples, [75, 25])
         return float(q75 - q25)
 
+    @property
+    def noisy(self) -> bool:
+        """IQR/median above NOISE_IQR_RATIO."""
+        return not self.median or self.iqr / self.median > NOISE_IQR_RATIO
+
+    def untrusted(self, name: str) -> bool:
+        """A tail percentile with fewer than TAIL_MIN_BEYOND samples beyond it."""
+        return tail_untrusted(PERCENTILES[name], self.n)
+
     @cached_property
     def warnings(self) -> tuple[str, ...]:
         out = []
-        ratio = self.iqr / self.median if self.median else float("inf")
-        if ratio > NOISE_IQR_RATIO:
+        if self.noisy:
+            ratio = self.iqr / self.median if self.median else float("inf")
             out.append(f"noisy: IQR/median {ratio:.0%}")
-        for name, q in PERCENTILES.items():
-            if q > 50 and self.n * (100 - q) / 100 < TAIL_MIN_BEYOND:
+        for name in PERCENTILES:
+            if self.untrusted(name):
                 out.append(f"{name} untrusted: fewer than {TAIL_MIN_BEYOND} samples beyond it (n={self.n})")
         return tuple(out)
 
@@ -108,8 +119,56 @@ class Measurement:
         return row
 
 
+def tail_untrusted(q: float, n: int) -> bool:
+    """True when percentile q of n samples has fewer than TAIL_MIN_BEYOND samples beyond it."""
+    return q > 50 and n * (100 - q) / 100 < TAIL_MIN_BEYOND
+
+
+def block_length(n: int) -> int:
+    """Moving-block length for serially correlated latencies: n^(1/3), the usual rate (Hall et al., 1995)."""
+    return max(1, round(n ** (1 / 3)))
+
+
+def block_resample(samples: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:
+    """Moving-block bootstrap: resamples × n arrays built from random runs of consecutive samples."""
+    n, b = len(samples), block_length(len(samples))
+    starts = rng.integers(0, n - b + 1, size=(resamples, -(-n // b)))
+    idx = (starts[:, :, None] + np.arange(b)).reshape(resamples, -1)[:, :n]
+    return samples[idx]
+
+
+def _paired_stat(a: np.ndarray, b: np.ndarray, q: float, op, confidence: float, resamples: int, seed: int) -> Estimate:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    rng = np.random.default_rng(seed)
+    boot = op(
+        np.percentile(block_resample(a, rng, resamples), q, axis=1),
+        np.percentile(block_resample(b, rng, resamples), q, axis=1),
+    )
+    point = float(op(np.percentile(a, q), np.percentile(b, q)))
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return Estimate(point, float(min(low, point)), float(max(high, point)))
+
+
+def difference(
+    a: np.ndarray, b: np.ndarray, q: float = 50.0, confidence: float = 0.95, resamples: int = 1000, seed: int = 0
+) -> Estimate:
+    """Percentile q of a minus that of b, with a moving-block bootstrap interval (samples in time order)."""
+    return _paired_stat(a, b, q, np.subtract, confidence, resamples, seed)
+
+
+def ratio(
+    a: np.ndarray, b: np.ndarray, q: float = 50.0, confidence: float = 0.95, resamples: int = 1000, seed: int = 0
+) -> Estimate:
+    """Percentile q of a divided by that of b (a speed-up when a is the slower), with a block-bootstrap interval."""
+    return _paired_stat(a, b, q, np.divide, confidence, resamples, seed)
+
+
 def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int, seed: int) -> dict[str, Estimate]:
-    """Percentiles of samples with percentile-bootstrap intervals, resampled in bounded chunks."""
+    """Percentiles of samples (in time order) with moving-block bootstrap intervals, resampled in bounded chunks.
+
+    Blocks keep the serial correlation of consecutive latencies (a warm cache, a noisy neighbour) in each resample.
+    """
     samples = np.asarray(samples, dtype=float)
     qs = list(PERCENTILES.values())
     point = np.percentile(samples, qs)
@@ -117,8 +176,7 @@ def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int
     chunk = max(1, 2_000_000 // max(len(samples), 1))
     boots = []
     for start in range(0, resamples, chunk):
-        idx = rng.integers(0, len(samples), size=(min(chunk, resamples - start), len(samples)))
-        boots.append(np.percentile(samples[idx], qs, axis=1).T)
+        boots.append(np.percentile(block_resample(samples, rng, min(chunk, resamples - start)), qs, axis=1).T)
     boot = np.vstack(boots)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)

@@ -1,0 +1,350 @@
+"""Notebook 02: the same model on edge targets (in-process) and behind a real server (cloud-cpu), with the network
+path modeled and checked against emulation, under LoadGen load. Every step records into the run's Recorder.
+
+`python -m edgecloud measure` runs them all without Jupyter (for a Raspberry Pi or a cloud VM).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from edgecloud import scenarios, targets
+from edgecloud.client import Client, HttpJsonClient, connect, make_payload
+from edgecloud.models.families import ImageClassifier
+from edgecloud.models.zoo import get_model
+from edgecloud.network import emulation
+from edgecloud.network import model as network
+from edgecloud.params import MeasurementsSection, Params, Shared
+from edgecloud.resources import ResourceMonitor
+from edgecloud.results import tables
+from edgecloud.results.store import Config, Recorder
+from edgecloud.runtimes import load_session
+from edgecloud.serving import Server
+from edgecloud.timing import difference, from_samples
+
+NOTEBOOK = "02-cloud-edge-measurements"
+CLOUD = "cloud-cpu"
+
+
+class CloudEdgeSession:
+    """What the steps share: params, the model, edge sessions, the server, the recorder and the chosen payload."""
+
+    def __init__(self, section: MeasurementsSection, shared: Shared, rec: Recorder):
+        self.section, self.shared, self.timing, self.rec = section, shared, shared.timing, rec
+        self.model: ImageClassifier = get_model(section.model, shared.seed)  # type: ignore[assignment]
+        self.pixels = targets.frames(self.model, 1)
+        self.rng = np.random.default_rng(shared.seed)
+        self.edge = {t.name: load_session(self.model, t.runtime, t.precision, t.threads) for t in section.edge_targets}
+        self.server: Server | None = None
+        self.best: tables.PayloadChoice | None = None
+
+    def describe(self) -> str:
+        """One paragraph naming the model and every target, for the notebook's first output."""
+        c, server = self.section.cloud, self.server
+        edges = ", ".join(
+            f"`{t.name}` ({t.runtime} {t.precision}, {t.threads} thread{'s' * (t.threads > 1)})"
+            for t in self.section.edge_targets
+        )
+        return (
+            f"Model **{self.model.name}** ({self.model.weights}). Edge targets: {edges}. Cloud: `{CLOUD}`, MLServer "
+            f"on 127.0.0.1 (HTTP :{server.http_port}, gRPC :{server.grpc_port}), {c.runtime} {c.precision}, "
+            f"{c.threads} threads."
+        )
+
+    def start_server(self, stack: ExitStack) -> Server:
+        self.server = stack.enter_context(Server(targets.served_models(self.section, self.shared.seed)))
+        return self.server
+
+    def client(self, protocol: str | None = None) -> Client:
+        return connect(protocol or self.best.protocol, self.server.http_url, self.server.grpc_url)
+
+    def cloud_config(self, **extra: object) -> Config:
+        c = self.section.cloud
+        return Config(
+            target=CLOUD, model=self.model.name, runtime=c.runtime, precision=c.precision, threads=c.threads, **extra
+        )
+
+
+def edge_latency(s: CloudEdgeSession) -> None:
+    """Each edge target: camera frame → preprocess → model, in-process, batch 1."""
+    for t in s.section.edge_targets:
+        m = targets.edge_latency(s.edge[t.name], s.pixels, s.timing, target=t.name)
+        cfg = Config(
+            target=t.name,
+            model=s.model.name,
+            runtime=t.runtime,
+            precision=t.precision,
+            threads=t.threads,
+            batch=1,
+            network="none",
+        )
+        s.rec.latency(m, cfg)
+
+
+def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
+    """cloud-cpu on loopback for every protocol × payload: latency, stage breakdown, bytes each way, and the serving
+    overhead over the same work in one process (with a block-bootstrap CI). Then picks the payload from the data."""
+    c = s.section.cloud
+    reference = load_session(s.model, c.runtime, c.precision, c.threads)
+    for protocol in s.section.protocols:
+        client = s.client(protocol)
+        try:
+            for kind in s.section.payloads:
+                m, breakdown, response = targets.served_latency(
+                    client, targets.UNBATCHED, s.model, kind, s.pixels, s.timing
+                )
+                local = targets.in_process_equivalent(reference, kind, s.pixels, s.timing)
+                cfg = s.cloud_config(batch=1, payload=kind, protocol=protocol, network="loopback")
+                s.rec.latency(m, cfg)
+                s.rec.latency(local, cfg.with_(target=tables.IN_PROCESS, network="none"))
+                d = difference(
+                    m.samples * 1e3, local.samples * 1e3, 50, s.timing.confidence, s.timing.bootstrap_resamples
+                )
+                s.rec.add(
+                    "serving_overhead_p50",
+                    d.value,
+                    "ms",
+                    cfg,
+                    "measured",
+                    ci=(d.low, d.high),
+                    n=m.n,
+                    note="served p50 − in-process p50",
+                )
+                s.rec.add("payload_bytes", targets.payload_bytes(s.model, kind, s.pixels), "bytes", cfg)
+                s.rec.add("response_bytes", response, "bytes", cfg, note="output tensor bytes as received")
+                for stage, value in breakdown.median().items():
+                    s.rec.add("stage_p50", value, "ms", cfg.with_(stage=stage), n=len(breakdown))
+        finally:
+            client.close()
+    s.best = tables.choose_payload(s.rec.frame(), s.section.network_profiles)
+    return s.best
+
+
+def remote(s: CloudEdgeSession) -> None:
+    """cloud-remote: the same requests to a user-given Open Inference Protocol URL (float32 tensor, JSON)."""
+    if not s.section.remote_url:
+        return
+    client = HttpJsonClient(s.section.remote_url)
+    try:
+        m, _, _ = targets.served_latency(client, s.section.remote_model, s.model, "float32", s.pixels, s.timing)
+    finally:
+        client.close()
+    s.rec.latency(m, Config(target="cloud-remote", model=s.model.name, payload="float32", protocol="http", batch=1))
+
+
+def gpu(s: CloudEdgeSession) -> None:
+    """cloud-gpu: eager fp32 on CUDA with CUDA events, when a GPU is present."""
+    if not targets.cuda_available():
+        return
+    for batch in (1, 8, 32):
+        m = targets.cuda_latency(s.model, batch, s.timing)
+        cfg = Config(target="cloud-gpu", model=s.model.name, runtime="eager", precision="fp32", batch=batch)
+        s.rec.latency(m, cfg, source=m.config.get("device", ""))
+        s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
+
+
+def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
+    """Samples per second against batch size: each edge target in-process, and cloud-cpu in one request."""
+    client = s.client()
+    try:
+        for batch in batch_sizes:
+            pixels = targets.frames(s.model, batch)
+            for t in s.section.edge_targets:
+                m = targets.edge_latency(s.edge[t.name], pixels, s.timing)
+                cfg = Config(
+                    target=t.name,
+                    model=s.model.name,
+                    runtime=t.runtime,
+                    precision=t.precision,
+                    threads=t.threads,
+                    batch=batch,
+                    scenario="batch-sweep",
+                )
+                s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
+            m, _, _ = targets.served_latency(client, targets.UNBATCHED, s.model, s.best.payload, pixels, s.timing)
+            cfg = s.cloud_config(batch=batch, scenario="batch-sweep", payload=s.best.payload, protocol=s.best.protocol)
+            s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
+    finally:
+        client.close()
+
+
+def concurrency(s: CloudEdgeSession) -> None:
+    """Closed-loop clients against cloud-cpu, with and without adaptive batching, on the chosen payload."""
+    steps = [(name, n) for n in s.section.concurrency for name in (targets.UNBATCHED, targets.BATCHED)]
+    for name, n in tqdm(steps, desc="concurrency", leave=False):
+        r = targets.closed_loop(
+            s.server, s.best.protocol, name, s.model, s.best.payload, n, s.section.requests_per_client, s.timing
+        )
+        scenario = "batched" if name == targets.BATCHED else "unbatched"
+        cfg = s.cloud_config(concurrency=n, payload=s.best.payload, protocol=s.best.protocol, scenario=scenario)
+        s.rec.latency(r.latency, cfg)
+        s.rec.add("throughput", r.throughput_rps, "requests/s", cfg, n=r.latency.n)
+        s.rec.add("mean_batch", r.mean_batch, "requests", cfg, n=r.latency.n)
+
+
+def network_model(s: CloudEdgeSession) -> None:
+    """Modeled end-to-end latency per profile: measured loopback samples plus modeled network time, warm and new
+    connections; the profile's RTT (sourced) and the fiber floor (modeled) beside it."""
+    loop = s.rec.sample_frame()
+    cfg = s.cloud_config(batch=1, payload=s.best.payload, protocol=s.best.protocol, network="loopback")
+    samples = tables.samples_of(loop, cfg)
+    up, down = s.best.up_bytes, s.best.down_bytes
+    for name, profile in s.section.network_profiles.items():
+        for scenario, new in (("warm connection", False), ("new connection", True)):
+            e2e = network.end_to_end_ms(samples, profile, up, down, s.rng, new_connection=new)
+            m = from_samples(e2e / 1e3, f"{CLOUD}/{name}", s.timing)
+            s.rec.latency(m, cfg.with_(network=name, scenario=scenario), "modeled", source=profile.source)
+        net = network.network_time_ms(profile, up, down, len(samples), s.rng)
+        pcfg = cfg.with_(network=name, scenario="warm connection")
+        s.rec.add("network_p50", float(np.median(net)), "ms", pcfg, "modeled", n=len(net))
+        s.rec.add("rtt", profile.rtt_ms, "ms", pcfg, "sourced", source=profile.source)
+        s.rec.add(
+            "propagation_floor",
+            network.propagation_floor_ms(profile.distance_km),
+            "ms",
+            pcfg,
+            "modeled",
+            note=f"{profile.distance_km:g} km of fiber",
+        )
+
+
+def emulation_check(s: CloudEdgeSession) -> None:
+    """Check the network model per profile against emulation (edgecloud.network.emulation), without loss."""
+    port = s.server.grpc_port if s.best.protocol == "grpc" else s.server.http_port
+    payload = make_payload(s.model, s.best.payload, s.pixels)
+    found = emulation.emulate(
+        port,
+        s.best.protocol,
+        targets.UNBATCHED,
+        payload,
+        s.section.network_profiles,
+        s.section.emulation_requests,
+        s.shared.seed,
+    )
+    how = emulation.method()
+    for name, profile in s.section.network_profiles.items():
+        check = emulation.compare(
+            found[emulation.BASELINE], found[name], profile, s.best.up_bytes, s.best.down_bytes, s.rng, s.timing
+        )
+        cfg = s.cloud_config(network=name, payload=s.best.payload, protocol=s.best.protocol, scenario="emulated")
+        e = check.error
+        s.rec.add(
+            "model_error_vs_emulation", e.value, "fraction", cfg, "measured", ci=(e.low, e.high), n=check.n, source=how
+        )
+        p = check.emulated_p50
+        s.rec.add("emulated_p50", p.value, "ms", cfg, ci=(p.low, p.high), n=check.n, source=how)
+        s.rec.add("modeled_p50", check.modeled_p50_ms, "ms", cfg, "modeled", n=check.n)
+
+
+def loadgen(s: CloudEdgeSession) -> None:
+    """MLPerf LoadGen SingleStream, Offline and a Server search for each edge target and cloud-cpu; expected rates
+    come from this run's measurements (1 / p50 in-process; the best closed-loop rate for the server)."""
+    cfg = s.section.loadgen
+    rows = s.rec.frame()
+    frames = [targets.frames(s.model, 1, offset=i) for i in range(16)]
+    inputs = [{"input": s.model.preprocess(f)} for f in frames]
+    systems: dict[str, tuple] = {}
+    for t in s.section.edge_targets:
+        p50 = tables.value(rows, "latency_p50", target=t.name, network="none") / 1e3
+        systems[t.name] = (lambda i, x=s.edge[t.name]: x.run(inputs[i]), p50, 1 / p50, 1)
+    clients = [s.client() for _ in range(max(s.section.concurrency))]
+    idle: queue.SimpleQueue = queue.SimpleQueue()
+    for c in clients:
+        idle.put(c)
+
+    def infer_cloud(i: int) -> None:
+        client = idle.get()
+        try:
+            targets.served_request(client, targets.BATCHED, s.model, s.best.payload, frames[i])
+        finally:
+            idle.put(client)
+
+    p50 = (
+        tables.value(
+            rows, "latency_p50", target=CLOUD, payload=s.best.payload, protocol=s.best.protocol, network="loopback"
+        )
+        / 1e3
+    )
+    rate = float(rows[(rows.metric == "throughput") & (rows.target == CLOUD) & rows.concurrency.notna()].value.max())
+    systems[CLOUD] = (infer_cloud, p50, rate, len(clients))
+    logs = s.rec.folder / "loadgen"
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, (infer, p50, rate, workers) in tqdm(systems.items(), desc="loadgen", leave=False):
+            results = []
+            for scenario in ("SingleStream", "Offline"):
+                if scenario in cfg.scenarios:
+                    r = scenarios.run_scenario(
+                        infer, len(frames), scenario, cfg, p50, workers=workers, expected_qps=rate
+                    )
+                    results.append(r)
+                    rate = r.samples_per_s if scenario == "Offline" else rate
+            if "Server" in cfg.scenarios:
+                results += scenarios.server_search(infer, len(frames), cfg, p50, rate, workers)
+            for k, r in enumerate(results):
+                (logs / f"{name}-{r.scenario}-{k}.txt").write_text(r.summary)
+                base = Config(target=name, model=s.model.name, scenario=f"loadgen-{r.scenario}")
+                flags = dict(valid=r.valid, note=r.invalid_reason, source="MLPerf LoadGen summary")
+                s.rec.add("loadgen_samples_per_s", r.samples_per_s, "samples/s", base, **flags)
+                s.rec.add("loadgen_p90", r.p90_ms, "ms", base, **flags)
+                s.rec.add("loadgen_p99", r.p99_ms, "ms", base, **flags)
+                if r.target_qps:
+                    s.rec.add("loadgen_target_qps", r.target_qps, "queries/s", base, **flags)
+    finally:
+        for c in clients:
+            c.close()
+
+
+def resources(s: CloudEdgeSession) -> None:
+    """CPU% and peak RSS of client and server under the highest concurrency, and energy where RAPL is readable."""
+    n = max(s.section.concurrency)
+    with ResourceMonitor({"client": os.getpid(), "server": s.server.process.pid}) as mon:
+        r = targets.closed_loop(
+            s.server,
+            s.best.protocol,
+            targets.BATCHED,
+            s.model,
+            s.best.payload,
+            n,
+            s.section.requests_per_client,
+            s.timing,
+        )
+    for row in mon.summary():
+        cfg = Config(target=row["process"], concurrency=n, model=s.model.name)
+        s.rec.add("cpu_mean", row["cpu_mean_pct"], "% of one core", cfg)
+        s.rec.add("cpu_peak", row["cpu_peak_pct"], "% of one core", cfg)
+        s.rec.add("rss_peak", row["rss_peak_mib"], "MiB", cfg)
+    if mon.energy_j is not None:
+        s.rec.add(
+            "energy_per_inference",
+            mon.energy_j / r.latency.n,
+            "J",
+            s.cloud_config(concurrency=n),
+            n=r.latency.n,
+            note="RAPL package energy over the run ÷ requests: includes client, server and idle cores",
+        )
+
+
+def run_all(s: CloudEdgeSession) -> None:
+    """Every step in order, on a started server."""
+    edge_latency(s)
+    cloud_payloads(s)
+    for step in (remote, gpu, batch_throughput, concurrency, network_model, emulation_check, loadgen, resources):
+        step(s)
+
+
+def measure_all(params: Params, params_file: str) -> Path:
+    """`edgecloud measure`: every step, one server, one run marked complete only when all steps finished."""
+    rec = Recorder(NOTEBOOK, params.for_notebook(NOTEBOOK))
+    s = CloudEdgeSession(params.measurements, params.shared, rec)
+    with ExitStack() as stack:
+        s.start_server(stack)
+        run_all(s)
+    rec.complete()
+    return rec.folder

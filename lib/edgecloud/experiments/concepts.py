@@ -1,0 +1,133 @@
+"""Notebook 01: the concepts of inference (anatomy, architecture, input data, mechanism, output), measured."""
+
+from __future__ import annotations
+
+import json
+
+from tqdm import tqdm
+
+from edgecloud.models.data import encode_jpeg, photo_crops
+from edgecloud.models.families import ImageClassifier, SentenceEmbedder, ZooModel
+from edgecloud.models.zoo import get_model
+from edgecloud.params import ConceptsSection, Shared, Timing
+from edgecloud.results.store import Config, Recorder
+from edgecloud.runtimes import RUNTIMES, Session, load_session
+from edgecloud.timing import ColdStart, Measurement, cold_start, measure
+
+NOTEBOOK = "01-inference-concepts"
+
+
+def session_config(session: Session, **extra: object) -> Config:
+    """The store's labels for a session: model, runtime, precision, threads."""
+    s = session
+    return Config(model=s.model.name, runtime=s.runtime, precision=s.precision, threads=s.threads, **extra)
+
+
+def measure_session(
+    session: Session, inputs: dict, timing: Timing, cold: ColdStart | None = None, **config: object
+) -> Measurement:
+    """Latency of one session on one input batch; eager sessions get their thread count once, before timing."""
+    session.activate()
+    cfg = {"model": session.model.name, "runtime": session.runtime, "precision": session.precision, **config}
+    return measure(lambda: session.run(inputs), session.label, timing, cfg, cold)
+
+
+def zoo(shared: Shared, section: ConceptsSection) -> list[ZooModel]:
+    """The zoo models in params, then the user's own."""
+    names = [*section.models, *(c.name for c in shared.custom_models)]
+    return [get_model(name, shared.seed, shared.custom_models) for name in names]
+
+
+def anatomy(shared: Shared, rec: Recorder) -> None:
+    """Time each stage of one image request (JPEG in, top-3 out, EfficientNet-Lite0) and one text request
+    (sentence in, vector out, MiniLM), both on ONNX Runtime fp32 with one thread."""
+    timing = shared.timing
+    image = load_session(get_model("efficientnet_lite0", shared.seed), "ort", "fp32", 1)
+    text = load_session(get_model("minilm", shared.seed), "ort", "fp32", 1)
+    img: ImageClassifier = image.model  # type: ignore[assignment]
+    jpeg = encode_jpeg(photo_crops(1, 480, img.seed)[0])
+    pixels = img.decode([jpeg])
+    x = {"input": img.preprocess(pixels)}
+    logits = image.run(x)
+    emb: SentenceEmbedder = text.model  # type: ignore[assignment]
+    sentence = ["The robot arm stops when the vision model sees a person in the cell."]
+    tokens = emb.tokenize(sentence)
+    vector = text.run(tokens)
+    stages = [
+        (image, "input: decode JPEG + resize", lambda: img.decode([jpeg])),
+        (image, "preprocess: normalise to NCHW", lambda: img.preprocess(pixels)),
+        (image, "model", lambda: image.run(x)),
+        (image, "postprocess: softmax + top-3 names", lambda: img.postprocess(logits)),
+        (image, "output: serialise JSON", lambda: json.dumps(img.postprocess(logits))),
+        (text, "input: tokenize", lambda: emb.tokenize(sentence)),
+        (text, "model", lambda: text.run(tokens)),
+        (text, "output: serialise JSON", lambda: json.dumps(vector.tolist())),
+    ]
+    for session, stage, fn in tqdm(stages, desc="anatomy", leave=False):
+        rec.latency(measure(fn, stage, timing), session_config(session, stage=stage, scenario="anatomy", batch=1))
+
+
+def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection, rec: Recorder) -> None:
+    """Every model × runtime × thread count at batch 1: latency, cold start, size, fp32 parity or int8 agreement,
+    task quality where labels exist; and each model's FLOPs and parameter count."""
+    combos = [(m, r, p, t) for m in models for r, p in RUNTIMES for t in shared.threads]
+    for model, runtime, precision, t in tqdm(combos, desc="runtimes", leave=False):
+        if runtime == "eager" and getattr(model, "onnx_path", None):
+            continue
+        x = model.inputs(1)
+        session, cold = cold_start(
+            lambda m=model, r=runtime, p=precision, n=t: load_session(
+                m, r, p, n, section.calibration_samples, section.agreement_samples
+            ),
+            lambda s, x=x: s.run(x),
+        )
+        cfg = session_config(session, batch=1, scenario="runtimes")
+        rec.latency(measure_session(session, x, shared.timing, cold), cfg)
+        rec.add("model_size", session.size_bytes() / 1e6, "MB", cfg)
+        parity = session.parity
+        kind_of = "fp32 parity" if precision == "fp32" else model.agreement_note()
+        rec.add(parity["metric"], parity["value"], "", cfg, n=parity["n"], note=kind_of)
+        if quality := model.quality(session.run):
+            rec.add(quality[0], quality[1], "fraction", cfg, note="held-out labelled data")
+    for model in models:
+        rec.add("flops", model.flops(), "FLOP", Config(model=model.name, batch=1))
+        rec.add(
+            "parameters",
+            model.parameter_count(),
+            "count",
+            Config(model=model.name),
+            note=f"{model.task}; {model.weights}",
+        )
+
+
+def input_sweeps(shared: Shared, section: ConceptsSection, rec: Recorder) -> None:
+    """EfficientNet-Lite0 against image side and MiniLM against token count, both against batch size (ONNX Runtime
+    fp32, the most threads)."""
+    for name, sizes in (("efficientnet_lite0", section.resolutions), ("minilm", section.seq_lengths)):
+        session = load_session(get_model(name, shared.seed), "ort", "fp32", max(shared.threads))
+        input_sweep(session, shared.timing, rec, sizes, section.batch_sizes)
+
+
+def input_sweep(session: Session, timing: Timing, rec: Recorder, sizes: list[int], batches: list[int]) -> None:
+    """Latency against input size (image side or token count) at batch 1, and against batch size at the default."""
+    model = session.model
+    for size in sizes:
+        m = measure_session(session, model.inputs(1, size), timing)
+        rec.latency(m, session_config(session, input_size=size, batch=1, scenario="size-sweep"))
+    for batch in batches:
+        m = measure_session(session, model.inputs(batch), timing)
+        cfg = session_config(session, input_size=model.default_size, batch=batch, scenario="batch-sweep")
+        rec.latency(m, cfg)
+        rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
+
+
+def outputs(models: list[ZooModel], rec: Recorder) -> None:
+    """What each model returns: raw bytes per sample and the size of its JSON answer, with an example."""
+    for model in models:
+        out = load_session(model, "ort", "fp32", 1, check_samples=1).run(model.inputs(1))
+        answer = model.postprocess(out)
+        first = answer[0] if isinstance(answer, list) else answer
+        cfg = Config(model=model.name, runtime="ort", precision="fp32", batch=1)
+        note = f"{model.output_description} | {tuple(out.shape[1:])} {out.dtype} | {str(first)[:80]}"
+        rec.add("output_bytes", out[0].nbytes, "bytes", cfg, note=note)
+        rec.add("answer_json_bytes", len(json.dumps(first)), "bytes", cfg)

@@ -1,0 +1,434 @@
+"""Presentation: the tables each notebook shows, built from store rows alone (the role of torch.utils.benchmark's
+Compare). Notebooks call these and display the result; they never filter, pivot or add rows themselves.
+
+Every function takes the tidy frame the store holds (Recorder.frame() for this run, or store.read()).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from edgecloud.results.store import Config
+from edgecloud.timing import Estimate, ratio
+
+DIGITS = 3
+IN_PROCESS = "in-process"  # the served work done in one process: the baseline of serving overhead, not a target
+
+
+def select(rows: pd.DataFrame, metric: str | None = None, **config: object) -> pd.DataFrame:
+    """Rows of one metric whose configuration matches every given field (None matches a missing value)."""
+    mask = pd.Series(True, index=rows.index)
+    if metric:
+        mask &= rows["metric"] == metric
+    for key, want in config.items():
+        mask &= rows[key].isna() if want is None else (rows[key] == want).fillna(False)
+    return rows[mask]
+
+
+def value(rows: pd.DataFrame, metric: str, **config: object) -> float:
+    """The one value of a metric for a configuration (KeyError naming it when absent)."""
+    found = select(rows, metric, **config)
+    if found.empty:
+        raise KeyError(f"no {metric} for {config} in the results")
+    return float(found["value"].iloc[0])
+
+
+def samples_of(samples: pd.DataFrame, config: Config) -> np.ndarray:
+    """Raw latencies (ms, in time order) recorded under exactly this configuration."""
+    mask = pd.Series(True, index=samples.index)
+    for f in fields(Config):
+        want = getattr(config, f.name)
+        mask &= samples[f.name].isna() if want is None else (samples[f.name] == want).fillna(False)
+    return samples.loc[mask, "latency_ms"].to_numpy()
+
+
+def _ci(df: pd.DataFrame) -> pd.Series:
+    """'low–high' text, or '—' where no interval is published (untrusted tail)."""
+    return pd.Series(
+        [
+            f"{lo:.{DIGITS}g}–{hi:.{DIGITS}g}" if pd.notna(lo) else "—"
+            for lo, hi in zip(df.ci_low, df.ci_high, strict=True)
+        ],
+        index=df.index,
+    )
+
+
+def latency(rows: pd.DataFrame, by: list[str], **config: object) -> pd.DataFrame:
+    """p50 with CI, p90, p99 (CI withheld when untrusted), mean, n and flags per configuration, in ms."""
+    lat = select(rows, **config)
+    lat = lat[lat.metric.isin(["latency_p50", "latency_p90", "latency_p99", "latency_mean"])]
+    if lat.empty:
+        return pd.DataFrame()
+    wide = lat.pivot_table(index=by, columns="metric", values="value", aggfunc="first", sort=False)
+    p50 = lat[lat.metric == "latency_p50"].set_index(by)
+    p99 = lat[lat.metric == "latency_p99"].set_index(by)
+    out = pd.DataFrame(
+        {
+            "p50 ms": wide["latency_p50"],
+            "p50 CI": _ci(p50),
+            "p90 ms": wide["latency_p90"],
+            "p99 ms": wide["latency_p99"],
+            "p99 CI": _ci(p99),
+            "mean ms": wide["latency_mean"],
+            "n": p50["n"],
+            "flags": [_flags(r) for r in p99.itertuples()],
+        }
+    )
+    return out.round(DIGITS)
+
+
+def _flags(r) -> str:
+    return "; ".join(x for x, on in (("noisy", r.noisy), ("p99 untrusted", r.untrusted)) if on is True)
+
+
+# --- notebook 00 ---------------------------------------------------------------------------------------------
+
+
+def system_description(description: dict) -> pd.DataFrame:
+    """An MLPerf-style system description as a two-column table."""
+    return pd.DataFrame(description.items(), columns=["property", "value"]).set_index("property")
+
+
+def ceilings(rows: pd.DataFrame) -> pd.DataFrame:
+    """GEMM (per shape) and triad rates per thread count: median rate with CI, and the fastest repeat."""
+    typical = rows[rows.metric.isin(["gemm_rate", "triad_bandwidth"])]
+    peak = rows[rows.metric.isin(["gemm_rate_peak", "triad_bandwidth_peak"])].set_index(
+        ["stage", "threads", "input_size"]
+    )
+    out = typical.assign(
+        kernel=typical.stage,
+        rate=typical.value,
+        rate_low=typical.ci_low,
+        rate_high=typical.ci_high,
+        best=[peak.loc[(r.stage, r.threads, r.input_size), "value"] for r in typical.itertuples()],
+        size=typical.input_size,
+    )
+    cols = ["kernel", "threads", "size", "unit", "rate", "rate_low", "rate_high", "best", "n", "noisy"]
+    return out[cols].set_index(["kernel", "threads", "size"]).round(2)
+
+
+def ceiling(rows: pd.DataFrame, threads: int) -> dict[str, float]:
+    """The roofline at a thread count: the best GEMM rate over shapes and repeats, and the best triad bandwidth."""
+    at = rows[rows.threads == threads]
+    return {
+        "gflops": float(at[at.metric == "gemm_rate_peak"].value.max()),
+        "gbs": float(at[at.metric == "triad_bandwidth_peak"].value.max()),
+    }
+
+
+# --- notebook 01 ---------------------------------------------------------------------------------------------
+
+
+def anatomy(rows: pd.DataFrame) -> pd.DataFrame:
+    """p50 per stage of one image and one text request, with each stage's share of its request."""
+    st = select(rows, "latency_p50", scenario="anatomy")
+    out = pd.DataFrame({"request": st.model, "stage": st.stage, "p50_ms": st.value, "n": st.n, "noisy": st.noisy})
+    out["share"] = out.p50_ms / out.groupby("request").p50_ms.transform("sum")
+    return out.reset_index(drop=True).round(DIGITS)
+
+
+def mechanisms(rows: pd.DataFrame, samples: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """Every model × runtime-precision × threads at batch 1: p50, speed-up over eager fp32 (block-bootstrap CI when
+    samples are given), size, fp32 parity or int8 agreement, task quality and cold start."""
+    lat = select(rows, "latency_p50", scenario="runtimes")
+    keys = ["model", "runtime", "precision", "threads"]
+    out = lat[keys].assign(p50_ms=lat.value.to_numpy(), noisy=lat.noisy.to_numpy()).reset_index(drop=True)
+    out["config"] = out.runtime + "-" + out.precision
+    extra = rows[rows.scenario == "runtimes"].pivot_table(index=keys, columns="metric", values="value", aggfunc="first")
+    notes = rows[rows.metric.isin(["max_abs_diff", "top1_agreement", "cosine_similarity", "decision_agreement"])]
+    parity = notes.set_index(keys)
+    out = out.join(extra[[c for c in ("model_size", "load_time") if c in extra]], on=keys)
+    out["parity_metric"] = [parity.metric.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
+    out["parity"] = [parity.value.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
+    out["parity_meaning"] = [parity.note.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
+    quality = rows[rows.metric.isin(["accuracy", "average_precision"])].set_index(keys)
+    out["quality_metric"] = [quality.metric.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
+    out["quality"] = [quality.value.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
+    speed = [_speedup(lat, samples, r, confidence) for r in out.itertuples()]
+    out["speedup_vs_eager"] = [s.value for s in speed]
+    out["speedup_low"] = [s.low for s in speed]
+    out["speedup_high"] = [s.high for s in speed]
+    return out.round(DIGITS)
+
+
+def _speedup(lat: pd.DataFrame, samples: pd.DataFrame | None, r, confidence: float) -> Estimate:
+    base = select(lat, model=r.model, runtime="eager", precision="fp32", threads=r.threads)
+    if base.empty:
+        return Estimate(np.nan, np.nan, np.nan)
+    if samples is None:
+        v = float(base.value.iloc[0]) / r.p50_ms
+        return Estimate(v, np.nan, np.nan)
+    cfg = Config(model=r.model, threads=r.threads, batch=1, scenario="runtimes")
+    a = samples_of(samples, cfg.with_(runtime="eager", precision="fp32"))
+    b = samples_of(samples, cfg.with_(runtime=r.runtime, precision=r.precision))
+    return ratio(a, b, 50, confidence, 500)
+
+
+def mechanisms_wide(mech: pd.DataFrame) -> pd.DataFrame:
+    """The mechanisms table one row per model and runtime-precision, thread counts side by side."""
+    wide = mech.pivot_table(index=["model", "config"], columns="threads", values=["p50_ms", "speedup_vs_eager"])
+    wide.columns = [f"{v} @{t}t" for v, t in wide.columns]
+    cols = ["model_size", "parity_metric", "parity", "quality_metric", "quality", "load_time"]
+    extra = mech.groupby(["model", "config"])[[c for c in cols if c in mech]].first()
+    return wide.join(extra).round(DIGITS)
+
+
+def architecture(rows: pd.DataFrame, roofline: dict[str, float], threads: int) -> pd.DataFrame:
+    """ONNX Runtime fp32 latency at `threads` against FLOPs, parameters and the compute floor (FLOPs ÷ ceiling);
+    a ratio below 1 means the model beat the ceiling, which is then no ceiling, and is flagged."""
+    lat = select(rows, "latency_p50", runtime="ort", precision="fp32", threads=threads, scenario="runtimes")
+    flops = select(rows, "flops").set_index("model").value
+    params = select(rows, "parameters").set_index("model").value
+    out = pd.DataFrame({"model": lat.model, "p50_ms": lat.value}).set_index("model")
+    out["GFLOP"], out["M params"] = flops / 1e9, params / 1e6
+    out["floor_ms"] = out.GFLOP / roofline["gflops"] * 1e3
+    out["achieved_gflops"] = out.GFLOP / (out.p50_ms / 1e3)
+    out["floor_ratio"] = out.p50_ms / out.floor_ms
+    out["beats_ceiling"] = out.floor_ratio < 1
+    return out.apply(lambda c: c.map(lambda v: float(f"{v:.4g}")) if c.dtype.kind == "f" else c)
+
+
+def sweeps(rows: pd.DataFrame) -> pd.DataFrame:
+    """Latency against input size and batch size, with samples per second."""
+    lat = rows[(rows.metric == "latency_p50") & rows.scenario.isin(["size-sweep", "batch-sweep"])]
+    out = pd.DataFrame(
+        {
+            "model": lat.model,
+            "axis": lat.scenario.str.removesuffix("-sweep"),
+            "size": lat.input_size,
+            "batch": lat.batch,
+            "p50_ms": lat.value,
+            "p50_low_ms": lat.ci_low,
+            "p50_high_ms": lat.ci_high,
+        }
+    ).reset_index(drop=True)
+    out["samples_per_s"] = out.batch / (out.p50_ms / 1e3)
+    return out.round(DIGITS)
+
+
+def outputs(rows: pd.DataFrame) -> pd.DataFrame:
+    """What each model returns: description, shape and dtype, raw bytes, JSON answer bytes and an example."""
+    raw = select(rows, "output_bytes").set_index("model")
+    parts = raw.note.str.split(" \\| ", n=2, expand=True)
+    out = pd.DataFrame({"output": parts[0], "shape and dtype": parts[1], "raw_bytes": raw.value.astype(int)})
+    out["json_bytes"] = select(rows, "answer_json_bytes").set_index("model").value.astype(int)
+    out["example"] = parts[2]
+    return out
+
+
+def models(rows: pd.DataFrame) -> pd.DataFrame:
+    """The models measured: task and weights."""
+    p = select(rows, "parameters").set_index("model")
+    parts = p.note.str.split("; ", n=1, expand=True)
+    return pd.DataFrame({"task": parts[0], "weights": parts[1]})
+
+
+# --- notebook 02 ---------------------------------------------------------------------------------------------
+
+
+def edge(rows: pd.DataFrame) -> pd.DataFrame:
+    """Edge targets in-process at batch 1."""
+    edge = rows[(rows.network == "none") & (rows.target != IN_PROCESS)]
+    return latency(edge, ["target", "runtime", "precision", "threads"], batch=1)
+
+
+def cloud(rows: pd.DataFrame) -> pd.DataFrame:
+    """cloud-cpu on loopback per protocol × payload: latency, bytes each way, in-process p50 and serving overhead."""
+    served = latency(rows, ["protocol", "payload"], target="cloud-cpu", network="loopback", batch=1)
+    local = select(rows, "latency_p50", target=IN_PROCESS).set_index(["protocol", "payload"]).value
+    over = select(rows, "serving_overhead_p50").set_index(["protocol", "payload"])
+    up = select(rows, "payload_bytes").set_index(["protocol", "payload"]).value
+    down = select(rows, "response_bytes").set_index(["protocol", "payload"]).value
+    served["bytes up"] = up.astype(int)
+    served["bytes down"] = down.astype(int)
+    served["in-process p50 ms"] = local
+    served["overhead p50 ms"] = over.value
+    served["overhead CI"] = _ci(over)
+    return served[
+        [
+            "p50 ms",
+            "p50 CI",
+            "p99 ms",
+            "bytes up",
+            "bytes down",
+            "in-process p50 ms",
+            "overhead p50 ms",
+            "overhead CI",
+            "n",
+            "flags",
+        ]
+    ].round(DIGITS)
+
+
+def extra_targets(rows: pd.DataFrame) -> pd.DataFrame:
+    """cloud-remote and cloud-gpu latencies, when they ran."""
+    return latency(rows[rows.target.isin(["cloud-remote", "cloud-gpu"])], ["target", "batch"])
+
+
+def fastest_edge(rows: pd.DataFrame) -> tuple[str, float]:
+    """The edge target with the lowest p50 at batch 1, and that p50 (ms)."""
+    edge = select(rows, "latency_p50", network="none", batch=1)
+    edge = edge[edge.target != IN_PROCESS].sort_values("value").iloc[0]
+    return str(edge.target), float(edge.value)
+
+
+def breakdown(rows: pd.DataFrame) -> pd.DataFrame:
+    """Median ms per stage of a served request, per protocol/payload (from server and client timestamps)."""
+    st = select(rows, "stage_p50")
+    wide = st.assign(path=st.protocol + "/" + st.payload).pivot_table(
+        index="path", columns="stage", values="value", aggfunc="first", sort=False
+    )
+    order = ["encode", "transport_and_queue", "server_preprocess", "compute", "from_server", "decode"]
+    return wide[[c for c in order if c in wide]].round(DIGITS)
+
+
+@dataclass(frozen=True)
+class PayloadChoice:
+    """The protocol and payload a deployment should use, and why (from this run's data)."""
+
+    protocol: str
+    payload: str
+    up_bytes: int
+    down_bytes: int
+    score_ms: float
+    runner_up: str
+    runner_up_ms: float
+
+
+def choose_payload(rows: pd.DataFrame, profiles: dict) -> PayloadChoice:
+    """The protocol × payload with the lowest loopback p50 plus its transfer time up and down, averaged over the
+    network profiles: the one that crosses real networks best. The only place the payload is chosen."""
+    from edgecloud.network.model import transfer_ms
+
+    served = select(rows, "latency_p50", target="cloud-cpu", network="loopback", batch=1).set_index(
+        ["protocol", "payload"]
+    )
+    up = select(rows, "payload_bytes").set_index(["protocol", "payload"]).value
+    down = select(rows, "response_bytes").set_index(["protocol", "payload"]).value
+    scores = {
+        key: float(served.value[key])
+        + float(np.mean([transfer_ms(up[key] + down[key], p.bandwidth_mbps) for p in profiles.values()]))
+        for key in served.index
+    }
+    ranked = sorted(scores, key=scores.get)
+    best, second = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
+    return PayloadChoice(
+        best[0], best[1], int(up[best]), int(down[best]), scores[best], "/".join(second), scores[second]
+    )
+
+
+def throughput_batches(rows: pd.DataFrame) -> pd.DataFrame:
+    """Samples per second against batch size, per target."""
+    t = select(rows, "throughput", scenario="batch-sweep")
+    return pd.DataFrame({"target": t.target, "batch": t.batch, "samples_per_s": t.value}).reset_index(drop=True)
+
+
+def concurrency(rows: pd.DataFrame) -> pd.DataFrame:
+    """Closed-loop clients: throughput, p50 and p99, and the mean batch the server formed, with and without
+    adaptive batching."""
+    lat = rows[(rows.target == "cloud-cpu") & rows.concurrency.notna() & rows.scenario.isin(["batched", "unbatched"])]
+    wide = lat.pivot_table(index=["scenario", "concurrency"], columns="metric", values="value", aggfunc="first")
+    out = wide[["throughput", "latency_p50", "latency_p99", "mean_batch"]].rename(
+        columns={"throughput": "throughput_rps", "latency_p50": "p50_ms", "latency_p99": "p99_ms"}
+    )
+    return out.reset_index().round(DIGITS)
+
+
+def network(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per profile and connection: the sourced RTT, the fiber floor, modeled network time and end-to-end p50/p99."""
+    e2e = rows[(rows.kind == "modeled") & rows.metric.isin(["latency_p50", "latency_p99"])]
+    wide = e2e.pivot_table(index=["network", "scenario"], columns="metric", values="value", aggfunc="first", sort=False)
+    per = rows[rows.metric.isin(["rtt", "propagation_floor", "network_p50"])].pivot_table(
+        index="network", columns="metric", values="value", aggfunc="first"
+    )
+    out = wide.rename(columns={"latency_p50": "e2e_p50_ms", "latency_p99": "e2e_p99_ms"}).reset_index()
+    out = out.rename(columns={"scenario": "connection"}).join(per, on="network")
+    out = out.rename(
+        columns={"rtt": "rtt_ms (sourced)", "propagation_floor": "floor_ms", "network_p50": "network_p50_ms"}
+    )
+    out.columns.name = None
+    return out.set_index(["network", "connection"]).round(2)
+
+
+def emulation(rows: pd.DataFrame) -> pd.DataFrame:
+    """The network model against emulation per profile: medians, error with CI, n and method."""
+    err = select(rows, "model_error_vs_emulation").set_index("network")
+    out = pd.DataFrame(
+        {
+            "emulated_p50_ms": select(rows, "emulated_p50").set_index("network").value,
+            "modeled_p50_ms": select(rows, "modeled_p50").set_index("network").value,
+            "error": err.value,
+            "error_low": err.ci_low,
+            "error_high": err.ci_high,
+            "n": err.n,
+            "method": err.source,
+        }
+    )
+    return out.round(4)
+
+
+def loadgen(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every LoadGen run: scenario, target rate, VALID or not and why, achieved rate and tail latency."""
+    lg = rows[rows.metric.str.startswith("loadgen_")].copy()
+    lg["run"] = lg.groupby(["target", "scenario", "metric"]).cumcount()
+    wide = lg.pivot_table(index=["target", "scenario", "run"], columns="metric", values="value", aggfunc="first")
+    meta = lg[lg.metric == "loadgen_p99"].set_index(["target", "scenario", "run"])
+    out = pd.DataFrame(
+        {
+            "target_qps": wide.get("loadgen_target_qps"),
+            "samples_per_s": wide["loadgen_samples_per_s"],
+            "p90_ms": wide["loadgen_p90"],
+            "p99_ms": wide["loadgen_p99"],
+            "valid": meta.loadgen_valid,
+            "why INVALID": meta.note,
+        }
+    ).reset_index()
+    out["scenario"] = out.scenario.str.removeprefix("loadgen-")
+    return out.drop(columns="run").round(DIGITS)
+
+
+def resources(rows: pd.DataFrame) -> pd.DataFrame:
+    """CPU% (100 = one core) and peak RSS per process during the highest-concurrency run."""
+    r = rows[rows.metric.isin(["cpu_mean", "cpu_peak", "rss_peak"])]
+    wide = r.pivot_table(index="target", columns="metric", values="value", aggfunc="first")
+    return wide.rename(
+        columns={"cpu_mean": "cpu_mean_pct", "cpu_peak": "cpu_peak_pct", "rss_peak": "rss_peak_mib"}
+    ).round(1)
+
+
+def other_machines(rows: pd.DataFrame, this_machine: str) -> pd.DataFrame:
+    """p50 per machine and target from complete runs measured elsewhere (data/results/<machine>/)."""
+    lat = rows[(rows.machine != this_machine) & (rows.metric == "latency_p50")]
+    if lat.empty:
+        return pd.DataFrame()
+    return lat.pivot_table(index=["machine", "target"], columns="batch", values="value", aggfunc="first").round(DIGITS)
+
+
+def pareto_front(df: pd.DataFrame, cost: str, benefit: str) -> pd.DataFrame:
+    """Rows not dominated by another row that is at most as costly and at least as good (one strictly)."""
+    keep = []
+    for i, r in df.iterrows():
+        dominated = (
+            (df[cost] <= r[cost]) & (df[benefit] >= r[benefit]) & ((df[cost] < r[cost]) | (df[benefit] > r[benefit]))
+        ).any()
+        if not dominated:
+            keep.append(i)
+    return df.loc[keep].sort_values(cost)
+
+
+def accuracy(arch: pd.DataFrame, top1: dict[str, float]) -> pd.DataFrame:
+    """Image classifiers' measured p50 beside their published ImageNet top-1 (sourced), with the Pareto front."""
+    images = arch[arch.index.isin(list(top1))].assign(top1=lambda d: [top1[n] for n in d.index])
+    front = pareto_front(images, "p50_ms", "top1")
+    return images.assign(on_front=images.index.isin(front.index))
+
+
+def ecdf_samples(samples: pd.DataFrame) -> pd.DataFrame:
+    """Raw latencies of the edge targets and of cloud-cpu on loopback (every protocol × payload), for ECDFs."""
+    edge = samples[(samples.network == "none") & (samples.batch == 1) & (samples.target != IN_PROCESS)]
+    cloud = samples[(samples.target == "cloud-cpu") & (samples.network == "loopback") & (samples.batch == 1)]
+    label = cloud.target + " " + cloud.protocol + "/" + cloud.payload
+    return pd.concat([edge.assign(label=edge.target), cloud.assign(label=label)])[["label", "latency_ms"]]

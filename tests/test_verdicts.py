@@ -1,0 +1,119 @@
+"""Sentences rendered from data change when the data change: each verdict on both (or all) of its outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edgecloud import verdicts
+from edgecloud.params import Params, Timing
+from edgecloud.results import Config, Recorder, tables
+from edgecloud.scenarios import invalid_reason
+from edgecloud.timing import Estimate, from_samples
+
+TIMING = Timing(bootstrap_resamples=200)
+
+
+def test_compare_p50_names_the_faster_or_says_noise() -> None:
+    assert verdicts.compare_p50("edge", "cloud", Estimate(-2.0, -3.0, -1.0)).startswith("edge is faster than cloud")
+    assert verdicts.compare_p50("edge", "cloud", Estimate(2.0, 1.0, 3.0)).startswith("cloud is faster than edge")
+    assert "do not differ beyond noise" in verdicts.compare_p50("edge", "cloud", Estimate(0.1, -1.0, 1.0))
+
+
+def _served(rec: Recorder, protocol: str, payload: str, p50_s: float, up: int, overhead: tuple[float, float, float]):
+    rng = np.random.default_rng(len(protocol) + len(payload))
+    cfg = Config(target="cloud-cpu", batch=1, payload=payload, protocol=protocol, network="loopback")
+    rec.latency(from_samples(rng.normal(p50_s, p50_s / 50, 200), "x", TIMING), cfg)
+    rec.latency(
+        from_samples(rng.normal(p50_s, p50_s / 50, 200), "x", TIMING), cfg.with_(target="in-process", network="none")
+    )
+    rec.add("payload_bytes", up, "bytes", cfg)
+    rec.add("response_bytes", 4000, "bytes", cfg)
+    rec.add("serving_overhead_p50", overhead[0], "ms", cfg, ci=overhead[1:])
+
+
+def _profiles(mbps: float) -> dict:
+    profile = Params().measurements.network_profiles["4g"]
+    return {"p": profile.model_copy(update={"bandwidth_mbps": mbps})}
+
+
+def test_payload_choice_weighs_bytes_against_loopback_time(tmp_path) -> None:
+    rec = Recorder("02-cloud-edge-measurements", root=tmp_path)
+    _served(rec, "grpc", "uint8", 0.004, 150_000, (1.0, 0.5, 1.5))  # fast on loopback, big on the wire
+    _served(rec, "grpc", "jpeg", 0.006, 16_000, (-1.0, -1.5, -0.5))  # slower to encode, small on the wire
+    rows = rec.frame()
+    slow_link = tables.choose_payload(rows, _profiles(10))
+    fast_link = tables.choose_payload(rows, _profiles(10_000))
+    assert (slow_link.payload, fast_link.payload) == ("jpeg", "uint8")
+    text = verdicts.payload(rows, tables.cloud(rows), slow_link)
+    assert "send **jpeg over grpc**" in text and "below zero beyond noise" in text
+    assert "not different from zero" not in text
+    text = verdicts.payload(rows, tables.cloud(rows), fast_link)
+    assert "send **uint8 over grpc**" in text and "a cost beyond noise" in text
+
+
+def _edge_and_cloud(tmp_path, cloud_ms: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rec = Recorder("02-cloud-edge-measurements", root=tmp_path)
+    rng = np.random.default_rng(0)
+    rec.latency(
+        from_samples(rng.normal(0.010, 0.0002, 300), "e", TIMING), Config(target="edge-1t", batch=1, network="none")
+    )
+    for name, ms in cloud_ms.items():
+        cfg = Config(target="cloud-cpu", network=name, scenario="warm connection", batch=1)
+        rec.latency(from_samples(rng.normal(ms / 1e3, 0.0002, 300), name, TIMING), cfg, "modeled")
+    return rec.stored()
+
+
+def test_cloud_vs_edge_follows_the_data(tmp_path) -> None:
+    rows, samples = _edge_and_cloud(tmp_path, {"near": 5.0, "same": 10.0, "far": 80.0})
+    text, wins = verdicts.cloud_vs_edge(rows, samples, 0.95)
+    assert wins == ["near"]
+    assert "faster beyond noise on **near**" in text and "no difference beyond noise on same" in text
+    rows, samples = _edge_and_cloud(tmp_path / "b", {"far": 80.0})
+    text, wins = verdicts.cloud_vs_edge(rows, samples, 0.95)
+    assert wins == [] and "**no profile**" in text
+
+
+def test_loadgen_headline_comes_only_from_valid_runs() -> None:
+    lg = pd.DataFrame(
+        {
+            "target": ["cloud-cpu", "cloud-cpu", "edge-1t"],
+            "scenario": ["Server", "Server", "Server"],
+            "target_qps": [100.0, 50.0, 400.0],
+            "p99_ms": [9.0, 8.0, 5.0],
+            "valid": [False, True, False],
+            "why INVALID": ["too few queries for early stopping", "", "shorter than min_duration"],
+        }
+    )
+    text = verdicts.loadgen(lg, 15.0)
+    assert "**cloud-cpu: 50 QPS**" in text and "edge-1t" not in text.split("Highest")[1]
+    assert "2 of 3 LoadGen runs are INVALID" in text and "shorter than min_duration (1)" in text
+    assert "none (no VALID Server run met the bound)" in verdicts.loadgen(lg.assign(valid=False), 15.0)
+
+
+def test_invalid_reason_is_read_from_the_summary() -> None:
+    text = (
+        "Result is : INVALID\n  Performance constraints satisfied : NO\n  Min duration satisfied : Yes\n"
+        "  Min queries satisfied : Yes\n  Early stopping satisfied: NO\n"
+        " * Would need to run at least 5180 more queries,\n"
+    )
+    assert invalid_reason(text) == (
+        "latency bound not met; too few queries for early stopping; early stopping needs 5180 more queries"
+    )
+
+
+@pytest.mark.parametrize(("overhead_ns", "negligible"), [(60, True), (600, False)])
+def test_loop_overhead_is_negligible_only_when_it_is(tmp_path, overhead_ns, negligible) -> None:
+    rec = Recorder("00-system-under-test", root=tmp_path)
+    rec.add("measure_overhead", overhead_ns, "ns", Config(stage="timing loop"))
+    rec.add("timer_resolution", 40, "ns", Config(stage="clock"))
+    text = verdicts.overhead_against(0.02, "digits", rec.frame())
+    assert ("not negligible" not in text) == negligible
+
+
+def test_energy_is_measured_or_says_it_was_not(tmp_path) -> None:
+    rec = Recorder("02-cloud-edge-measurements", root=tmp_path)
+    assert verdicts.energy(rec.frame()).startswith("**Not measured:**")
+    rec.add("energy_per_inference", 0.05, "J", Config(target="cloud-cpu", concurrency=4), note="RAPL package")
+    assert "**50.0 mJ**" in verdicts.energy(rec.frame())
