@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -44,3 +45,29 @@ def test_committed_notebooks_have_no_outputs(root) -> None:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, f"{name} has outputs: clear them"
+
+
+LIMITS = {"00-system-under-test": 40, "01-inference-concepts": 60, "02-cloud-edge-measurements": 75}
+# What a thin notebook never does with results: add rows, reshape or filter tables (the library does).
+FORBIDDEN = re.compile(r"\.add\(|\.latency\(|pivot|groupby|\.query\(|\.loc\[|\.iloc\[|\[\w+\.\w+\s*[=!<>]=?")
+
+
+def _code(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    return [line for c in cells for line in c.source.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_stay_thin_and_never_reshape_results(path: Path) -> None:
+    lines = _code(path)
+    assert len(lines) <= LIMITS[path.stem], f"{path.stem}: {len(lines)} code lines; move logic to lib/edgecloud"
+    offending = [line for line in lines if FORBIDDEN.search(line)]
+    assert offending == [], f"{path.stem} reshapes results itself: {offending}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_starts_and_completes_its_run_the_same_way(path: Path) -> None:
+    lines = _code(path)
+    assert any("experiments.start(experiment.NOTEBOOK, globals())" in line for line in lines)
+    assert lines[-1].strip() == "rec.complete()"

@@ -108,7 +108,8 @@ def test_loop_overhead_is_negligible_only_when_it_is(tmp_path, overhead_ns, negl
     rec = Recorder("00-system-under-test", root=tmp_path)
     rec.add("measure_overhead", overhead_ns, "ns", Config(stage="timing loop"))
     rec.add("timer_resolution", 40, "ns", Config(stage="clock"))
-    text = verdicts.overhead_against(0.02, "digits", rec.frame())
+    mech = pd.DataFrame({"model": ["digits"], "config": ["ort-fp32"], "p50_ms": [0.02]})
+    text = verdicts.overhead_against(mech, rec.frame())
     assert ("not negligible" not in text) == negligible
 
 

@@ -69,11 +69,15 @@ def loop_overhead(rows: pd.DataFrame) -> str:
 # --- notebook 01 ---------------------------------------------------------------------------------------------
 
 
-def overhead_against(fastest_ms: float, label: str, system_rows: pd.DataFrame) -> str:
+def overhead_against(mech: pd.DataFrame, system_rows: pd.DataFrame) -> str:
     """Whether the timing loop's cost is negligible next to the fastest call measured."""
-    share = tables.value(system_rows, "measure_overhead") / 1e6 / fastest_ms
+    quickest = mech.loc[mech.p50_ms.idxmin()]
+    share = tables.value(system_rows, "measure_overhead") / 1e6 / quickest.p50_ms
     verdict = "negligible" if share < NEGLIGIBLE else "**not negligible**: read the fastest latencies with care"
-    return f"The timing loop costs {share:.2%} of the fastest call measured ({label}, {_ms(fastest_ms)}): {verdict}."
+    return (
+        f"The timing loop costs {share:.2%} of the fastest call measured ({quickest.model} {quickest.config}, "
+        f"{_ms(quickest.p50_ms)}): {verdict}."
+    )
 
 
 def anatomy(table: pd.DataFrame) -> str:
