@@ -44,6 +44,7 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
         "00 · The system under test",
         "01 · Inference concepts, measured",
         "02 · Cloud and edge, measured",
+        "03 · Use cases: edge, cloud or hybrid, and why?",
         "Appendix: provenance",
         "Run summary",
         "Contents",
@@ -60,16 +61,18 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
 # One table of each notebook, rebuilt from the parquet store alone in a process without torch or Jupyter.
 REBUILD = """
 import sys
-from edgecloud.results import read, tables
+from edgecloud.results import read, tables, usecase_tables
 rows = read(notebook=sys.argv[1])
 table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": tables.outputs,
-         "02-cloud-edge-measurements": tables.edge}[sys.argv[1]](rows)
+         "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options}[sys.argv[1]](rows)
 assert not any(m.split(".")[0] in ("torch", "onnxruntime", "papermill", "IPython") for m in sys.modules)
 print(table._repr_html_())
 """
 
 
-@pytest.mark.parametrize("notebook", ["00-system-under-test", "01-inference-concepts", "02-cloud-edge-measurements"])
+@pytest.mark.parametrize(
+    "notebook", ["00-system-under-test", "01-inference-concepts", "02-cloud-edge-measurements", "03-use-cases"]
+)
 def test_each_notebook_table_is_rebuilt_from_the_store_alone(copy, notebook) -> None:
     env = {**os.environ, "EDGECLOUD_ROOT": str(copy)}
     out = subprocess.run(
@@ -89,6 +92,7 @@ def test_results_copied_from_another_machine_reach_the_report(copy) -> None:
         "00-system-under-test",
         "01-inference-concepts",
         "02-cloud-edge-measurements",
+        "03-use-cases",
     }
     source = mine[mine.notebook == "02-cloud-edge-measurements"].folder.iloc[0]
     shutil.copytree(source, copy / "data" / "results" / "raspberry-pi-5-4c-test" / "runs" / "20260101T000000-copied")

@@ -10,7 +10,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from edgecloud.params import NOTEBOOK_SECTIONS, SECTIONS, Shared
+from edgecloud.params import BORROWED, NOTEBOOK_SECTIONS, SECTIONS, Params, Shared
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
@@ -22,7 +22,7 @@ def test_every_section_has_its_notebook() -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_cell_matches_schema(path: Path) -> None:
     section = SECTIONS[NOTEBOOK_SECTIONS[path.stem]]
-    expected = set(Shared.model_fields) | set(section.model_fields)
+    expected = set(Shared.model_fields) | set(section.model_fields) | set(BORROWED.get(path.stem, {}))
     declared = set(pm.inspect_notebook(str(path)))
     assert declared - expected == set(), "parameters the schema does not know"
     assert expected - declared == set(), "schema fields missing from the parameters cell"
@@ -35,7 +35,11 @@ def test_parameters_cell_defaults_are_valid_literals(path: Path) -> None:
     exec(compile(cell.source, str(path), "exec"), {}, values)  # literals only: nothing to import or call
     shared = {k: v for k, v in values.items() if k in Shared.model_fields}
     Shared.model_validate(shared)
-    SECTIONS[NOTEBOOK_SECTIONS[path.stem]].model_validate({k: v for k, v in values.items() if k not in shared})
+    borrowed = BORROWED.get(path.stem, {})
+    own = {k: v for k, v in values.items() if k not in shared and k not in borrowed}
+    SECTIONS[NOTEBOOK_SECTIONS[path.stem]].model_validate(own)
+    for key, section in borrowed.items():
+        SECTIONS[section].model_validate({**Params().measurements.model_dump(), key: values[key]})
 
 
 def test_committed_notebooks_have_no_outputs(root) -> None:
@@ -47,7 +51,7 @@ def test_committed_notebooks_have_no_outputs(root) -> None:
                 assert not cell.outputs and cell.execution_count is None, f"{name} has outputs: clear them"
 
 
-LIMITS = {"00-system-under-test": 40, "01-inference-concepts": 60, "02-cloud-edge-measurements": 75}
+LIMITS = {"00-system-under-test": 40, "01-inference-concepts": 60, "02-cloud-edge-measurements": 75, "03-use-cases": 50}
 # What a thin notebook never does with results: add rows, reshape or filter tables (the library does).
 FORBIDDEN = re.compile(r"\.add\(|\.latency\(|pivot|groupby|\.query\(|\.loc\[|\.iloc\[|\[\w+\.\w+\s*[=!<>]=?")
 

@@ -89,21 +89,17 @@ def test_runs_copied_from_another_machine_are_merged_and_labelled(tmp_path) -> N
     assert meta["complete"] and "cpu_model" in meta["system"]
 
 
+def _heavy_imports(modules: str, heavy: tuple[str, ...]) -> list[str]:
+    """The heavy packages a fresh interpreter has loaded after importing `modules`."""
+    code = f"import sys, {modules}\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {set(heavy)!r}))"
+    return eval(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
 def test_reading_the_store_imports_no_torch_onnxruntime_papermill_or_jupyter() -> None:
-    code = (
-        "import sys, edgecloud.results, edgecloud.results.tables, edgecloud.verdicts\n"
-        "heavy = ('torch', 'onnxruntime', 'papermill', 'nbformat', 'nbclient', 'jupyter_client', 'IPython')\n"
-        "print([m for m in sys.modules if m.split('.')[0] in heavy])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    heavy = ("torch", "onnxruntime", "papermill", "nbformat", "nbclient", "jupyter_client", "IPython")
+    assert _heavy_imports("edgecloud.results, edgecloud.results.tables, edgecloud.verdicts", heavy) == []
 
 
 def test_measuring_without_jupyter_imports_no_papermill_or_jupyter() -> None:
-    code = (
-        "import sys, edgecloud.cli, edgecloud.experiments.cloud_edge, edgecloud.serving\n"
-        "heavy = ('papermill', 'nbformat', 'nbclient', 'nbconvert', 'jupyter_client', 'IPython', 'matplotlib')\n"
-        "print([m for m in sys.modules if m.split('.')[0] in heavy])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    heavy = ("papermill", "nbformat", "nbclient", "nbconvert", "jupyter_client", "IPython", "matplotlib")
+    assert _heavy_imports("edgecloud.cli, edgecloud.experiments.cloud_edge, edgecloud.serving", heavy) == []

@@ -229,16 +229,107 @@ class MeasurementsSection(Section):
         return self
 
 
+FigureOrAssumption = Annotated[str, Field(pattern=r"^([a-z0-9_]+|assumption: .{3,})$")]
+
+
+class Device(Section):
+    """Where a model can run: this machine's targets (measured) or a published device (modeled by a factor)."""
+
+    role: Literal["edge", "cloud"]
+    measured_target: str | None = Field(None, description="A target measured here: an edge target or 'cloud-cpu'.")
+    reference_model: Literal[ZOO] = Field("resnet50", description="Zoo model of the published figure.")
+    reference_latency: str | None = Field(None, description="Figure key: published batch-1 latency (ms).")
+    reference_throughput: str | None = Field(None, description="Figure key: published samples/s (no latency).")
+    precision: Precision = Field("int8", description="Precision of the deployed model on this device.")
+    price: FigureOrAssumption = Field(description="Figure key of the price (USD, edge) or 'assumption: <USD> …'.")
+    hourly: FigureOrAssumption | None = Field(None, description="Figure key of the USD/h of a cloud instance.")
+    price_multiplier: float = Field(1.0, gt=0, description="Units of the priced item per device (an assumption).")
+    power: FigureOrAssumption | None = Field(None, description="Figure key of the power (W) or an assumption.")
+    life_months: Positive = Field(36, description="Edge device life for amortisation (assumption).")
+    maintenance_usd_month: float = Field(2.0, ge=0, description="Edge upkeep per device-month (assumption).")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Device:
+        modeled = (self.reference_latency is not None) + (self.reference_throughput is not None)
+        if (self.measured_target is None) == (modeled == 0) or modeled > 1:
+            raise ValueError("give measured_target, or exactly one of reference_latency and reference_throughput")
+        if self.role == "cloud" and self.hourly is None:
+            raise ValueError("a cloud device needs hourly (its USD/h)")
+        return self
+
+
+class UseCase(Section):
+    """What an application needs; every number cites a figure key or is marked 'assumption: …' in `sources`."""
+
+    model: str = Field(description="A zoo model or one of shared.custom_models.")
+    latency_budget_ms: float | None = Field(gt=0, description="Latency budget; null means no bound (batch).")
+    percentile: float = Field(99.0, ge=50, lt=100, description="The percentile the budget applies to.")
+    peak_rps: float = Field(gt=0, description="Peak request rate per device or site.")
+    sensitivity: Literal["public", "personal", "regulated"] = Field(
+        description="regulated: raw inputs may not leave the device."
+    )
+    availability_pct: float = Field(gt=0, le=100, description="Share of time the network is up.")
+    mean_outage_min: float = Field(gt=0, description="Mean length of an outage, minutes.")
+    bytes_per_inference: Positive = Field(description="Bytes sent up per request.")
+    fleet_size: Positive = Field(description="Devices or sites.")
+    daily_volume: Positive = Field(description="Inferences per day across the fleet.")
+    network: str = Field(description="A measurements.network_profiles name: the path to the cloud.")
+    sources: dict[str, FigureOrAssumption] = Field(description="Field → figure key or 'assumption: …'.")
+
+    @model_validator(mode="after")
+    def _every_number_cited(self) -> UseCase:
+        numbers = (
+            "latency_budget_ms",
+            "peak_rps",
+            "availability_pct",
+            "mean_outage_min",
+            "bytes_per_inference",
+            "fleet_size",
+            "daily_volume",
+        )
+        missing = [n for n in numbers if n not in self.sources]
+        if missing:
+            raise ValueError(f"sources must cite a figure key or 'assumption: …' for {missing}")
+        return self
+
+
+def _catalogue():
+    """The default devices and use cases (edgecloud.catalogue), imported when first needed."""
+    from edgecloud import catalogue
+
+    return catalogue
+
+
+class UseCasesSection(Section):
+    precision: Precision = Field("int8", description="Precision on every option unless a device says otherwise.")
+    devices: dict[str, Device] = Field(
+        default_factory=lambda: _catalogue().DEFAULT_DEVICES, min_length=1, description="Deployment options."
+    )
+    cases: dict[str, UseCase] = Field(
+        default_factory=lambda: _catalogue().DEFAULT_CASES, min_length=1, description="Applications to score."
+    )
+    mc_draws: Positive = Field(4000, description="Monte Carlo draws of compute + network per option.")
+    peak_to_mean: float = Field(
+        3.0, ge=1, description="Cloud sizing: the fleet's peak rate over its daily average (assumption)."
+    )
+    sweep_points: Positive = Field(13, description="Points per sensitivity sweep.")
+
+
 SECTIONS: dict[str, type[Section]] = {
     "system": SystemSection,
     "concepts": ConceptsSection,
     "measurements": MeasurementsSection,
+    "usecases": UseCasesSection,
 }
 NOTEBOOK_SECTIONS = {
     "00-system-under-test": "system",
     "01-inference-concepts": "concepts",
     "02-cloud-edge-measurements": "measurements",
+    "03-use-cases": "usecases",
 }
+# What a notebook reads from another section (notebook 03 scores use cases over notebook 02's network profiles).
+BORROWED = {"03-use-cases": {"network_profiles": "measurements"}}
 
 
 class Params(Section):
@@ -246,11 +337,30 @@ class Params(Section):
     system: SystemSection = Field(default_factory=SystemSection)
     concepts: ConceptsSection = Field(default_factory=ConceptsSection)
     measurements: MeasurementsSection = Field(default_factory=MeasurementsSection)
+    usecases: UseCasesSection = Field(default_factory=UseCasesSection)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Params:
+        models = set(ZOO) | {c.name for c in self.shared.custom_models}
+        measured = {t.name for t in self.measurements.edge_targets} | {"cloud-cpu"}
+        for name, case in self.usecases.cases.items():
+            if case.model not in models:
+                raise ValueError(f"usecases.cases.{name}.model: {case.model!r} is neither in the zoo nor custom")
+            if case.network not in self.measurements.network_profiles:
+                raise ValueError(f"usecases.cases.{name}.network: {case.network!r} is not a network profile")
+        for name, device in self.usecases.devices.items():
+            if device.measured_target and device.measured_target not in measured:
+                raise ValueError(
+                    f"usecases.devices.{name}.measured_target: {device.measured_target!r} is not "
+                    f"measured here ({sorted(measured)})"
+                )
+        return self
 
     def for_notebook(self, notebook: str) -> dict:
-        """The flat papermill parameters of one notebook: shared fields plus its section's."""
+        """The flat papermill parameters of one notebook: shared fields, its section's, and what it borrows."""
         section = getattr(self, NOTEBOOK_SECTIONS[notebook])
-        return {**self.shared.model_dump(), **section.model_dump()}
+        borrowed = {k: getattr(self, s).model_dump()[k] for k, s in BORROWED.get(notebook, {}).items()}
+        return {**self.shared.model_dump(), **section.model_dump(), **borrowed}
 
 
 class ParamsError(Exception):

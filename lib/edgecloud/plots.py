@@ -169,3 +169,66 @@ def loadgen_server(lg: pd.DataFrame, bound_ms: float) -> None:
     ax = sns.scatterplot(data=srv, x="samples_per_s", y="p99_ms", hue="target", style="valid", s=70)
     ax.axhline(bound_ms, color="k", ls="--", lw=1)
     finish(ax, "Server scenario: p99 against achieved rate", "scheduled queries / s", "p99 latency, ms")
+
+
+def margins(table: pd.DataFrame) -> None:
+    """Options × use cases, coloured by the margin of the binding constraint (red fails, blue passes)."""
+    _, ax = plt.subplots(figsize=(11, 5))
+    sns.heatmap(
+        table.clip(-1, 1),
+        annot=table.map(lambda v: f"{v:+.0%}" if v > -10 else "≪0"),
+        fmt="",
+        cmap="RdBu",
+        center=0,
+        vmin=-1,
+        vmax=1,
+        cbar_kws={"label": "binding margin (clipped to ±100%)"},
+        ax=ax,
+    )
+    ax.tick_params(axis="x", rotation=30)
+    finish(ax, "Binding constraint margin per option and use case", "use case", "option", kind="measured + modeled")
+
+
+def recommendation_sweeps(table: pd.DataFrame) -> None:
+    """The recommended option along each swept input, per use case."""
+    params = list(dict.fromkeys(table.parameter))
+    _, axes = plt.subplots(1, len(params), figsize=(14, 4.2), sharey=True)
+    for ax, param in zip(axes, params, strict=True):
+        part = table[table.parameter == param]
+        sns.scatterplot(
+            data=part, x="scale", y="use case", hue="recommended", s=60, marker="s", ax=ax, legend=param == params[-1]
+        )
+        ax.set_xscale("log")
+        ax.axvline(1.0, color="k", lw=0.8, ls="--")
+        finish(ax, f"Recommendation vs {param}", f"{param} × today's value (log)", "", kind="modeled")
+    axes[-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+
+
+def what_ifs(table: pd.DataFrame) -> None:
+    """Per use case, the recommended role over a grid of edge and cloud speed-ups."""
+    cases = list(dict.fromkeys(table["use case"]))
+    cols = 4
+    rows = -(-len(cases) // cols)
+    _, axes = plt.subplots(rows, cols, figsize=(13, 3.1 * rows), squeeze=False)
+    code = {"edge": 0.0, "none": 0.5, "cloud": 1.0}
+    for ax, case in zip(axes.flat, cases, strict=False):
+        part = table[table["use case"] == case]
+        grid = part.pivot_table(
+            index="edge speed", columns="cloud speed", values="role", aggfunc=lambda r: code[r.iloc[0]]
+        )
+        sns.heatmap(grid.iloc[::-1], cmap="coolwarm", vmin=0, vmax=1, cbar=False, ax=ax, linewidths=0.5)
+        ax.set_title(case, fontsize=9)
+        ax.set_xlabel("cloud speed ×")
+        ax.set_ylabel("edge speed ×")
+    for ax in axes.flat[len(cases) :]:
+        ax.axis("off")
+    plt.suptitle("Recommended role: blue edge, red cloud, grey none  [modeled]", y=1.01)
+    plt.tight_layout()
+
+
+def outages(table: pd.DataFrame) -> None:
+    data = table.drop(columns="options").reset_index().melt(id_vars="use case", var_name="strategy", value_name="share")
+    ax = sns.barplot(data=data, y="use case", x="share", hue="strategy")
+    ax.set_xlim(min(0.5, data.share.min()), 1.0)
+    ax.legend(fontsize=8)
+    finish(ax, "Share answered within budget through outages", "share of requests", "", kind="modeled")

@@ -20,7 +20,7 @@ from edgecloud.models.families import ImageClassifier
 from edgecloud.models.zoo import get_model
 from edgecloud.network import emulation
 from edgecloud.network import model as network
-from edgecloud.params import MeasurementsSection, Params, Shared
+from edgecloud.params import EdgeTarget, MeasurementsSection, Params, Shared
 from edgecloud.resources import ResourceMonitor
 from edgecloud.results import tables
 from edgecloud.results.store import Config, Recorder
@@ -64,6 +64,11 @@ class CloudEdgeSession:
     def client(self, protocol: str | None = None) -> Client:
         return connect(protocol or self.best.protocol, self.server.http_url, self.server.grpc_url)
 
+    def edge_config(self, t: EdgeTarget, **extra: object) -> Config:
+        return Config(
+            target=t.name, model=self.model.name, runtime=t.runtime, precision=t.precision, threads=t.threads, **extra
+        )
+
     def cloud_config(self, **extra: object) -> Config:
         c = self.section.cloud
         return Config(
@@ -75,16 +80,7 @@ def edge_latency(s: CloudEdgeSession) -> None:
     """Each edge target: camera frame → preprocess → model, in-process, batch 1."""
     for t in s.section.edge_targets:
         m = targets.edge_latency(s.edge[t.name], s.pixels, s.timing, target=t.name)
-        cfg = Config(
-            target=t.name,
-            model=s.model.name,
-            runtime=t.runtime,
-            precision=t.precision,
-            threads=t.threads,
-            batch=1,
-            network="none",
-        )
-        s.rec.latency(m, cfg)
+        s.rec.latency(m, s.edge_config(t, batch=1, network="none"))
 
 
 def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
@@ -157,15 +153,7 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
             pixels = targets.frames(s.model, batch)
             for t in s.section.edge_targets:
                 m = targets.edge_latency(s.edge[t.name], pixels, s.timing)
-                cfg = Config(
-                    target=t.name,
-                    model=s.model.name,
-                    runtime=t.runtime,
-                    precision=t.precision,
-                    threads=t.threads,
-                    batch=batch,
-                    scenario="batch-sweep",
-                )
+                cfg = s.edge_config(t, batch=batch, scenario="batch-sweep")
                 s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
             m, _, _ = targets.served_latency(client, targets.UNBATCHED, s.model, s.best.payload, pixels, s.timing)
             cfg = s.cloud_config(batch=batch, scenario="batch-sweep", payload=s.best.payload, protocol=s.best.protocol)

@@ -45,6 +45,7 @@ class Config:
     batch: int | None = None
     input_size: int | None = None
     stage: str | None = None
+    scale: float | None = None
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)
@@ -74,7 +75,9 @@ def _typed(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     for col in ("noisy", "untrusted", "loadgen_valid", "dirty"):
         if col in df:
             df[col] = df[col].astype("boolean")
-    for col in set(CONFIG) - set(INT_CONFIG) | {"source", "note", "metric", "unit", "kind"}:
+    if "scale" in df:
+        df["scale"] = pd.to_numeric(df["scale"]).astype(float)
+    for col in set(CONFIG) - {*INT_CONFIG, "scale"} | {"source", "note", "metric", "unit", "kind"}:
         if col in df:
             df[col] = df[col].astype("string")
     return df[list(columns)]
@@ -216,9 +219,10 @@ class MissingResults(LookupError):
     """An earlier notebook's results are not in the store."""
 
 
-def latest_here(notebook: str) -> pd.DataFrame:
-    """Rows of this machine's latest complete run of a notebook, or a clear error saying to run it first."""
-    rows = read([paths.results_dir()], notebook=notebook)
+def latest_here(notebook: str, table: str = "rows") -> pd.DataFrame:
+    """Rows (or samples) of this machine's latest complete run of a notebook, or a clear error to run it first."""
+    reader = read if table == "rows" else read_samples
+    rows = reader([paths.results_dir()], notebook=notebook)
     rows = rows[rows["machine"] == machine_id()]
     if rows.empty:
         raise MissingResults(

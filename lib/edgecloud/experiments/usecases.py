@@ -1,0 +1,217 @@
+"""Notebook 03: use cases scored against deployment options, the recommendation and its binding constraints, flip
+points, hardware what-ifs and outages. Local distributions come from notebooks 01 and 02 in the store."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecloud.decisions import sensitivity
+from edgecloud.decisions.devices import resolve
+from edgecloud.decisions.usecases import (
+    Context,
+    Score,
+    WhatIf,
+    describe_requirement,
+    evaluate,
+    latency_draws,
+    recommend,
+)
+from edgecloud.experiments.concepts import measure_session
+from edgecloud.models.zoo import get_model
+from edgecloud.params import NetworkProfile, Shared, UseCase, UseCasesSection
+from edgecloud.results import tables
+from edgecloud.results.store import Config, Recorder, latest_here
+from edgecloud.runtimes import load_session
+from edgecloud.sources import sourced
+
+NOTEBOOK = "03-use-cases"
+SWEEPS = {"rtt": (0.1, 10.0), "bandwidth": (0.1, 10.0), "volume": (0.01, 100.0)}
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def profiles(namespace: dict) -> dict[str, NetworkProfile]:
+    """The network profiles notebook 03 borrows from the measurements section."""
+    return {name: NetworkProfile(**p) for name, p in namespace["network_profiles"].items()}
+
+
+def _precision(section: UseCasesSection, name: str) -> str:
+    device = section.devices[name]
+    return device.precision if "precision" in device.model_fields_set else section.precision
+
+
+def local_samples(shared: Shared, section: UseCasesSection, rec: Recorder) -> dict[tuple[str, str], np.ndarray]:
+    """This machine's batch-1 samples (ONNX Runtime, most threads) for every model and precision the options need:
+    from notebook 01's run, measured here only when 01 did not (and then recorded in this run)."""
+    threads = max(shared.threads)
+    needed = {(c.model, _precision(section, d)) for c in section.cases.values() for d in section.devices}
+    needed |= {(dev.reference_model, _precision(section, d)) for d, dev in section.devices.items()}
+    stored = latest_here("01-inference-concepts", "samples")
+    out = {}
+    for model, precision in sorted(needed):
+        cfg = Config(model=model, runtime="ort", precision=precision, threads=threads, batch=1, scenario="runtimes")
+        found = tables.samples_of(stored, cfg)
+        if not len(found):
+            session = load_session(get_model(model, shared.seed, shared.custom_models), "ort", precision, threads)
+            m = measure_session(session, session.model.inputs(1), shared.timing)
+            rec.latency(m, cfg)
+            found = m.samples * 1e3
+        out[(model, precision)] = found
+    return out
+
+
+def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, NetworkProfile], rec: Recorder) -> Context:
+    """Options resolved with their factors, local samples, and the serving overhead and response size of notebook
+    02's chosen payload; each recorded."""
+    samples = local_samples(shared, section, rec)
+    options = {}
+    for name, device in section.devices.items():
+        precision = _precision(section, name)
+        reference = float(np.median(samples[(device.reference_model, precision)]))
+        options[name] = option = resolve(name, device, section.precision, reference)
+        cfg = Config(target=name, model=device.reference_model, precision=option.precision)
+        rec.add(
+            "device_factor",
+            option.factor,
+            "×",
+            cfg,
+            "measured" if option.kind == "measured" else "modeled",
+            note=option.factor_note,
+            source=option.role,
+        )
+    rows02 = latest_here("02-cloud-edge-measurements")
+    choice = tables.choose_payload(rows02, nets)
+    measured = tables.value(rows02, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload)
+    cloud = Config(target="cloud", protocol=choice.protocol, payload=choice.payload)
+    rec.add(
+        "serving_overhead_used",
+        max(0.0, measured),
+        "ms",
+        cloud,
+        note=f"measured {measured:+.3g} ms; below 0 counts as 0",
+    )
+    rec.add("response_bytes_used", choice.down_bytes, "bytes", cloud)
+    return Context(
+        options,
+        samples,
+        max(0.0, measured),
+        choice.down_bytes,
+        nets,
+        float(sourced("aws_egress_gb")),
+        float(sourced("electricity_usd_kwh")),
+        section.mc_draws,
+        section.peak_to_mean,
+        shared.timing.confidence,
+        shared.seed,
+    )
+
+
+def _config(name: str, s: Score, ctx: Context, section: UseCasesSection) -> Config:
+    case = section.cases[name]
+    return Config(
+        scenario=name,
+        target=s.option,
+        model=case.model,
+        precision=ctx.options[s.option].precision,
+        network=case.network if s.role == "cloud" else "none",
+    )
+
+
+def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
+    """Every use case on every option: latency at its percentile (with CI), each requirement's margin, the cost,
+    and the recommendation with its reason."""
+    for name, case in section.cases.items():
+        scores = evaluate(ctx, name, case)
+        for s in scores:
+            cfg = _config(name, s, ctx, section)
+            kind = "measured" if s.kind == "measured" and s.role == "edge" else "modeled"
+            rec.add(
+                "latency_at_percentile",
+                s.latency.value,
+                "ms",
+                cfg,
+                kind,
+                ci=(s.latency.low, s.latency.high),
+                note=f"p{case.percentile:g}",
+            )
+            for r in s.requirements:
+                rec.add("margin", r.margin, "fraction", cfg.with_(stage=r.name), kind, note=describe_requirement(r))
+            rec.add("monthly_cost", s.cost.total, "USD/month", cfg, "modeled", note=s.cost.describe())
+        best = recommend(scores)
+        rec.add(
+            "recommendation",
+            float(best.option is not None),
+            "",
+            Config(scenario=name, target=best.option or "none", model=case.model),
+            "modeled",
+            note=best.reason,
+            source=best.role or "",
+        )
+
+
+def _label(ctx: Context, name: str, case: UseCase, what: WhatIf) -> str:
+    return recommend(evaluate(ctx, name, case, what, ci=False)).option or "none"
+
+
+def sweeps(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
+    """Per use case, the recommendation along RTT, bandwidth and daily-volume scales, and where it flips."""
+    for name, case in section.cases.items():
+        for param, (lo, hi) in SWEEPS.items():
+            found, grid = sensitivity.flips(
+                lambda x, p=param, n=name, c=case: _label(ctx, n, c, WhatIf(**{p: x})), lo, hi, section.sweep_points
+            )
+            for x, label in grid:
+                rec.add("sweep", x, "scale", Config(scenario=name, stage=param, target=label, scale=x), "modeled")
+            for f in found:
+                rec.add(
+                    "flip_point",
+                    f.scale,
+                    "scale",
+                    Config(scenario=name, stage=param),
+                    "modeled",
+                    note=f"{f.before} → {f.after}",
+                )
+
+
+def what_ifs(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
+    """Per use case, the recommended role as edge and cloud compute get faster or slower."""
+    for name, case in section.cases.items():
+        for edge in SPEEDS:
+            for cloud in SPEEDS:
+                best = recommend(evaluate(ctx, name, case, WhatIf(edge_speed=edge, cloud_speed=cloud), ci=False))
+                rec.add(
+                    "what_if",
+                    cloud,
+                    "× cloud speed",
+                    Config(scenario=name, stage="what-if", scale=edge, target=best.option or "none"),
+                    "modeled",
+                    note=best.role or "none",
+                )
+
+
+def outages(ctx: Context, section: UseCasesSection, rec: Recorder, days: int = 30) -> None:
+    """Per use case, the share answered within budget through simulated outages: cloud only, edge only, and edge
+    first with cloud fallback, each with the option of that role whose worst margin is best."""
+    for name, case in section.cases.items():
+        scores = evaluate(ctx, name, case, ci=False)
+        best = {
+            role: max((s for s in scores if s.role == role), key=lambda s: s.binding.margin)
+            for role in ("edge", "cloud")
+        }
+        budget = case.latency_budget_ms or np.inf
+        within = {
+            role: float(np.mean(latency_draws(ctx, case, ctx.options[s.option], ctx.draws, WhatIf()) <= budget))
+            for role, s in best.items()
+        }
+        capacity = next(r for r in best["edge"].requirements if r.name == "throughput")
+        trace = sensitivity.connectivity_trace(case.availability_pct / 100, case.mean_outage_min, days * 1440, ctx.rng)
+        shares = sensitivity.outage_shares(within["edge"], capacity.value / capacity.bound, within["cloud"], trace)
+        for strategy, share in shares.items():
+            rec.add(
+                "answered_within_budget",
+                share,
+                "fraction",
+                Config(scenario=name, target=strategy),
+                "modeled",
+                note=f"edge: {best['edge'].option}; cloud: {best['cloud'].option}; link up "
+                f"{float(np.mean(trace)):.2%} of {days} simulated days",
+            )

@@ -1,0 +1,129 @@
+"""Notebook 03's tables, from store rows alone: options and their factors, scores, recommendations, sensitivity."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from edgecloud.results.tables import select
+
+REQUIREMENTS = ["latency", "throughput", "privacy", "connectivity"]
+
+
+def options(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each deployment option: role, kind, precision and the factor that scales this machine's compute to it."""
+    f = select(rows, "device_factor")
+    return pd.DataFrame(
+        {
+            "role": f.source.to_numpy(),
+            "kind": f.kind.to_numpy(),
+            "precision": f.precision.to_numpy(),
+            "factor": f.value.round(4).to_numpy(),
+            "how": f.note.to_numpy(),
+        },
+        index=pd.Index(f.target, name="option"),
+    )
+
+
+def margins(rows: pd.DataFrame) -> pd.DataFrame:
+    """The binding (worst) margin of every option for every use case: options × use cases."""
+    m = select(rows, "margin")
+    worst = m.groupby(["target", "scenario"], sort=False).value.min().unstack("scenario")
+    return worst.round(3)
+
+
+def scores(rows: pd.DataFrame, case: str) -> pd.DataFrame:
+    """One use case on every option: latency at its percentile with CI, each margin, monthly cost, feasibility."""
+    lat = select(rows, "latency_at_percentile", scenario=case).set_index("target")
+    m = select(rows, "margin", scenario=case).pivot_table(
+        index="target", columns="stage", values="value", aggfunc="first", sort=False
+    )
+    cost = select(rows, "monthly_cost", scenario=case).set_index("target")
+    out = pd.DataFrame(
+        {
+            f"{lat.note.iloc[0]} ms": lat.value,
+            "CI": [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(lat.ci_low, lat.ci_high, strict=True)],
+            "kind": lat.kind,
+        }
+    )
+    for req in REQUIREMENTS:
+        if req in m:
+            out[f"{req} margin"] = m[req]
+    out["USD/month"] = cost.value.round(0)
+    out["feasible"] = (m.min(axis=1) >= 0).reindex(out.index)
+    out.index.name = "option"
+    return out.round(3)
+
+
+def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per use case: the model, the recommended option and its role, and the reason."""
+    r = select(rows, "recommendation")
+    return pd.DataFrame(
+        {
+            "model": r.model.to_numpy(),
+            "recommended": r.target.to_numpy(),
+            "role": r.source.replace("", "—").to_numpy(),
+            "reason": r.note.to_numpy(),
+        },
+        index=pd.Index(r.scenario, name="use case"),
+    )
+
+
+def failures(rows: pd.DataFrame, case: str) -> pd.DataFrame:
+    """The options that fail a use case, with their binding constraint in words."""
+    m = select(rows, "margin", scenario=case)
+    worst = m.loc[m.groupby("target", sort=False).value.idxmin()]
+    worst = worst[worst.value < 0]
+    return pd.DataFrame(
+        {"binding": worst.stage.to_numpy(), "margin": worst.value.round(3).to_numpy(), "why": worst.note.to_numpy()},
+        index=pd.Index(worst.target, name="option"),
+    )
+
+
+def sweeps(rows: pd.DataFrame) -> pd.DataFrame:
+    """The recommendation at each point of every sweep: use case, parameter, scale, option."""
+    s = select(rows, "sweep")
+    return pd.DataFrame(
+        {
+            "use case": s.scenario.to_numpy(),
+            "parameter": s.stage.to_numpy(),
+            "scale": s.scale.to_numpy(),
+            "recommended": s.target.to_numpy(),
+        }
+    )
+
+
+def flip_points(rows: pd.DataFrame) -> pd.DataFrame:
+    """Where each recommendation flips, as a scale of today's RTT, bandwidth or daily volume."""
+    f = select(rows, "flip_point")
+    return pd.DataFrame(
+        {
+            "use case": f.scenario.to_numpy(),
+            "parameter": f.stage.to_numpy(),
+            "at scale": f.value.round(3).to_numpy(),
+            "flip": f.note.to_numpy(),
+        }
+    )
+
+
+def what_ifs(rows: pd.DataFrame) -> pd.DataFrame:
+    """The recommended role for each use case, edge speed (rows) × cloud speed (columns)."""
+    w = select(rows, "what_if")
+    return pd.DataFrame(
+        {
+            "use case": w.scenario.to_numpy(),
+            "edge speed": w.scale.to_numpy(),
+            "cloud speed": w.value.to_numpy(),
+            "role": w.note.to_numpy(),
+            "option": w.target.to_numpy(),
+        }
+    )
+
+
+def outages(rows: pd.DataFrame) -> pd.DataFrame:
+    """Share of requests answered within budget through simulated outages, per use case and strategy."""
+    o = select(rows, "answered_within_budget")
+    wide = o.pivot_table(index="scenario", columns="target", values="value", aggfunc="first", sort=False)
+    wide["options"] = o.groupby("scenario", sort=False).note.first()
+    wide.index.name = "use case"
+    wide.columns.name = None
+    return wide.round(4)

@@ -1,0 +1,171 @@
+"""Use-case scoring on hand-made inputs with known answers: who meets what, why the others fail, where the answer
+flips, and how a device factor scales; plus a device and a use case added in YAML."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from edgecloud.decisions import sensitivity
+from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve, throughput_factor
+from edgecloud.decisions.usecases import Context, WhatIf, evaluate, recommend
+from edgecloud.params import Device, NetworkProfile, Params, UseCase, load_params
+from edgecloud.sources import sourced
+
+PROFILE = NetworkProfile(rtt_ms=50, jitter_ms=0, bandwidth_mbps=1000, loss=0, distance_km=100, source="test")
+
+
+def _option(name: str, role: str, factor: float, price: float = 100.0, hourly: float = 1.0) -> Option:
+    return Option(
+        name,
+        role,
+        "modeled",
+        "int8",
+        factor,
+        "test",
+        Cited(price, "assumption", "test"),
+        Cited(hourly, "assumption", "test") if role == "cloud" else None,
+        Cited(5.0, "assumption", "test"),
+        1.0,
+        36,
+        0.0,
+        "",
+    )
+
+
+def _case(budget: float | None, sensitivity: str = "public", **kw) -> UseCase:
+    fields = dict(
+        model="m",
+        latency_budget_ms=budget,
+        percentile=99,
+        peak_rps=1,
+        sensitivity=sensitivity,
+        availability_pct=100.0,
+        mean_outage_min=1,
+        bytes_per_inference=1000,
+        fleet_size=10,
+        daily_volume=1000,
+        network="p",
+    )
+    fields.update(kw)
+    return UseCase(
+        **fields,
+        sources={k: "assumption: test" for k in fields if k not in {"model", "network", "sensitivity", "percentile"}},
+    )
+
+
+def _context(local_ms: float) -> Context:
+    options = {"edge": _option("edge", "edge", 1.0), "cloud": _option("cloud", "cloud", 0.1)}
+    samples = {("m", "int8"): np.full(200, local_ms) + np.linspace(0, local_ms / 100, 200)}
+    return Context(options, samples, 0.0, 4000, {"p": PROFILE}, 0.09, 0.16, draws=2000)
+
+
+def test_a_case_only_the_edge_meets() -> None:
+    best = recommend(evaluate(_context(5.0), "fast", _case(20)))
+    assert best.option == "edge" and "meets every requirement" in best.reason
+    cloud = next(s for s in evaluate(_context(5.0), "fast", _case(20)) if s.option == "cloud")
+    assert not cloud.feasible and cloud.binding.name == "latency"
+
+
+def test_a_case_only_the_cloud_meets() -> None:
+    scores = evaluate(_context(100.0), "heavy", _case(80))
+    best = recommend(scores)
+    assert best.option == "cloud" and best.role == "cloud"
+    edge = next(s for s in scores if s.option == "edge")
+    assert edge.binding.name == "latency" and edge.binding.margin == pytest.approx((80 - 101) / 80, abs=0.02)
+
+
+def test_regulated_data_rules_the_cloud_out_whatever_its_speed() -> None:
+    scores = evaluate(_context(100.0), "hospital", _case(80, sensitivity="regulated"))
+    cloud = next(s for s in scores if s.option == "cloud")
+    assert cloud.binding.name == "privacy" and not cloud.feasible
+
+
+def test_a_case_no_option_meets_renders_the_nearest_miss() -> None:
+    best = recommend(evaluate(_context(5.0), "impossible", _case(1)))
+    assert best.option is None and "no option meets every requirement" in best.reason
+    assert "nearest miss is **edge**" in best.reason  # 5 ms misses 1 ms by less than 55 ms does
+
+
+def test_flip_point_solver_finds_a_known_boundary() -> None:
+    found, grid = sensitivity.flips(lambda x: "edge" if x < 3.7 else "cloud", 0.1, 10, 13)
+    assert len(found) == 1 and found[0].scale == pytest.approx(3.7, rel=0.02)
+    assert (found[0].before, found[0].after) == ("edge", "cloud") and len(grid) == 13
+
+
+def test_rtt_flip_matches_the_latency_budget() -> None:
+    ctx, case = _context(1.0), _case(80)  # cloud: 0.1 ms compute + 50 ms × scale RTT; edge also meets
+    ctx.options["edge"] = _option("edge", "edge", 1.0, price=1e6)  # the edge is feasible but dear
+    label = lambda s: recommend(evaluate(ctx, "c", case, WhatIf(rtt=s), ci=False)).option  # noqa: E731
+    found, _ = sensitivity.flips(label, 0.5, 4, 9)
+    assert len(found) == 1 and found[0].scale == pytest.approx(79.9 / 50, rel=0.03)
+    assert (found[0].before, found[0].after) == ("cloud", "edge")
+
+
+def test_device_factor_scales_by_the_reference_model() -> None:
+    assert latency_factor(2.0, 8.0) == 0.25  # a device 4× faster on the reference model
+    assert throughput_factor(500.0, 4.0) == 0.5  # 2 ms per sample there, 4 ms here
+    device = Device(role="edge", reference_latency="rpi5_resnet50_int8_4t", price="rpi5_price")
+    option = resolve("pi", device, "int8", local_reference_ms=10.0)
+    assert option.factor == pytest.approx(float(sourced("rpi5_resnet50_int8_4t")) / 10.0)
+    assert option.kind == "modeled" and "rpi5_resnet50_int8_4t" in option.factor_note
+    assert cited("assumption: 300 USD, a mini PC").value == 300.0 and cited("rpi5_price").kind == "sourced"
+
+
+def test_a_device_and_a_use_case_added_in_yaml(tmp_path, root) -> None:
+    (tmp_path / "base.yaml").write_text((root / "params" / "default.yaml").read_text())
+    mine = {
+        "extends": "base.yaml",
+        "usecases": {
+            "devices": {
+                "my-board": {
+                    "role": "edge",
+                    "reference_latency": "orin_nx_resnet50_ss_p90",
+                    "price": "assumption: 150 USD, my board",
+                    "power": "assumption: 9 W",
+                }
+            },
+            "cases": {
+                "my-doorbell": {
+                    "model": "mobilenetv2",
+                    "latency_budget_ms": 300,
+                    "peak_rps": 1,
+                    "sensitivity": "personal",
+                    "availability_pct": 99,
+                    "mean_outage_min": 5,
+                    "bytes_per_inference": 16000,
+                    "fleet_size": 10,
+                    "daily_volume": 1000,
+                    "network": "home-wifi",
+                    "sources": {
+                        k: "assumption: mine"
+                        for k in (
+                            "latency_budget_ms",
+                            "peak_rps",
+                            "availability_pct",
+                            "mean_outage_min",
+                            "bytes_per_inference",
+                            "fleet_size",
+                            "daily_volume",
+                        )
+                    },
+                }
+            },
+        },
+    }
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(mine))
+    params = load_params(tmp_path / "mine.yaml")
+    assert "my-board" in params.usecases.devices and "raspberry-pi-5" in params.usecases.devices
+    assert "my-doorbell" in params.usecases.cases and "card-fraud" in params.usecases.cases
+
+
+def test_every_use_case_number_cites_a_figure_that_matches_or_an_assumption() -> None:
+    for name, case in Params().usecases.cases.items():
+        for field, ref in case.sources.items():
+            if not ref.startswith("assumption: "):
+                assert getattr(case, field) == pytest.approx(float(sourced(ref))), f"{name}.{field} copies {ref}"
+    for device in Params().usecases.devices.values():
+        for ref in (device.price, device.hourly, device.power, device.reference_latency, device.reference_throughput):
+            if ref and not ref.startswith("assumption: "):
+                sourced(ref)  # KeyError when the figure is missing
