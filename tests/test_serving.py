@@ -6,11 +6,11 @@ import numpy as np
 import psutil
 import pytest
 
-from edgecloud.client import connect, make_payload
+from edgecloud.client import connect
 from edgecloud.models import get_model
+from edgecloud.payloads import make_payload, samples, to_model_inputs
 from edgecloud.runtimes import load_session
 from edgecloud.serving import ServedModel, Server, ServerFailed
-from edgecloud.targets import frames
 
 MODEL = ServedModel("eff", "efficientnet_lite0", threads=1)
 
@@ -45,13 +45,12 @@ def server():
 
 
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
-@pytest.mark.parametrize("kind", ["float32", "uint8", "jpeg"])
+@pytest.mark.parametrize("kind", ["tensor", "uint8", "jpeg"])
 def test_round_trip_matches_in_process(server, protocol, kind) -> None:
     model = get_model("efficientnet_lite0")
     session = load_session(model, "ort", "fp32", 1)
-    pixels = frames(model, 2)
-    payload = make_payload(model, kind, pixels)
-    expected = session.run({"input": model.from_payload(kind, payload.array)})
+    payload = make_payload(model, kind, samples(model, 2))
+    expected = session.run(to_model_inputs(model, payload))
     client = connect(protocol, server.http_url, server.grpc_url)
     try:
         out, timeline = client.infer("eff", payload)
@@ -108,3 +107,21 @@ def test_a_server_without_edgecloud_timestamps_still_gives_a_timeline() -> None:
     t = Timeline.from_stamps(0, 1_000_000, {}, 5_000_000, 1)
     parts = t.breakdown_ms()
     assert parts["transport_and_queue"] == 4.0 and parts["compute"] == 0.0 and t.batch_size == 1
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_a_text_model_with_two_integer_inputs_is_served_like_in_process(protocol) -> None:
+    model = get_model("minilm")
+    session = load_session(model, "ort", "fp32", 1)
+    payload = make_payload(model, "tensor", samples(model, 2))
+    assert set(payload.arrays) == {"input_ids", "attention_mask"} and payload.arrays["input_ids"].dtype == np.int64
+    with Server([ServedModel("text", "minilm", threads=1)]) as srv:
+        client = connect(protocol, srv.http_url, srv.grpc_url)
+        try:
+            out, _ = client.infer("text", payload)
+        finally:
+            client.close()
+    expected = session.run(payload.arrays)
+    assert out.shape == expected.shape and np.abs(out - expected).max() < 1e-4
+    with pytest.raises(ValueError, match="only payload kind is 'tensor'"):
+        make_payload(model, "jpeg", samples(model, 1))

@@ -6,44 +6,14 @@ import base64
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Protocol
 
 import httpx
 import numpy as np
 
-if TYPE_CHECKING:  # the models (and torch) are not needed to send requests
-    from edgecloud.models.families import ImageClassifier
+from edgecloud.payloads import Payload, datatype
 
 SERVER_STAMPS = ("entered_ns", "compute_start_ns", "compute_end_ns", "batch_size")  # from mlserver_runtime
-PayloadKind = Literal["float32", "uint8", "jpeg"]
-
-
-@dataclass(frozen=True)
-class Payload:
-    """One request body in one of three forms: a preprocessed float32 tensor, uint8 pixels, or JPEG bytes."""
-
-    kind: PayloadKind
-    array: np.ndarray  # float32 NCHW, uint8 NHWC, or an object array of JPEG bytes
-
-    @property
-    def datatype(self) -> str:
-        return {"float32": "FP32", "uint8": "UINT8", "jpeg": "BYTES"}[self.kind]
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the tensor or the compressed image, before protocol encoding."""
-        return sum(len(b) for b in self.array) if self.kind == "jpeg" else self.array.nbytes
-
-
-def make_payload(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> Payload:
-    """Build a payload from uint8 NHWC pixels, doing on the client what this payload kind asks of it."""
-    from edgecloud.models.data import encode_jpeg
-
-    if kind == "float32":
-        return Payload(kind, model.preprocess(pixels))
-    if kind == "uint8":
-        return Payload(kind, np.ascontiguousarray(pixels))
-    return Payload(kind, np.array([encode_jpeg(p) for p in pixels], dtype=object))
 
 
 @dataclass(frozen=True)
@@ -105,17 +75,12 @@ class HttpJsonClient:
 
     def infer(self, model: str, payload: Payload) -> tuple[np.ndarray, Timeline]:
         start = time.time_ns()
-        if payload.kind == "jpeg":
-            data = [base64.b64encode(b).decode() for b in payload.array]
-        else:
-            data = payload.array.ravel().tolist()
-        body = json.dumps(
-            {
-                "inputs": [
-                    {"name": "input", "shape": list(payload.array.shape), "datatype": payload.datatype, "data": data}
-                ]
-            }
-        )
+        inputs = []
+        for name, array in payload.arrays.items():
+            jpeg = payload.kind == "jpeg"
+            data = [base64.b64encode(b).decode() for b in array] if jpeg else array.ravel().tolist()
+            inputs.append({"name": name, "shape": list(array.shape), "datatype": datatype(array), "data": data})
+        body = json.dumps({"inputs": inputs})
         encoded = time.time_ns()
         response = self.http.post(
             f"/v2/models/{model}/infer", content=body, headers={"content-type": "application/json"}
@@ -143,12 +108,15 @@ class GrpcClient:
 
     def infer(self, model: str, payload: Payload) -> tuple[np.ndarray, Timeline]:
         start = time.time_ns()
-        inp = self._mod.InferInput("input", list(payload.array.shape), payload.datatype)
-        inp.set_data_from_numpy(payload.array)
+        inputs = []
+        for name, array in payload.arrays.items():
+            inp = self._mod.InferInput(name, list(array.shape), datatype(array))
+            inp.set_data_from_numpy(array)
+            inputs.append(inp)
         encoded = time.time_ns()
-        result = self.grpc.infer(model, [inp])
+        result = self.grpc.infer(model, inputs)
         received = time.time_ns()
-        out = result.as_numpy("output")
+        out = result.as_numpy(result.get_response().outputs[0].name)
         params = result.get_response().parameters
         p = {k: params[k].int64_param for k in SERVER_STAMPS if k in params}
         return out, Timeline.from_stamps(start, encoded, p, received, len(out))

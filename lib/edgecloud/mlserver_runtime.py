@@ -11,26 +11,33 @@ from mlserver import MLModel
 from mlserver.codecs import NumpyCodec
 from mlserver.types import InferenceRequest, InferenceResponse, Parameters, RequestInput
 
-from edgecloud.models import ImageClassifier, get_model
+from edgecloud.models.zoo import get_model
+from edgecloud.params import CustomModel
+from edgecloud.payloads import Payload, kind_of, to_model_inputs
 from edgecloud.runtimes import load_session
 
-KINDS = {"FP32": "float32", "UINT8": "uint8", "BYTES": "jpeg"}
 
-
-def decode_payload(model: ImageClassifier, inp: RequestInput) -> np.ndarray:
-    """A request input → the model's float32 NCHW batch (JPEG bytes arrive raw over gRPC, base64 in JSON)."""
+def _array(inp: RequestInput) -> np.ndarray:
+    """A request input as an array; JPEG bytes arrive raw over gRPC and base64-encoded in JSON."""
     if inp.datatype == "BYTES":
         raw = inp.data.root if hasattr(inp.data, "root") else inp.data
-        return model.from_payload("jpeg", [base64.b64decode(j) if isinstance(j, str) else bytes(j) for j in raw])
-    return model.from_payload(KINDS[inp.datatype], NumpyCodec.decode_input(inp))
+        return np.array([base64.b64decode(j) if isinstance(j, str) else bytes(j) for j in raw], dtype=object)
+    return NumpyCodec.decode_input(inp)
+
+
+def decode_request(model, inputs: list[RequestInput]) -> dict[str, np.ndarray]:
+    """A request's inputs → the model's inputs (a payload kind is read from the datatypes)."""
+    kind = kind_of(model, [i.datatype for i in inputs])
+    return to_model_inputs(model, Payload(kind, {i.name: _array(i) for i in inputs}))
 
 
 class EdgecloudRuntime(MLModel):
-    """Loads one edgecloud image model session; each response carries server timestamps (ns) and the batch size."""
+    """Loads one edgecloud model session; each response carries server timestamps (ns) and the batch size."""
 
     async def load(self) -> bool:
         extra = self.settings.parameters.extra
-        model = get_model(extra["model"], extra.get("seed", 0))
+        custom = [CustomModel(**c) for c in extra.get("custom", [])]
+        model = get_model(extra["model"], extra.get("seed", 0), custom)
         self.session = load_session(
             model, extra["runtime"], extra["precision"], extra["threads"], extra.get("calibration_samples", 32)
         )
@@ -38,12 +45,14 @@ class EdgecloudRuntime(MLModel):
 
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:
         entered = time.time_ns()
-        x = decode_payload(self.session.model, payload.inputs[0])
+        x = decode_request(self.session.model, payload.inputs)
         start = time.time_ns()
-        out = await asyncio.get_running_loop().run_in_executor(None, self.session.run, {"input": x})
+        out = await asyncio.get_running_loop().run_in_executor(None, self.session.run, x)
         end = time.time_ns()
         return InferenceResponse(
             model_name=self.name,
             outputs=[NumpyCodec.encode_output("output", out)],
-            parameters=Parameters(entered_ns=entered, compute_start_ns=start, compute_end_ns=end, batch_size=len(x)),
+            parameters=Parameters(
+                entered_ns=entered, compute_start_ns=start, compute_end_ns=end, batch_size=len(out)
+            ),
         )

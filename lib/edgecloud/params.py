@@ -195,8 +195,8 @@ class LoadGen(Section):
 
 
 class MeasurementsSection(Section):
-    model: Literal["efficientnet_lite0", "mobilenetv2", "resnet50"] = Field(
-        "efficientnet_lite0", description="Image model deployed to every target."
+    model: str = Field(
+        "efficientnet_lite0", description="Model deployed to every target: a zoo model or one of shared.custom_models."
     )
     edge_targets: list[EdgeTarget] = Field(
         [EdgeTarget(name="edge-1t", threads=1), EdgeTarget(name="edge-2t", threads=2)], min_length=1
@@ -204,9 +204,13 @@ class MeasurementsSection(Section):
     cloud: CloudTarget = Field(default_factory=CloudTarget, description="The local cloud-cpu server.")
     remote_url: str | None = Field(None, description="Any Open Inference Protocol base URL (cloud-remote).")
     remote_model: str = Field(
-        "efficientnet_lite0", description="Model name at remote_url; it takes one FP32 NCHW tensor named 'input'."
+        "efficientnet_lite0", description="Model name at remote_url; it takes the model's input tensors by name."
     )
-    payloads: list[Literal["float32", "uint8", "jpeg"]] = Field(["float32", "uint8", "jpeg"], min_length=1)
+    payloads: list[Literal["tensor", "uint8", "jpeg"]] = Field(
+        ["tensor", "uint8", "jpeg"],
+        min_length=1,
+        description="Payload kinds: the model's tensors; for image models also raw pixels and JPEG bytes.",
+    )
     protocols: list[Literal["http", "grpc"]] = Field(["http", "grpc"], min_length=1)
     concurrency: list[Positive] = Field([1, 4, 16], min_length=1, description="Concurrent clients.")
     requests_per_client: Positive = Field(24, description="Requests each concurrent client sends.")
@@ -342,6 +346,8 @@ class Params(Section):
     @model_validator(mode="after")
     def _references_exist(self) -> Params:
         models = set(ZOO) | {c.name for c in self.shared.custom_models}
+        if self.measurements.model not in models:
+            raise ValueError(f"measurements.model: {self.measurements.model!r} is neither in the zoo nor custom")
         measured = {t.name for t in self.measurements.edge_targets} | {"cloud-cpu"}
         for name, case in self.usecases.cases.items():
             if case.model not in models:

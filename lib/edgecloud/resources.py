@@ -51,20 +51,24 @@ class ResourceMonitor:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
-            for name, procs in self._procs.items():
-                cpu, rss = 0.0, 0
-                for p in procs:
-                    try:
-                        cpu += p.cpu_percent(None)
-                        rss += p.memory_info().rss
-                    except psutil.Error:
-                        continue
-                self.cpu.setdefault(name, []).append(cpu)
-                self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+            self._sample()
+
+    def _sample(self) -> None:
+        for name, procs in self._procs.items():
+            cpu, rss = 0.0, 0
+            for p in procs:
+                try:
+                    cpu += p.cpu_percent(None)
+                    rss += p.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.cpu.setdefault(name, []).append(cpu)
+            self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()  # a run shorter than one interval still gets one reading
         self.seconds = time.perf_counter() - self._t0
         end = read_energy_j()
         self.energy_j = None if end is None or self._energy0 is None else end - self._energy0

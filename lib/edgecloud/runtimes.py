@@ -50,7 +50,11 @@ class Session:
         return self
 
     def run(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """One inference on a batch of preprocessed inputs; returns the first output."""
+        """One inference on a batch of preprocessed inputs; returns the first output. A model whose file fixes its
+        batch size runs a larger batch in slices of that size."""
+        sliced = in_slices(self.run, inputs, self.model.max_batch)
+        if sliced is not None:
+            return sliced
         if self.runtime == "eager":
             tensors = {k: torch.from_numpy(v) for k, v in inputs.items()}
             with torch.no_grad():
@@ -66,10 +70,24 @@ class Session:
         return sum(p.numel() * p.element_size() for p in self.model.module().parameters())
 
 
+def in_slices(run, inputs: dict[str, np.ndarray], limit: int | None) -> np.ndarray | None:
+    """run over slices of at most `limit` samples, concatenated; None when the batch fits in one call."""
+    batch = len(next(iter(inputs.values())))
+    if not limit or batch <= limit:
+        return None
+    return np.concatenate([run({k: v[i : i + limit] for k, v in inputs.items()}) for i in range(0, batch, limit)])
+
+
 def export_onnx(model: ZooModel) -> Path:
-    """The model as one fp32 ONNX file with a dynamic batch dimension (cached)."""
+    """The model as one self-contained fp32 ONNX file (cached): exported with a dynamic batch dimension, or a
+    user's file with its external data (the pinned exporter writes weights beside it) folded in."""
     if isinstance(model, UserModel) and model.onnx_path:
-        return model.onnx_path
+        import onnx
+
+        def consolidate(path: Path) -> None:
+            onnx.save(onnx.load(str(model.onnx_path)), str(path))
+
+        return cached({"model": model.name, "kind": "user-fp32", "source": model.source_digest()}, ".onnx", consolidate)
 
     def build(path: Path) -> None:
         example = tuple(torch.from_numpy(v) for v in model.inputs(2).values())
@@ -163,7 +181,10 @@ def ort_session(path: Path, threads: int) -> ort.InferenceSession:
 def reference(model: ZooModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """fp32 reference outputs: eager PyTorch, or ONNX Runtime fp32 for an ONNX-only user model."""
     if isinstance(model, UserModel) and model.onnx_path:
-        return ort_session(model.onnx_path, 1).run(None, inputs)[0]
+        session = ort_session(export_onnx(model), 1)
+        run = lambda x: session.run(None, x)[0]  # noqa: E731
+        sliced = in_slices(run, inputs, model.max_batch)
+        return run(inputs) if sliced is None else sliced
     tensors = {k: torch.from_numpy(v) for k, v in inputs.items()}
     with torch.no_grad():
         out = model.module()(**tensors) if len(tensors) > 1 else model.module()(*tensors.values())

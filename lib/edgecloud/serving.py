@@ -33,6 +33,7 @@ class ServedModel:
     max_batch_size: int = 1
     max_batch_time_ms: float = 0.0
     seed: int = 0
+    custom: tuple[dict, ...] = ()  # the user's model specs (shared.custom_models), so the server can build them
 
     def settings(self) -> dict:
         return {
@@ -47,6 +48,7 @@ class ServedModel:
                     "precision": self.precision,
                     "threads": self.threads,
                     "seed": self.seed,
+                    "custom": list(self.custom),
                 }
             },
         }

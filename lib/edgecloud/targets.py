@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from edgecloud.client import Client, PayloadKind, Timeline, connect, make_payload
-from edgecloud.models.data import photo_crops
-from edgecloud.models.families import ImageClassifier
+from edgecloud.client import Client, Timeline, connect
+from edgecloud.models.families import ZooModel
 from edgecloud.params import CloudTarget, MeasurementsSection, Timing
+from edgecloud.payloads import PayloadKind, Sample, make_payload, model_inputs, samples, to_model_inputs
 from edgecloud.runtimes import Session
 from edgecloud.serving import ServedModel, Server
 from edgecloud.timing import Measurement, from_samples, measure
@@ -21,55 +21,51 @@ from edgecloud.timing import Measurement, from_samples, measure
 UNBATCHED, BATCHED = "served", "served-batched"
 
 
-def frames(model: ImageClassifier, n: int, offset: int = 0) -> np.ndarray:
-    """Camera-like uint8 NHWC frames at the model's input size (real photo crops)."""
-    return photo_crops(n, model.default_size, model.seed, offset)
-
-
-def served_models(section: MeasurementsSection, seed: int) -> list[ServedModel]:
+def served_models(section: MeasurementsSection, seed: int, custom: tuple[dict, ...] = ()) -> list[ServedModel]:
     """The cloud-cpu model twice: without batching, and with MLServer adaptive batching from params."""
     c: CloudTarget = section.cloud
-    common = dict(model=section.model, runtime=c.runtime, precision=c.precision, threads=c.threads, seed=seed)
+    common = dict(
+        model=section.model, runtime=c.runtime, precision=c.precision, threads=c.threads, seed=seed, custom=custom
+    )
     return [
         ServedModel(UNBATCHED, **common),
         ServedModel(BATCHED, max_batch_size=c.max_batch_size, max_batch_time_ms=c.max_batch_time_ms, **common),
     ]
 
 
-def edge_latency(session: Session, pixels: np.ndarray, timing: Timing, **config: object) -> Measurement:
-    """An edge request: camera pixels → preprocess → model, in this process."""
-    model: ImageClassifier = session.model  # type: ignore[assignment]
+def edge_latency(session: Session, sample: Sample, timing: Timing, **config: object) -> Measurement:
+    """An edge request: the sample (camera pixels, preprocessed here; or tensors) → model, in this process."""
+    model = session.model
     return measure(
-        lambda: session.run({"input": model.preprocess(pixels)}), session.label, timing, {"target": "edge", **config}
+        lambda: session.run(model_inputs(model, sample)), session.label, timing, {"target": "edge", **config}
     )
 
 
-def in_process_equivalent(session: Session, kind: PayloadKind, pixels: np.ndarray, timing: Timing) -> Measurement:
+def in_process_equivalent(session: Session, kind: PayloadKind, sample: Sample, timing: Timing) -> Measurement:
     """The work a served request does (build payload, server-side decode, model) without the protocol."""
-    model: ImageClassifier = session.model  # type: ignore[assignment]
+    model = session.model
 
     def work() -> None:
-        payload = make_payload(model, kind, pixels)
-        session.run({"input": model.from_payload(payload.kind, payload.array)})
+        session.run(to_model_inputs(model, make_payload(model, kind, sample)))
 
     return measure(work, f"in-process/{kind}", timing, {"payload": kind})
 
 
 def served_request(
-    client: Client, name: str, model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray
+    client: Client, name: str, model: ZooModel, kind: PayloadKind, sample: Sample
 ) -> tuple[np.ndarray, Timeline]:
     """One request whose timeline starts before the payload is built (JPEG encoding counts as client work)."""
     start = time.time_ns()
-    out, timeline = client.infer(name, make_payload(model, kind, pixels))
+    out, timeline = client.infer(name, make_payload(model, kind, sample))
     return out, dataclasses.replace(timeline, start=start)
 
 
 def served_latency(
     client: Client,
     name: str,
-    model: ImageClassifier,
+    model: ZooModel,
     kind: PayloadKind,
-    pixels: np.ndarray,
+    sample: Sample,
     timing: Timing,
     **config: object,
 ) -> tuple[Measurement, pd.DataFrame, int]:
@@ -79,7 +75,7 @@ def served_latency(
     received: list[int] = []
 
     def call() -> None:
-        out, timeline = served_request(client, name, model, kind, pixels)
+        out, timeline = served_request(client, name, model, kind, sample)
         timelines.append(timeline)
         received.append(out.nbytes)
 
@@ -90,8 +86,8 @@ def served_latency(
     return m, pd.DataFrame([t.breakdown_ms() for t in timelines]), received[-1]
 
 
-def payload_bytes(model: ImageClassifier, kind: PayloadKind, pixels: np.ndarray) -> int:
-    return make_payload(model, kind, pixels).nbytes
+def payload_bytes(model: ZooModel, kind: PayloadKind, sample: Sample) -> int:
+    return make_payload(model, kind, sample).nbytes
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ def closed_loop(
     server: Server,
     protocol: str,
     name: str,
-    model: ImageClassifier,
+    model: ZooModel,
     kind: PayloadKind,
     clients: int,
     requests_per_client: int,
@@ -117,16 +113,16 @@ def closed_loop(
     latencies: list[list[float]] = [[] for _ in range(clients)]
     batches: list[list[int]] = [[] for _ in range(clients)]
     barrier = threading.Barrier(clients + 1)
-    pixels = [frames(model, 1, offset=i) for i in range(clients)]
+    requests = [samples(model, 1, offset=i) for i in range(clients)]
 
     def worker(i: int) -> None:
         client = connect(protocol, server.http_url, server.grpc_url)
         try:
-            served_request(client, name, model, kind, pixels[i])  # connect and warm
+            served_request(client, name, model, kind, requests[i])  # connect and warm
             barrier.wait()
             for _ in range(requests_per_client):
                 t0 = time.perf_counter()
-                _, timeline = served_request(client, name, model, kind, pixels[i])
+                _, timeline = served_request(client, name, model, kind, requests[i])
                 latencies[i].append(time.perf_counter() - t0)
                 batches[i].append(timeline.batch_size)
         finally:
@@ -151,19 +147,19 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def cuda_latency(model: ImageClassifier, batch: int, timing: Timing) -> Measurement:
+def cuda_latency(model: ZooModel, batch: int, timing: Timing) -> Measurement:
     """Eager fp32 latency on the GPU, timed with CUDA events (device time, synchronised per call)."""
     import torch
 
     module = model.module().cuda()
-    x = torch.from_numpy(model.inputs(batch)["input"]).cuda()
+    x = {k: torch.from_numpy(v).cuda() for k, v in model.inputs(batch).items()}
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     samples: list[float] = []
 
     def call() -> None:
         start.record()
         with torch.no_grad():
-            module(x)
+            module(**x) if len(x) > 1 else module(*x.values())
         end.record()
         torch.cuda.synchronize()
         samples.append(start.elapsed_time(end) / 1e3)

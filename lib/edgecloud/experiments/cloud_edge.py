@@ -15,12 +15,13 @@ import numpy as np
 from tqdm import tqdm
 
 from edgecloud import scenarios, targets
-from edgecloud.client import Client, HttpJsonClient, connect, make_payload
-from edgecloud.models.families import ImageClassifier
+from edgecloud.client import Client, HttpJsonClient, connect
+from edgecloud.models.families import ZooModel
 from edgecloud.models.zoo import get_model
 from edgecloud.network import emulation
 from edgecloud.network import model as network
 from edgecloud.params import EdgeTarget, MeasurementsSection, Params, Shared
+from edgecloud.payloads import kinds_for, make_payload, model_inputs, samples
 from edgecloud.resources import ResourceMonitor
 from edgecloud.results import tables
 from edgecloud.results.store import Config, Recorder
@@ -37,8 +38,10 @@ class CloudEdgeSession:
 
     def __init__(self, section: MeasurementsSection, shared: Shared, rec: Recorder):
         self.section, self.shared, self.timing, self.rec = section, shared, shared.timing, rec
-        self.model: ImageClassifier = get_model(section.model, shared.seed)  # type: ignore[assignment]
-        self.pixels = targets.frames(self.model, 1)
+        self.model: ZooModel = get_model(section.model, shared.seed, shared.custom_models)
+        self.custom = tuple(c.model_dump() for c in shared.custom_models)
+        self.sample = samples(self.model, 1)
+        self.payloads = kinds_for(self.model, section.payloads)
         self.rng = np.random.default_rng(shared.seed)
         self.edge = {t.name: load_session(self.model, t.runtime, t.precision, t.threads) for t in section.edge_targets}
         self.server: Server | None = None
@@ -58,7 +61,7 @@ class CloudEdgeSession:
         )
 
     def start_server(self, stack: ExitStack) -> Server:
-        self.server = stack.enter_context(Server(targets.served_models(self.section, self.shared.seed)))
+        self.server = stack.enter_context(Server(targets.served_models(self.section, self.shared.seed, self.custom)))
         return self.server
 
     def client(self, protocol: str | None = None) -> Client:
@@ -77,9 +80,9 @@ class CloudEdgeSession:
 
 
 def edge_latency(s: CloudEdgeSession) -> None:
-    """Each edge target: camera frame → preprocess → model, in-process, batch 1."""
+    """Each edge target: a camera frame (preprocessed here) or the model's tensors → model, in-process, batch 1."""
     for t in s.section.edge_targets:
-        m = targets.edge_latency(s.edge[t.name], s.pixels, s.timing, target=t.name)
+        m = targets.edge_latency(s.edge[t.name], s.sample, s.timing, target=t.name)
         s.rec.latency(m, s.edge_config(t, batch=1, network="none"))
 
 
@@ -91,11 +94,11 @@ def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
     for protocol in s.section.protocols:
         client = s.client(protocol)
         try:
-            for kind in s.section.payloads:
+            for kind in s.payloads:
                 m, breakdown, response = targets.served_latency(
-                    client, targets.UNBATCHED, s.model, kind, s.pixels, s.timing
+                    client, targets.UNBATCHED, s.model, kind, s.sample, s.timing
                 )
-                local = targets.in_process_equivalent(reference, kind, s.pixels, s.timing)
+                local = targets.in_process_equivalent(reference, kind, s.sample, s.timing)
                 cfg = s.cloud_config(batch=1, payload=kind, protocol=protocol, network="loopback")
                 s.rec.latency(m, cfg)
                 s.rec.latency(local, cfg.with_(target=tables.IN_PROCESS, network="none"))
@@ -112,7 +115,7 @@ def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
                     n=m.n,
                     note="served p50 − in-process p50",
                 )
-                s.rec.add("payload_bytes", targets.payload_bytes(s.model, kind, s.pixels), "bytes", cfg)
+                s.rec.add("payload_bytes", targets.payload_bytes(s.model, kind, s.sample), "bytes", cfg)
                 s.rec.add("response_bytes", response, "bytes", cfg, note="output tensor bytes as received")
                 for stage, value in breakdown.median().items():
                     s.rec.add("stage_p50", value, "ms", cfg.with_(stage=stage), n=len(breakdown))
@@ -123,15 +126,15 @@ def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
 
 
 def remote(s: CloudEdgeSession) -> None:
-    """cloud-remote: the same requests to a user-given Open Inference Protocol URL (float32 tensor, JSON)."""
+    """cloud-remote: the same requests to a user-given Open Inference Protocol URL (the model's tensors, JSON)."""
     if not s.section.remote_url:
         return
     client = HttpJsonClient(s.section.remote_url)
     try:
-        m, _, _ = targets.served_latency(client, s.section.remote_model, s.model, "float32", s.pixels, s.timing)
+        m, _, _ = targets.served_latency(client, s.section.remote_model, s.model, "tensor", s.sample, s.timing)
     finally:
         client.close()
-    s.rec.latency(m, Config(target="cloud-remote", model=s.model.name, payload="float32", protocol="http", batch=1))
+    s.rec.latency(m, Config(target="cloud-remote", model=s.model.name, payload="tensor", protocol="http", batch=1))
 
 
 def gpu(s: CloudEdgeSession) -> None:
@@ -150,12 +153,12 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
     client = s.client()
     try:
         for batch in batch_sizes:
-            pixels = targets.frames(s.model, batch)
+            batch_sample = samples(s.model, batch)
             for t in s.section.edge_targets:
-                m = targets.edge_latency(s.edge[t.name], pixels, s.timing)
+                m = targets.edge_latency(s.edge[t.name], batch_sample, s.timing)
                 cfg = s.edge_config(t, batch=batch, scenario="batch-sweep")
                 s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
-            m, _, _ = targets.served_latency(client, targets.UNBATCHED, s.model, s.best.payload, pixels, s.timing)
+            m, _, _ = targets.served_latency(client, targets.UNBATCHED, s.model, s.best.payload, batch_sample, s.timing)
             cfg = s.cloud_config(batch=batch, scenario="batch-sweep", payload=s.best.payload, protocol=s.best.protocol)
             s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
     finally:
@@ -205,7 +208,7 @@ def network_model(s: CloudEdgeSession) -> None:
 def emulation_check(s: CloudEdgeSession) -> None:
     """Check the network model per profile against emulation (edgecloud.network.emulation), without loss."""
     port = s.server.grpc_port if s.best.protocol == "grpc" else s.server.http_port
-    payload = make_payload(s.model, s.best.payload, s.pixels)
+    payload = make_payload(s.model, s.best.payload, s.sample)
     found = emulation.emulate(
         port,
         s.best.protocol,
@@ -235,8 +238,8 @@ def loadgen(s: CloudEdgeSession) -> None:
     come from this run's measurements (1 / p50 in-process; the best closed-loop rate for the server)."""
     cfg = s.section.loadgen
     rows = s.rec.frame()
-    frames = [targets.frames(s.model, 1, offset=i) for i in range(16)]
-    inputs = [{"input": s.model.preprocess(f)} for f in frames]
+    frames = [samples(s.model, 1, offset=i) for i in range(16)]
+    inputs = [model_inputs(s.model, f) for f in frames]
     systems: dict[str, tuple] = {}
     for t in s.section.edge_targets:
         p50 = tables.value(rows, "latency_p50", target=t.name, network="none") / 1e3

@@ -31,6 +31,11 @@ class ZooModel:
     seed: int = 0
     _module: nn.Module | None = field(default=None, repr=False)
 
+    @property
+    def max_batch(self) -> int | None:
+        """The largest batch the model takes in one call (None: any)."""
+        return None
+
     def module(self) -> nn.Module:
         """The eval-mode fp32 torch module (built once)."""
         if self._module is None:
@@ -119,12 +124,6 @@ class ImageClassifier(ZooModel):
         return np.stack(
             [np.asarray(Image.open(io.BytesIO(j)).convert("RGB").resize((size, size), Image.BILINEAR)) for j in jpegs]
         )
-
-    def from_payload(self, kind: str, data: np.ndarray | list[bytes]) -> np.ndarray:
-        """What a request carries (float32 tensor, uint8 pixels or JPEG bytes) → the model's float32 input."""
-        if kind == "jpeg":
-            return self.preprocess(self.decode(list(data)))
-        return self.preprocess(data) if kind == "uint8" else np.asarray(data, dtype=np.float32)
 
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         return {"input": self.preprocess(photo_crops(batch, size or self.default_size, self.seed, offset))}

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgecloud.client import Payload
 from edgecloud.network import model as network
 from edgecloud.network import netns
 from edgecloud.network.netclient import interleaved_latencies_ms, payload_to_json
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile, Timing
+from edgecloud.payloads import Payload
 from edgecloud.timing import Estimate, bootstrap_percentiles
 
 BASELINE = "baseline"

@@ -13,24 +13,33 @@ import time
 
 import numpy as np
 
-from edgecloud.client import Payload, connect
+from edgecloud.client import connect
+from edgecloud.payloads import Payload
 
 WARMUP = 3
 
 
+def _encode(array: np.ndarray, kind: str) -> object:
+    if kind == "jpeg":
+        return [base64.b64encode(b).decode() for b in array]
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _decode(data: object, kind: str) -> np.ndarray:
+    if kind == "jpeg":
+        return np.array([base64.b64decode(j) for j in data], dtype=object)
+    return np.load(io.BytesIO(base64.b64decode(data)), allow_pickle=False)
+
+
 def payload_to_json(payload: Payload) -> dict:
     """A payload as JSON-safe text (JPEG bytes base64; tensors as .npy, never pickled)."""
-    if payload.kind == "jpeg":
-        return {"kind": "jpeg", "jpeg": [base64.b64encode(b).decode() for b in payload.array]}
-    buf = io.BytesIO()
-    np.save(buf, payload.array, allow_pickle=False)
-    return {"kind": payload.kind, "npy": base64.b64encode(buf.getvalue()).decode()}
+    return {"kind": payload.kind, "arrays": {k: _encode(v, payload.kind) for k, v in payload.arrays.items()}}
 
 
 def payload_from_json(doc: dict) -> Payload:
-    if doc["kind"] == "jpeg":
-        return Payload("jpeg", np.array([base64.b64decode(j) for j in doc["jpeg"]], dtype=object))
-    return Payload(doc["kind"], np.load(io.BytesIO(base64.b64decode(doc["npy"])), allow_pickle=False))
+    return Payload(doc["kind"], {k: _decode(v, doc["kind"]) for k, v in doc["arrays"].items()})
 
 
 def interleaved_latencies_ms(
