@@ -62,6 +62,7 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
 REBUILD = """
 import sys
 from edgecloud.results import read, tables, usecase_tables
+tables.presentation()
 rows = read(notebook=sys.argv[1])
 table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": tables.outputs,
          "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options}[sys.argv[1]](rows)

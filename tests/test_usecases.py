@@ -58,7 +58,7 @@ def _case(budget: float | None, sensitivity: str = "public", **kw) -> UseCase:
 def _context(local_ms: float) -> Context:
     options = {"edge": _option("edge", "edge", 1.0), "cloud": _option("cloud", "cloud", 0.1)}
     samples = {("m", "int8"): np.full(200, local_ms) + np.linspace(0, local_ms / 100, 200)}
-    return Context(options, samples, 0.0, 4000, {"p": PROFILE}, 0.09, 0.16, draws=2000)
+    return Context(options, samples, 0.0, 4000, {"p": PROFILE}, [], 1.0, 0.09, 0.16, draws=2000)
 
 
 def test_a_case_only_the_edge_meets() -> None:
@@ -169,3 +169,14 @@ def test_every_use_case_number_cites_a_figure_that_matches_or_an_assumption() ->
         for ref in (device.price, device.hourly, device.power, device.reference_latency, device.reference_throughput):
             if ref and not ref.startswith("assumption: "):
                 sourced(ref)  # KeyError when the figure is missing
+
+
+def test_cloud_capacity_follows_the_closed_loop_curve_within_the_budget() -> None:
+    ctx = _context(10.0)
+    ctx.cloud_curve, ctx.curve_request_ms = [(100.0, 30.0), (300.0, 90.0)], 10.0  # 1 and 3 requests' worth
+    from edgecloud.decisions.usecases import server_parallelism
+
+    assert server_parallelism(ctx, 50.0) == pytest.approx(1.0)
+    assert server_parallelism(ctx, 100.0) == pytest.approx(3.0)
+    assert server_parallelism(ctx, None) == pytest.approx(3.0)
+    assert server_parallelism(ctx, 5.0) == 1.0  # one request at a time always fits

@@ -52,7 +52,5 @@ class EdgecloudRuntime(MLModel):
         return InferenceResponse(
             model_name=self.name,
             outputs=[NumpyCodec.encode_output("output", out)],
-            parameters=Parameters(
-                entered_ns=entered, compute_start_ns=start, compute_end_ns=end, batch_size=len(out)
-            ),
+            parameters=Parameters(entered_ns=entered, compute_start_ns=start, compute_end_ns=end, batch_size=len(out)),
         )

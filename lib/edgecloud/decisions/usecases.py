@@ -66,6 +66,8 @@ class Context:
     overhead_ms: float  # serving overhead measured here, added to every cloud request
     response_bytes: float
     profiles: dict[str, NetworkProfile]
+    cloud_curve: list[tuple[float, float]]  # closed-loop (throughput/s, p99 ms) of the measured server
+    curve_request_ms: float  # one request's served p50 on that curve's configuration
     egress_usd_gb: float
     usd_kwh: float
     draws: int = 4000
@@ -119,6 +121,13 @@ def percentile_estimate(draws: np.ndarray, q: float, confidence: float, rng: np.
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
 
+def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
+    """How many single requests' worth the measured server sustains: the highest closed-loop throughput whose p99
+    meets the budget × one request's p50 (at least 1: one request at a time always fits)."""
+    rates = [rate for rate, p99 in ctx.cloud_curve if budget_ms is None or p99 <= budget_ms]
+    return max(1.0, max(rates, default=0.0) * ctx.curve_request_ms / 1000)
+
+
 def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf = WhatIf(), ci: bool = True) -> Score:
     """Every requirement of a case on an option, with margins relative to the bound, and the monthly cost."""
     n = ctx.draws if ci else max(500, ctx.draws // 4)
@@ -138,6 +147,8 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     volume = case.daily_volume * what.volume
     peak_total = max(case.peak_rps, volume / 86400 * ctx.peak_to_mean)  # the fleet shares the cloud instances
     if cloud:
+        parallel = server_parallelism(ctx, case.latency_budget_ms)
+        capacity *= parallel
         instances = cloud_instances(peak_total, capacity)
         reqs.append(
             Requirement(
@@ -146,7 +157,7 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
                 peak_total,
                 instances * capacity / peak_total - 1,
                 "requests/s",
-                f"{instances} instances",
+                f"{instances} instances of {capacity:.3g}/s (closed-loop curve ×{parallel:.2f})",
             )
         )
         cost = cloud_monthly(

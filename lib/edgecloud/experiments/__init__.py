@@ -7,10 +7,12 @@ tables and sentences come from the store (edgecloud.results.tables, edgecloud.ve
 from __future__ import annotations
 
 from edgecloud.params import Section, Shared, from_namespace
+from edgecloud.results import tables
 from edgecloud.results.store import Recorder
 
 
 def start(notebook: str, namespace: dict) -> tuple[Shared, Section, Recorder]:
     """How every notebook begins: validate its parameters cell, and open the run it records into."""
     shared, section = from_namespace(notebook, namespace)
+    tables.presentation()
     return shared, section, Recorder(notebook, {**shared.model_dump(), **section.model_dump()})

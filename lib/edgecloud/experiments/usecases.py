@@ -90,12 +90,19 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         note=f"measured {measured:+.3g} ms; below 0 counts as 0",
     )
     rec.add("response_bytes_used", choice.down_bytes, "bytes", cloud)
+    conc = tables.concurrency(rows02)
+    curve = list(zip(conc.throughput_rps, conc.p99_ms, strict=True))
+    one = float(conc[(conc.concurrency == conc.concurrency.min()) & (conc.scenario == "unbatched")].p50_ms.iloc[0])
+    for rate, p99 in curve:
+        rec.add("cloud_curve", rate, "requests/s", Config(target="cloud", scale=p99), note="closed loop; scale = p99")
     return Context(
         options,
         samples,
         max(0.0, measured),
         choice.down_bytes,
         nets,
+        curve,
+        one,
         float(sourced("aws_egress_gb")),
         float(sourced("electricity_usd_kwh")),
         section.mc_draws,
