@@ -35,7 +35,7 @@ venv: $(INSTALLED)  ## create .venv with the pinned requirements and the edgeclo
 
 # Validates PARAMS before any kernel starts; a stamp is rewritten only when its notebook's parameters (or the
 # committed results) change.
-$(STAMPS) $(DATA_RESULTS) &: $(PARAMS) $(INSTALLED) FORCE
+$(STAMPS) $(DATA_RESULTS) &: $(wildcard $(PARAMS)) $(INSTALLED) FORCE
 	$(PY) -m edgecloud stamp --params $(PARAMS)
 
 outputs/notebooks/%.ipynb: notebooks/%.ipynb outputs/.stamps/%.params $(LIB) requirements.txt requirements-dev.txt

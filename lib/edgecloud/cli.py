@@ -10,11 +10,18 @@ from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params, params
 
 
 def _load(path: str):
+    """Validated params, or the problems on stderr and exit 2 (no traceback): the schema, then the endpoints."""
     try:
-        return load_params(path)
+        params = load_params(path)
     except ParamsError as e:
         print(e, file=sys.stderr)
         raise SystemExit(2) from None
+    from edgecloud.preflight import problems
+
+    if found := problems(params, path):
+        print("\n".join(found), file=sys.stderr)
+        raise SystemExit(2)
+    return params
 
 
 def main(argv: list[str] | None = None) -> int:

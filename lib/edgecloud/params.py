@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 Positive = Annotated[int, Field(gt=0)]
 Runtime = Literal["eager", "ort"]
@@ -31,12 +32,46 @@ class Timing(Section):
 
 class CustomModel(Section):
     name: str = Field(pattern=r"^[a-z0-9_]+$", description="Identifier used in tables and plots.")
+    input_shape: list[Positive] | None = Field(
+        None, description="Fills the file's dynamic input dimensions (batch first)."
+    )
+    input_dtype: Literal["float32", "int64", "uint8"] | None = Field(None, description="Overrides the dtype.")
     onnx_path: str | None = Field(None, description="An ONNX file; inputs are read from the file.")
     torch_factory: str | None = Field(
         None, description="'package.module:function' returning (torch module, example input tensor)."
     )
-    input_shape: list[Positive] | None = Field(None, description="Overrides the ONNX input shape (batch first).")
-    input_dtype: Literal["float32", "int64", "uint8"] | None = Field(None, description="Overrides the dtype.")
+
+    @field_validator("onnx_path")
+    @classmethod
+    def _onnx_usable(cls, path: str | None, info: ValidationInfo) -> str | None:
+        """The file exists, is an ONNX model, and every dynamic dimension but the batch has a size."""
+        if path is None:
+            return path
+        if not Path(path).is_file():
+            raise ValueError("no such file")
+        from edgecloud.models.onnx_inputs import resolved_shapes
+
+        resolved_shapes(path, info.data.get("input_shape"), info.data.get("input_dtype"))
+        return path
+
+    @field_validator("torch_factory")
+    @classmethod
+    def _factory_usable(cls, factory: str | None) -> str | None:
+        """The factory imports and returns (module, example tensor) without raising."""
+        if factory is None:
+            return factory
+        module_name, _, func = factory.partition(":")
+        if not module_name or not func:
+            raise ValueError("write it as 'package.module:function'")
+        try:
+            built = getattr(importlib.import_module(module_name), func)()
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"cannot be imported: {e}") from None
+        except Exception as e:  # the user's code: any failure is reported, never a traceback
+            raise ValueError(f"raised {type(e).__name__}: {e}") from None
+        if not (isinstance(built, tuple) and len(built) == 2):
+            raise ValueError("must return (torch module, example input tensor)")
+        return factory
 
     @model_validator(mode="after")
     def _one_source(self) -> CustomModel:
@@ -383,6 +418,11 @@ def _loc(loc: tuple) -> str:
     return out
 
 
+def _cut(text: str, limit: int = 80) -> str:
+    """A value as shown in a message: at most `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def format_errors(path: Path | str, err: ValidationError) -> str:
     """One line per problem: file, key path, bad value, what is allowed."""
     lines = []
@@ -393,7 +433,7 @@ def format_errors(path: Path | str, err: ValidationError) -> str:
         elif e["type"] == "extra_forbidden":
             lines.append(f"{path}: {where}: unknown key (allowed keys are listed in README.md#parameters)")
         else:
-            lines.append(f"{path}: {where}: {e['input']!r} is not allowed: {e['msg']}")
+            lines.append(f"{path}: {where}: {_cut(repr(e['input']))} is not allowed: {e['msg']}")
     return "\n".join(lines)
 
 
@@ -405,15 +445,38 @@ def _merge(base: dict, overlay: dict) -> dict:
     return out
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases: a few lines cannot expand into gigabytes (a 'billion laughs')."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"aliases (*name) are not allowed in params, line {mark.line + 1}")
+        return super().compose_node(parent, index)
+
+
+def _yaml_error(e: yaml.YAMLError) -> str:
+    """A YAML error in one line: what, and where."""
+    mark = getattr(e, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"{getattr(e, 'problem', None) or str(e).splitlines()[0]}{where}"
+
+
 def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     """A params mapping with its `extends:` chain resolved (relative to the file)."""
     if not path.is_file():
         where = f" (extended by {chain[-1]})" if chain else ""
         raise ParamsError(f"{path}: no such params file{where}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not a text file (params are UTF-8 YAML)") from None
+    if not text.strip():
+        raise ParamsError(f"{path}: the file is empty (start from params/default.yaml)")
+    try:
+        raw = yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as e:
-        raise ParamsError(f"{path}: not valid YAML: {e}") from None
+        raise ParamsError(f"{path}: not valid YAML: {_yaml_error(e)}") from None
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: (top level): expected a mapping of sections, got {type(raw).__name__}")

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from edgecloud.models.families import ZooModel
+from edgecloud.models.onnx_inputs import graph_inputs, resolved_shapes
 from edgecloud.params import CustomModel
 
 
@@ -34,45 +35,18 @@ class UserModel(ZooModel):
     def onnx_path(self) -> Path | None:
         return Path(self.spec.onnx_path) if self.spec.onnx_path else None
 
-    def _graph_inputs(self) -> dict[str, tuple[list[int | None], str]]:
-        """Input names → (dims, None where dynamic; numpy dtype), read without loading weights."""
-        import onnx
-
-        graph = onnx.load(str(self.onnx_path), load_external_data=False).graph
-        init = {i.name for i in graph.initializer}
-        out = {}
-        for inp in graph.input:
-            if inp.name not in init:
-                t = inp.type.tensor_type
-                dims = [d.dim_value if d.dim_value > 0 else None for d in t.shape.dim]
-                out[inp.name] = (dims, onnx.helper.tensor_dtype_to_np_dtype(t.elem_type).name)
-        return out
-
     @property
     def max_batch(self) -> int | None:
         """1 when the ONNX file fixes its batch dimension (larger batches then run one sample at a time)."""
         if not self.onnx_path:
             return None
-        fixed = [dims[0] for dims, _ in self._graph_inputs().values() if dims and dims[0] is not None]
+        fixed = [dims[0] for dims, _ in graph_inputs(self.onnx_path).values() if dims and dims[0] is not None]
         return min(fixed) if fixed else None
 
     def input_spec(self) -> dict[str, tuple[list[int], str]]:
-        """Input names → (shape with batch first, numpy dtype), from the file or factory; `input_shape` fills the
-        dynamic dimensions of every input of its rank, and a dynamic dimension it does not fill is an error."""
+        """Input names → (shape with batch first, numpy dtype), from the file or factory, with params overrides."""
         if self.onnx_path:
-            spec = {}
-            for name, (dims, dtype) in self._graph_inputs().items():
-                given = self.spec.input_shape
-                if given and len(given) == len(dims):
-                    dims = [d if d is not None else g for d, g in zip(dims, given, strict=True)]
-                missing = [i for i, d in enumerate(dims) if d is None and i > 0]
-                if missing:
-                    raise ValueError(
-                        f"custom model {self.name}: input {name!r} has dynamic dimensions {missing} and no "
-                        f"input_shape in params: add e.g. input_shape: {[1, *[d or 224 for d in dims[1:]]]}"
-                    )
-                spec[name] = ([1 if d is None else d for d in dims], self.spec.input_dtype or dtype)
-            return spec
+            return resolved_shapes(self.onnx_path, self.spec.input_shape, self.spec.input_dtype)
         _, example = _factory(self.spec.torch_factory)
         shape = list(self.spec.input_shape or example.shape)
         return {"input": (shape, self.spec.input_dtype or str(example.numpy().dtype))}

@@ -21,6 +21,8 @@ TEXT_WIDTH = 160  # characters of a text cell shown before pandas cuts it
 def presentation() -> None:
     """How tables display, the same in every notebook and wherever a table is rebuilt from the store."""
     pd.set_option("display.max_colwidth", TEXT_WIDTH)
+
+
 IN_PROCESS = "in-process"  # the served work done in one process: the baseline of serving overhead, not a target
 
 
