@@ -67,8 +67,8 @@ test: $(INSTALLED)  ## lint, then the whole pytest suite (includes a smoke `make
 	$(PY) -m ruff check lib tests notebooks
 	$(PY) -m pytest
 
-lab: $(INSTALLED)  ## JupyterLab on the project with the edgecloud kernel
-	$(VENV)/bin/jupyter lab --notebook-dir=.
+lab: $(INSTALLED)  ## JupyterLab with the edgecloud kernel on 127.0.0.1 (token in the URL it prints)
+	$(PY) -m edgecloud lab
 
 clean:  ## remove generated outputs (keeps .venv and the model cache)
 	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name cache -exec rm -rf {} +

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 
 import nbformat
 import pytest
@@ -127,3 +129,171 @@ def test_a_failing_cell_names_notebook_and_cell_and_keeps_the_last_report(copy) 
     assert (~partial.complete.astype(bool)).sum() == 1  # the failed run is stored, but not complete
     latest = read([results], notebook="00-system-under-test").run_id.unique()
     assert list(latest) == list(runs([results]).query("notebook == '00-system-under-test'").run_id)
+
+
+HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+
+
+def _hostile_overlay(copy) -> str:
+    """Smoke params with a use case and a device named by an attacker."""
+    import yaml
+
+    from edgecloud.params import Params
+
+    case = Params().usecases.cases["card-fraud"].model_dump()
+    device = {"role": "edge", "reference_latency": "rpi5_resnet50_int8_4t", "price": "rpi5_price", "note": HOSTILE}
+    doc = {
+        "extends": "smoke.yaml",
+        "usecases": {"cases": {f"case {HOSTILE}": case}, "devices": {f"dev {HOSTILE}": device}},
+    }
+    (copy / "params" / "hostile.yaml").write_text(yaml.safe_dump(doc))
+    return "params/hostile.yaml"
+
+
+def _browser(report, screenshot):
+    """Open the report in headless Chromium with the network blocked; what it logged, loaded and showed."""
+    import shutil as sh
+
+    if not (sh.which("chromium") and sh.which("chromedriver")):
+        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them as root)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = sh.which("chromium")
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1200,2400",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(sh.which("chromedriver")), options=opts)
+    try:
+        driver.get(report.as_uri())
+        images = driver.execute_script(
+            "return [...document.images].map(i => [i.complete && i.naturalWidth > 0, i.src.slice(0, 30)])"
+        )
+        title = driver.title
+        console = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        failed = [e for e in driver.get_log("performance") if "Network.loadingFailed" in e["message"]]
+        driver.save_screenshot(str(screenshot))
+    finally:
+        driver.quit()
+    return title, images, console, failed
+
+
+def test_a_shared_report_shows_hostile_names_as_text_and_runs_nothing(copy) -> None:
+    params = _hostile_overlay(copy)
+    env = {k: v for k, v in os.environ.items() if k != "EDGECLOUD_ROOT"}
+    py = str(copy / ".venv" / "bin" / "python")
+    for args in (["stamp"], ["run", "03-use-cases"]):
+        proc = subprocess.run(
+            [py, "-m", "edgecloud", *args, "--params", params],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert subprocess.run([py, "-m", "edgecloud", "report"], cwd=copy, env=env, capture_output=True).returncode == 0
+    html = (copy / "outputs" / "report.html").read_text()
+    assert "case &lt;script&gt;" in html and "&amp;lt;script" not in html  # escaped once, in tables and prose
+    assert "&lt;script&gt;document.title" in html  # shown as text
+    assert "<script>document.title" not in html and "<img src=x" not in html  # never as markup
+    assert 'http-equiv="Content-Security-Policy"' in html
+    title, images, console, failed = _browser(copy / "outputs" / "report.html", copy / "outputs" / "report.png")
+    assert title == "edgecloud report"  # no script ran
+    assert images and all(ok for ok, _ in images), [src for ok, src in images if not ok]
+    assert console == [] and failed == []
+    assert (copy / "outputs" / "report.png").stat().st_size > 10_000
+
+
+def _servers_under(root) -> list:
+    """MLServer and delay-proxy processes started from this copy (by their settings folder or module)."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            env = p.info["environ"] or {}
+        except psutil.Error:
+            continue
+        if ("mlserver" in cmd or "edgecloud.network.proxy" in cmd) and env.get("EDGECLOUD_ROOT") == str(root):
+            found.append(p)
+    return found
+
+
+def test_a_cell_that_raises_after_the_server_started_leaves_no_server(copy) -> None:
+    path = copy / "notebooks" / "02-cloud-edge-measurements.ipynb"
+    original = path.read_bytes()
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell('raise RuntimeError("boom after the server started")'))
+    nbformat.write(nb, path)
+    env = {k: v for k, v in os.environ.items() if k != "EDGECLOUD_ROOT"}
+    try:
+        proc = subprocess.run(
+            [
+                str(copy / ".venv" / "bin" / "python"),
+                "-m",
+                "edgecloud",
+                "run",
+                "02-cloud-edge-measurements",
+                "--params",
+                "params/smoke.yaml",
+            ],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        path.write_bytes(original)
+    assert proc.returncode != 0
+    assert "notebooks/02-cloud-edge-measurements.ipynb: cell" in proc.stderr and "boom after the server" in proc.stderr
+    deadline = time.monotonic() + 15
+    while _servers_under(copy) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _servers_under(copy) == []
+
+
+def test_ctrl_c_during_measure_stops_everything_and_marks_nothing_complete(copy) -> None:
+    import psutil
+
+    from edgecloud.results import runs
+
+    env = {k: v for k, v in os.environ.items() if k != "EDGECLOUD_ROOT"}
+    before = set(runs([copy / "outputs" / "results"], include_incomplete=True).run_id)
+    proc = subprocess.Popen(
+        [str(copy / ".venv" / "bin" / "python"), "-m", "edgecloud", "measure", "--params", "params/smoke.yaml"],
+        cwd=copy,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not _servers_under(copy) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    time.sleep(3)  # measuring now
+    children = psutil.Process(proc.pid).children(recursive=True)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [] and _servers_under(copy) == []
+    new = runs([copy / "outputs" / "results"], include_incomplete=True)
+    new = new[~new.run_id.isin(before)]
+    assert len(new) <= 1 and not new.complete.astype(bool).any()

@@ -38,12 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("notebook", choices=list(NOTEBOOK_SECTIONS))
     run.add_argument("--params", default="params/default.yaml")
     sub.add_parser("report", help="assemble outputs/report.html from executed notebooks")
+    lab = sub.add_parser("lab", help="JupyterLab on 127.0.0.1 with a token (root users too)")
+    lab.add_argument("--port", type=int, default=None)
     sub.add_parser("params-table", help="print the Markdown parameter table of the README")
     args = parser.parse_args(argv)
 
     if args.command == "params-table":
         print(params_table())
         return 0
+    if args.command == "lab":
+        from edgecloud import lab
+
+        return lab.main(args.port)
     if args.command == "report":
         from edgecloud import report
 
@@ -65,8 +71,19 @@ def main(argv: list[str] | None = None) -> int:
         except NotebookFailed as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            print(
+                f"interrupted: notebooks/{args.notebook}.ipynb stopped; its run is not marked complete and the "
+                "last good output was left in place",
+                file=sys.stderr,
+            )
+            return 130
     elif args.command == "measure":
         from edgecloud.experiments.cloud_edge import measure_all
 
-        print(f"wrote {measure_all(params, args.params)} (a complete run in the results store)")
+        try:
+            print(f"wrote {measure_all(params, args.params)} (a complete run in the results store)")
+        except KeyboardInterrupt:
+            print("interrupted: the server was stopped and the partial run is not marked complete", file=sys.stderr)
+            return 130
     return 0

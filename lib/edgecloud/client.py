@@ -100,10 +100,10 @@ class HttpJsonClient:
 class GrpcClient:
     """KServe v2 gRPC with binary tensors, through tritonclient."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout_s: float = 60.0):
         import tritonclient.grpc as grpcclient
 
-        self._mod = grpcclient
+        self._mod, self.timeout_s = grpcclient, timeout_s
         self.grpc = grpcclient.InferenceServerClient(url)
 
     def infer(self, model: str, payload: Payload) -> tuple[np.ndarray, Timeline]:
@@ -114,7 +114,7 @@ class GrpcClient:
             inp.set_data_from_numpy(array)
             inputs.append(inp)
         encoded = time.time_ns()
-        result = self.grpc.infer(model, inputs)
+        result = self.grpc.infer(model, inputs, client_timeout=self.timeout_s)
         received = time.time_ns()
         out = result.as_numpy(result.get_response().outputs[0].name)
         params = result.get_response().parameters
@@ -125,5 +125,18 @@ class GrpcClient:
         self.grpc.close()
 
 
-def connect(protocol: str, http_url: str, grpc_url: str) -> Client:
-    return HttpJsonClient(http_url) if protocol == "http" else GrpcClient(grpc_url)
+def connect(protocol: str, http_url: str, grpc_url: str, timeout_s: float = 60.0) -> Client:
+    """A client for one protocol; a request that takes longer than timeout_s fails as a timeout."""
+    return HttpJsonClient(http_url, timeout_s) if protocol == "http" else GrpcClient(grpc_url, timeout_s)
+
+
+def error_kind(e: BaseException) -> str:
+    """What went wrong with a request, in one word or two: timeout, refused, HTTP status, or the error's type."""
+    text = str(e).lower()
+    if isinstance(e, httpx.TimeoutException) or "deadline" in text or "timed out" in text:
+        return "timeout"
+    if isinstance(e, httpx.HTTPStatusError):
+        return f"HTTP {e.response.status_code}"
+    if isinstance(e, httpx.TransportError) or "unavailable" in text or "connect" in text:
+        return "connection"
+    return type(e).__name__

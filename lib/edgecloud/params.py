@@ -355,6 +355,10 @@ class UseCasesSection(Section):
     sweep_points: Positive = Field(13, description="Points per sensitivity sweep.")
 
 
+class ReportSection(Section):
+    identity: bool = Field(False, description="Show this machine's host name and home paths in the report.")
+
+
 SECTIONS: dict[str, type[Section]] = {
     "system": SystemSection,
     "concepts": ConceptsSection,
@@ -377,6 +381,7 @@ class Params(Section):
     concepts: ConceptsSection = Field(default_factory=ConceptsSection)
     measurements: MeasurementsSection = Field(default_factory=MeasurementsSection)
     usecases: UseCasesSection = Field(default_factory=UseCasesSection)
+    report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")
     def _references_exist(self) -> Params:

@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from edgecloud import machine, paths
 from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params
 
 SHOW_CODE_TAG = "show-code"
+# The report runs no script and loads nothing from outside: figures are data URIs, styles are inline.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 CSS = """
 body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;margin:0;background:#fafbfc}
 main{max-width:1040px;margin:0 auto;padding:24px 32px 80px;background:#fff}
@@ -35,6 +38,22 @@ svg,img{max-width:100%;height:auto}
 .summary{background:#f6faf6;border-left:4px solid #4c9a5a;padding:4px 16px}
 code{background:#f1f3f5;padding:0 3px;border-radius:3px}
 """
+
+
+def _reveals_identity(params_file: Path) -> bool:
+    try:
+        return load_params(params_file).report.identity
+    except ParamsError:
+        return False
+
+
+def redact(page: str, reveal: bool) -> str:
+    """The page without this machine's host name or the user's home path, unless the params opt in."""
+    if reveal:
+        return page
+    page = page.replace(str(Path.home()), "~")
+    host = socket.gethostname()
+    return page.replace(host, "&lt;host&gt;") if len(host) >= 4 else page
 
 
 def add_summary(notebook: str, markdown: str) -> None:
@@ -130,7 +149,8 @@ def build(out: Path | None = None) -> Path:
     summaries = [(paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed]
     summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
     page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>edgecloud report</title>"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>edgecloud report</title>'
         f"<style>{CSS}</style></head><body><main><h1>Cloud, edge or both? A measured report</h1>"
         f"<p>Run on <b>{html.escape(machine.describe()['cpu_model'])}</b> with "
         f"<code>{html.escape(params_file)}</code>. "
@@ -141,6 +161,6 @@ def build(out: Path | None = None) -> Path:
         f"{''.join(sections)}{_provenance(root, params_file, executed)}</main></body></html>"
     )
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(page)
+    tmp.write_text(redact(page, _reveals_identity(root / params_file)))
     os.replace(tmp, out)
     return out

@@ -19,6 +19,7 @@ import httpx
 
 from edgecloud import paths
 from edgecloud.env import KERNEL_ENV
+from edgecloud.processes import die_with_parent
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,6 @@ class ServerFailed(RuntimeError):
     """The server did not become ready; the message carries the end of its log."""
 
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel send SIGTERM to the server if the process that started it dies (even by SIGKILL)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -91,6 +84,17 @@ class Server:
         return f"127.0.0.1:{self.grpc_port}"
 
     def __enter__(self) -> Server:
+        """Start the server; when a port turns out to be taken, start again on fresh ports (three tries)."""
+        for attempt in range(3):
+            try:
+                return self._start()
+            except ServerFailed as e:
+                if "address already in use" not in str(e).lower() or attempt == 2:
+                    raise
+                self.http_port, self.grpc_port = free_port(), free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> Server:
         self._dir = tempfile.TemporaryDirectory(prefix="edgecloud-mlserver-")
         folder = Path(self._dir.name)
         settings = {
@@ -116,6 +120,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         try:
             self._wait_ready()

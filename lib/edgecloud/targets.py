@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from edgecloud.client import Client, Timeline, connect
+from edgecloud.client import Client, Timeline, connect, error_kind
 from edgecloud.models.families import ZooModel
 from edgecloud.params import CloudTarget, MeasurementsSection, Timing
 from edgecloud.payloads import PayloadKind, Sample, make_payload, model_inputs, samples, to_model_inputs
@@ -92,11 +94,20 @@ def payload_bytes(model: ZooModel, kind: PayloadKind, sample: Sample) -> int:
 
 @dataclass(frozen=True)
 class ClosedLoop:
-    """What `clients` closed-loop clients saw: latencies, throughput and the batch sizes the server formed."""
+    """What closed-loop clients saw: every request sent is either ok or an error (counted by kind), never lost."""
 
-    latency: Measurement
+    latency: Measurement | None  # of the requests that succeeded
     throughput_rps: float
     mean_batch: float
+    sent: int
+    ok: int
+    errors: dict[str, int]
+
+    def require_success(self) -> Measurement:
+        """The latencies, or a clear error when no request succeeded."""
+        if self.latency is None:
+            raise RuntimeError(f"all {self.sent} requests failed: {self.errors}")
+        return self.latency
 
 
 def closed_loop(
@@ -108,21 +119,33 @@ def closed_loop(
     clients: int,
     requests_per_client: int,
     timing: Timing,
+    duration_s: float | None = None,
+    timeout_s: float = 30.0,
 ) -> ClosedLoop:
-    """`clients` threads each send requests back to back after a shared start."""
+    """`clients` threads each send requests back to back after a shared start, until requests_per_client are sent
+    or duration_s has passed; a failed or timed-out request is counted by kind and the client goes on."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     batches: list[list[int]] = [[] for _ in range(clients)]
+    errors: list[Counter] = [Counter() for _ in range(clients)]
     barrier = threading.Barrier(clients + 1)
     requests = [samples(model, 1, offset=i) for i in range(clients)]
+    stop = [float("inf")]
 
     def worker(i: int) -> None:
-        client = connect(protocol, server.http_url, server.grpc_url)
+        client = connect(protocol, server.http_url, server.grpc_url, timeout_s)
         try:
-            served_request(client, name, model, kind, requests[i])  # connect and warm
+            with contextlib.suppress(Exception):
+                served_request(client, name, model, kind, requests[i])  # connect and warm
             barrier.wait()
             for _ in range(requests_per_client):
+                if time.perf_counter() >= stop[0]:
+                    break
                 t0 = time.perf_counter()
-                _, timeline = served_request(client, name, model, kind, requests[i])
+                try:
+                    _, timeline = served_request(client, name, model, kind, requests[i])
+                except Exception as e:  # a failed request is a result, not a crash
+                    errors[i][error_kind(e)] += 1
+                    continue
                 latencies[i].append(time.perf_counter() - t0)
                 batches[i].append(timeline.batch_size)
         finally:
@@ -133,12 +156,22 @@ def closed_loop(
         t.start()
     barrier.wait()
     t0 = time.perf_counter()
+    stop[0] = t0 + duration_s if duration_s else float("inf")
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    flat = np.concatenate([np.asarray(x) for x in latencies])
-    m = from_samples(flat, f"{name}/{clients}c", timing, {"concurrency": clients})
-    return ClosedLoop(m, len(flat) / wall, float(np.mean(np.concatenate(batches))))
+    flat = np.concatenate([np.asarray(x, dtype=float) for x in latencies])
+    counts = sum(errors, Counter())
+    m = from_samples(flat, f"{name}/{clients}c", timing, {"concurrency": clients}) if len(flat) else None
+    done = [b for per in batches for b in per]
+    return ClosedLoop(
+        m,
+        len(flat) / wall,
+        float(np.mean(done)) if done else float("nan"),
+        len(flat) + sum(counts.values()),
+        len(flat),
+        dict(counts),
+    )
 
 
 def cuda_available() -> bool:

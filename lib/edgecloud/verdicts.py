@@ -6,7 +6,10 @@ numbers it says whether their difference exceeds its uncertainty (a block-bootst
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 
@@ -14,7 +17,24 @@ from edgecloud.results import tables
 from edgecloud.results.store import Config
 from edgecloud.timing import Estimate, difference
 
+T = TypeVar("T")
 NEGLIGIBLE = 0.01  # an overhead under 1% of what it rides on is negligible
+
+
+def escape(text: str) -> str:
+    """Markdown that can show any user-given name as text: <, > and & never become HTML (sentences use none)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escaped(fn: Callable[..., T]) -> Callable[..., T]:
+    """A verdict whose sentence (alone or first of a tuple) is escaped: names from params are shown, never run."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> T:
+        out = fn(*args, **kwargs)
+        return (escape(out[0]), *out[1:]) if isinstance(out, tuple) else escape(out)
+
+    return wrapper
 
 
 def _ms(x: float) -> str:
@@ -33,6 +53,7 @@ def compare_p50(a_label: str, b_label: str, d: Estimate, unit: str = "ms") -> st
 # --- notebook 00 ---------------------------------------------------------------------------------------------
 
 
+@escaped
 def ceilings(rows: pd.DataFrame, threads: list[int]) -> str:
     """The roofline in numbers: best GEMM and triad, thread scaling, ridge point, share of the ISA peak."""
     top, low = max(threads), min(threads)
@@ -56,6 +77,7 @@ def ceilings(rows: pd.DataFrame, threads: list[int]) -> str:
     return text
 
 
+@escaped
 def loop_overhead(rows: pd.DataFrame) -> str:
     """The clock's resolution and the timing loop's cost, and the latency above which that cost is negligible."""
     res = tables.value(rows, "timer_resolution")
@@ -71,6 +93,7 @@ def loop_overhead(rows: pd.DataFrame) -> str:
 # --- notebook 01 ---------------------------------------------------------------------------------------------
 
 
+@escaped
 def overhead_against(mech: pd.DataFrame, system_rows: pd.DataFrame) -> str:
     """Whether the timing loop's cost is negligible next to the fastest call measured."""
     quickest = mech.loc[mech.p50_ms.idxmin()]
@@ -82,6 +105,7 @@ def overhead_against(mech: pd.DataFrame, system_rows: pd.DataFrame) -> str:
     )
 
 
+@escaped
 def anatomy(table: pd.DataFrame) -> str:
     """The model's share of each request, and what the rest is."""
     model = table[table.stage == "model"].set_index("request").share
@@ -94,6 +118,7 @@ def anatomy(table: pd.DataFrame) -> str:
     )
 
 
+@escaped
 def fastest(mech: pd.DataFrame, samples: pd.DataFrame, confidence: float) -> str:
     """Per model, the fastest configuration, and whether it beats the runner-up beyond noise."""
     lines = []
@@ -133,6 +158,7 @@ def int8(mech: pd.DataFrame, threads: int) -> str:
     return f"**Measured** at {threads} threads, batch 1:\n" + "\n".join(lines)
 
 
+@escaped
 def beats_ceiling(arch: pd.DataFrame) -> str:
     """Models faster than the compute floor: the ceiling is then no ceiling."""
     over = arch[arch.beats_ceiling]
@@ -146,6 +172,7 @@ def beats_ceiling(arch: pd.DataFrame) -> str:
     return f"**Flag:** {names} ran faster than the measured GEMM ceiling allows, so that ceiling underestimates peak."
 
 
+@escaped
 def noise(mech: pd.DataFrame) -> str:
     """How many measurements were noisy, and what the cold-start column means."""
     return (
@@ -154,12 +181,14 @@ def noise(mech: pd.DataFrame) -> str:
     )
 
 
+@escaped
 def accuracy(images: pd.DataFrame, figures: dict) -> str:
     """Which image classifiers are on the latency–accuracy front, with the published figures' sources."""
     sources = "; ".join(f"{n}: {f.value}% ({f.cite()})" for n, f in figures.items() if n in images.index)
     return f"Sources: {sources}. On the front: **{', '.join(images.index[images.on_front])}**."
 
 
+@escaped
 def sweep(sweeps: pd.DataFrame, model: str) -> str:
     """How latency grows with input size, and what batching buys in samples per second."""
     size = sweeps[(sweeps.model == model) & (sweeps.axis == "size")].sort_values("size")
@@ -177,6 +206,7 @@ def sweep(sweeps: pd.DataFrame, model: str) -> str:
 # --- notebook 02 ---------------------------------------------------------------------------------------------
 
 
+@escaped
 def payload(rows: pd.DataFrame, cloud: pd.DataFrame, choice: tables.PayloadChoice) -> str:
     """Which payload to send and why, whether its serving overhead differs from zero beyond noise, and whether the
     payload format or the server costs more."""
@@ -202,6 +232,7 @@ def payload(rows: pd.DataFrame, cloud: pd.DataFrame, choice: tables.PayloadChoic
     )
 
 
+@escaped
 def batching(conc: pd.DataFrame, threads: int) -> str:
     """What adaptive batching costs a lone request and buys under load."""
     c = conc.set_index(["scenario", "concurrency"])
@@ -216,6 +247,7 @@ def batching(conc: pd.DataFrame, threads: int) -> str:
     )
 
 
+@escaped
 def cloud_vs_edge(rows: pd.DataFrame, samples: pd.DataFrame, confidence: float) -> tuple[str, list[str]]:
     """Per profile (warm connection), modeled cloud p50 against the fastest edge target's measured p50, with the
     CI of their difference; returns the sentence and the profiles where the cloud is faster beyond noise."""
@@ -246,6 +278,7 @@ def _config_of(r) -> Config:
     return Config(**{k: (None if pd.isna(getattr(r, k)) else getattr(r, k)) for k in Config.__dataclass_fields__})
 
 
+@escaped
 def emulation(emu: pd.DataFrame) -> str:
     """The network model's largest error against emulation, and how many profiles are within 10%."""
     worst = emu.error.abs().idxmax()
@@ -257,6 +290,7 @@ def emulation(emu: pd.DataFrame) -> str:
     )
 
 
+@escaped
 def loadgen(lg: pd.DataFrame, bound_ms: float) -> str:
     """INVALID runs with LoadGen's reasons, and the headline Server rate from VALID runs only."""
     invalid = lg[~lg.valid.astype(bool)]
@@ -271,6 +305,7 @@ def loadgen(lg: pd.DataFrame, bound_ms: float) -> str:
     return text + f" Highest VALID Server rate with p99 ≤ {bound_ms:g} ms: {head}."
 
 
+@escaped
 def energy(rows: pd.DataFrame) -> str:
     """Energy per inference where RAPL could be read, with what it includes; otherwise say it was not measured."""
     e = tables.select(rows, "energy_per_inference")
@@ -284,6 +319,7 @@ def energy(rows: pd.DataFrame) -> str:
     return f"**Measured** (RAPL): **{r.value * 1e3:.1f} mJ** per request at {r.concurrency} clients; {r.note}."
 
 
+@escaped
 def other_targets(rows: pd.DataFrame, remote_url: str | None, cuda: bool) -> str:
     """Which of cloud-remote and cloud-gpu ran, and why not."""
     ran = set(rows.target.dropna())
@@ -302,6 +338,7 @@ def other_targets(rows: pd.DataFrame, remote_url: str | None, cuda: bool) -> str
     return f"{remote}\n{gpu}"
 
 
+@escaped
 def cloud_edge_summary(
     rows: pd.DataFrame,
     cloud: pd.DataFrame,
@@ -332,6 +369,7 @@ def cloud_edge_summary(
 # --- notebook 03 ---------------------------------------------------------------------------------------------
 
 
+@escaped
 def use_case(recommendations: pd.DataFrame, failures: pd.DataFrame, case: str) -> str:
     """A use case's recommendation with its reason, and the binding constraint of every option that fails."""
     r = recommendations.loc[case]
@@ -344,6 +382,7 @@ def use_case(recommendations: pd.DataFrame, failures: pd.DataFrame, case: str) -
     return text
 
 
+@escaped
 def recommendation_mix(recommendations: pd.DataFrame) -> str:
     """Whether the use cases get different answers, and which, or one answer for all with the reason to look at."""
     counts = recommendations.recommended.value_counts()
@@ -358,6 +397,7 @@ def recommendation_mix(recommendations: pd.DataFrame) -> str:
     return f"**Modeled:** the answer depends on the application: {mix} of {len(recommendations)} use cases."
 
 
+@escaped
 def flips(flip_points: pd.DataFrame) -> str:
     """Where recommendations flip, nearest to today's inputs first."""
     if flip_points.empty:
@@ -371,6 +411,7 @@ def flips(flip_points: pd.DataFrame) -> str:
     return f"**Modeled flip points** (nearest to today's inputs first): {parts}."
 
 
+@escaped
 def robustness(what_ifs: pd.DataFrame) -> str:
     """Which use cases keep their recommended role whatever the device speeds, and which depend on them."""
     roles = what_ifs.groupby("use case", sort=False).role.agg(lambda r: sorted(set(r)))
@@ -382,6 +423,7 @@ def robustness(what_ifs: pd.DataFrame) -> str:
     return text
 
 
+@escaped
 def outages(table: pd.DataFrame) -> str:
     """Through simulated outages, which strategy answers the most requests in time, per use case."""
     strategies = [c for c in table.columns if c != "options"]

@@ -174,9 +174,12 @@ def concurrency(s: CloudEdgeSession) -> None:
         )
         scenario = "batched" if name == targets.BATCHED else "unbatched"
         cfg = s.cloud_config(concurrency=n, payload=s.best.payload, protocol=s.best.protocol, scenario=scenario)
-        s.rec.latency(r.latency, cfg)
-        s.rec.add("throughput", r.throughput_rps, "requests/s", cfg, n=r.latency.n)
-        s.rec.add("mean_batch", r.mean_batch, "requests", cfg, n=r.latency.n)
+        m = r.require_success()
+        s.rec.latency(m, cfg)
+        s.rec.add("throughput", r.throughput_rps, "requests/s", cfg, n=m.n)
+        s.rec.add("mean_batch", r.mean_batch, "requests", cfg, n=m.n)
+        if r.errors:
+            s.rec.add("failed_requests", sum(r.errors.values()), "requests", cfg, n=r.sent, note=str(r.errors))
 
 
 def network_model(s: CloudEdgeSession) -> None:
@@ -314,10 +317,10 @@ def resources(s: CloudEdgeSession) -> None:
     if mon.energy_j is not None:
         s.rec.add(
             "energy_per_inference",
-            mon.energy_j / r.latency.n,
+            mon.energy_j / r.require_success().n,
             "J",
             s.cloud_config(concurrency=n),
-            n=r.latency.n,
+            n=r.require_success().n,
             note="RAPL package energy over the run ÷ requests: includes client, server and idle cores",
         )
 

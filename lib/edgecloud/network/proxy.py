@@ -15,6 +15,7 @@ import numpy as np
 
 from edgecloud.network.model import sample_rtt_ms, transfer_ms
 from edgecloud.params import NetworkProfile
+from edgecloud.processes import die_with_parent
 
 CONTROL_BYTES = 64  # smaller upstream messages are protocol control frames, not requests
 
@@ -49,7 +50,10 @@ class DelayProxy:
             }
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "edgecloud.network.proxy", spec], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "edgecloud.network.proxy", spec],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=die_with_parent,
         )
         line = self._process.stdout.readline()
         if not line.strip().isdigit():
