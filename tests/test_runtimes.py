@@ -124,3 +124,17 @@ def test_the_cache_key_covers_every_module_that_builds_models() -> None:
     assert set(models.glob("*.py")) <= keyed
     assert Path(find_spec("edgecloud.runtimes").origin) in keyed
     assert all(path.is_file() for path in keyed)
+
+
+# int8 must stay close to fp32 on held-out inputs for the models whose weights are real or trained here.
+# EfficientNet-Lite0 is left out on purpose: its post-training recipe loses too much today (an open issue).
+INT8_FLOORS = {"digits_cnn": 0.95, "fraud_mlp": 0.97, "minilm": 0.95}
+
+
+@pytest.mark.parametrize("name", list(INT8_FLOORS))
+def test_int8_agreement_stays_above_its_floor(name: str) -> None:
+    session = load_session(get_model(name), "ort", "int8", 1, calibration_samples=128, check_samples=64)
+    assert session.parity["value"] >= INT8_FLOORS[name], session.parity
+    if quality := session.model.quality(session.run):
+        fp32 = load_session(session.model, "ort", "fp32", 1)
+        assert quality[1] >= session.model.quality(fp32.run)[1] - 0.02  # task quality within 2 points of fp32

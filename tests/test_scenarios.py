@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from edgecloud.models import get_model
 from edgecloud.params import LoadGen
 from edgecloud.runtimes import load_session
@@ -27,10 +30,29 @@ def test_single_stream_and_offline_complete_and_parse() -> None:
     assert (single.invalid_reason == "") == single.valid
 
 
-def test_server_search_bisects_on_p99() -> None:
-    runs = server_search(_digits(), 8, CFG, 1e-4, offline_qps=400.0)
-    assert len(runs) == 2 and runs[0].target_qps == 100.0
-    assert runs[1].target_qps in {50.0 / 2, 250.0, 25.0}
+def _fixed_service(seconds: float):
+    """A system of known capacity: one query at a time, each holding the CPU for `seconds` (1 / seconds per s)."""
+    lock = threading.Lock()
+
+    def infer(_: int) -> None:
+        with lock:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                pass
+
+    return infer
+
+
+def test_server_search_moves_up_after_a_pass_and_down_after_a_miss() -> None:
+    cfg = LoadGen(min_duration_s=0.3, min_query_count=16, server_latency_bound_ms=15.0, server_search_steps=4)
+    runs = server_search(_fixed_service(0.004), 8, cfg, 0.004, offline_qps=250.0, workers=1, single_stream_qps=240.0)
+    qps = [r.target_qps for r in runs]
+    assert qps[0] == 240.0  # starts from the measured SingleStream rate, within the Offline bracket
+    for before, after, r in zip(qps, qps[1:], runs, strict=False):
+        met = r.p99_ms <= cfg.server_latency_bound_ms
+        assert (after > before) == met, f"{before} → {after} after p99 {r.p99_ms:.1f} ms"
+    passing = [r.target_qps for r in runs if r.p99_ms <= cfg.server_latency_bound_ms]
+    assert all(q < 250.0 for q in passing)  # never above what the system can serve
 
 
 def test_parse_summary_reads_validity_and_latencies() -> None:

@@ -104,7 +104,9 @@ class ConceptsSection(Section):
     )
     batch_sizes: list[Positive] = Field([1, 4, 16], min_length=1, description="Batch sizes for throughput.")
     agreement_samples: Positive = Field(32, description="Inputs used to compare int8 with fp32 outputs.")
-    calibration_samples: Positive = Field(32, description="Real inputs used to calibrate int8 models.")
+    calibration_samples: Positive = Field(
+        128, description="Real inputs used to calibrate int8 models (never evaluated on)."
+    )
 
 
 class NetworkProfile(Section):

@@ -17,7 +17,6 @@ from edgecloud.models.families import SentenceEmbedder, ZooModel
 from edgecloud.models.user import UserModel
 
 FP32_TOLERANCE = 1e-4  # max |Δ| allowed per unit of output scale: max(1, max |reference|)
-CALIBRATION_OFFSET = 10_000  # calibration inputs never overlap the inputs used for checks
 RUNTIMES = (("eager", "fp32"), ("ort", "fp32"), ("ort", "int8"))
 
 
@@ -111,7 +110,7 @@ class _Calibration:
     """ONNX Runtime calibration reader over real model inputs, one sample at a time."""
 
     def __init__(self, model: ZooModel, samples: int):
-        self.batches = iter([model.inputs(1, offset=CALIBRATION_OFFSET + i) for i in range(samples)])
+        self.batches = iter([model.calibration_inputs(i) for i in range(samples)])
 
     def get_next(self) -> dict | None:
         return next(self.batches, None)
@@ -192,7 +191,7 @@ def reference(model: ZooModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def load_session(
-    model: ZooModel, runtime: str, precision: str, threads: int, calibration_samples: int = 32, check_samples: int = 8
+    model: ZooModel, runtime: str, precision: str, threads: int, calibration_samples: int = 128, check_samples: int = 8
 ) -> Session:
     """Load a session and check it against fp32 on check_samples real inputs (ParityError for fp32 drift)."""
     if (runtime, precision) not in RUNTIMES:

@@ -145,10 +145,13 @@ def server_search(
     expected_latency_s: float,
     offline_qps: float,
     workers: int = 1,
+    single_stream_qps: float | None = None,
 ) -> list[LoadGenResult]:
-    """Bisect the Server target QPS for the highest rate whose p99 (from scheduled time) meets the bound."""
+    """Bisect the Server target QPS between 0 and the measured Offline rate (no system serves more than it), starting
+    from the measured SingleStream rate: a rate whose p99 (from scheduled time) meets the bound raises the floor,
+    one that misses lowers the ceiling. The headline is the highest VALID run that met the bound (the caller's)."""
     low, high = 0.0, offline_qps
-    qps = offline_qps / 4
+    qps = min(single_stream_qps or offline_qps / 2, offline_qps)
     runs = []
     for _ in range(cfg.server_search_steps):
         r = run_scenario(infer, sample_count, "Server", cfg, expected_latency_s, qps, workers)
@@ -157,5 +160,5 @@ def server_search(
             low = qps
         else:
             high = qps
-        qps = (low + high) / 2 if low > 0 else high / 4
+        qps = (low + high) / 2
     return runs

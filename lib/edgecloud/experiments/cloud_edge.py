@@ -271,7 +271,7 @@ def loadgen(s: CloudEdgeSession) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     try:
         for name, (infer, p50, rate, workers) in tqdm(systems.items(), desc="loadgen", leave=False):
-            results = []
+            results, single = [], None
             for scenario in ("SingleStream", "Offline"):
                 if scenario in cfg.scenarios:
                     r = scenarios.run_scenario(
@@ -279,8 +279,9 @@ def loadgen(s: CloudEdgeSession) -> None:
                     )
                     results.append(r)
                     rate = r.samples_per_s if scenario == "Offline" else rate
+                    single = r.samples_per_s if scenario == "SingleStream" else single
             if "Server" in cfg.scenarios:
-                results += scenarios.server_search(infer, len(frames), cfg, p50, rate, workers)
+                results += scenarios.server_search(infer, len(frames), cfg, p50, rate, workers, single)
             for k, r in enumerate(results):
                 (logs / f"{name}-{r.scenario}-{k}.txt").write_text(r.summary)
                 base = Config(target=name, model=s.model.name, scenario=f"loadgen-{r.scenario}")

@@ -17,6 +17,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from edgecloud.models import architectures
 from edgecloud.models.data import SENTENCES, cosine_similarity, photo_crops
 
+CALIBRATION_OFFSET = 10_000  # calibration inputs never overlap the inputs used for checks
+
 
 @dataclass
 class ZooModel:
@@ -48,6 +50,10 @@ class ZooModel:
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         """A batch of real, preprocessed model inputs; offset selects different samples."""
         raise NotImplementedError
+
+    def calibration_inputs(self, i: int) -> dict[str, np.ndarray]:
+        """The i-th int8 calibration input, never one of the inputs used to check or evaluate the model."""
+        return self.inputs(1, offset=CALIBRATION_OFFSET + i)
 
     def postprocess(self, output: np.ndarray) -> list:
         """Turn raw outputs into what an application consumes (one JSON-able item per sample)."""

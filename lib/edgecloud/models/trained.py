@@ -63,6 +63,12 @@ class TrainedHere(ZooModel):
                 loss_fn(net(xt[idx]).squeeze(-1), yt[idx]).backward()
                 opt.step()
 
+    def calibration_inputs(self, i: int) -> dict[str, np.ndarray]:
+        """Calibrate on the training split, in a seeded order: the held-out split stays unseen until evaluation."""
+        x, _, _, _ = self.data()
+        order = np.random.default_rng(self.seed).permutation(len(x))
+        return {"input": np.ascontiguousarray(x[order[i % len(x)] : order[i % len(x)] + 1])}
+
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         _, _, x, _ = self.data()
         idx = (np.arange(batch) + offset) % len(x)
