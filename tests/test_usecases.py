@@ -10,7 +10,7 @@ import yaml
 from edgecloud.decisions import sensitivity
 from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve, throughput_factor
 from edgecloud.decisions.usecases import Context, WhatIf, evaluate, recommend
-from edgecloud.params import Device, NetworkProfile, Params, UseCase, load_params
+from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
 
 PROFILE = NetworkProfile(rtt_ms=50, jitter_ms=0, bandwidth_mbps=1000, loss=0, distance_km=100, source="test")
@@ -138,18 +138,7 @@ def test_a_device_and_a_use_case_added_in_yaml(tmp_path, root) -> None:
                     "fleet_size": 10,
                     "daily_volume": 1000,
                     "network": "home-wifi",
-                    "sources": {
-                        k: "assumption: mine"
-                        for k in (
-                            "latency_budget_ms",
-                            "peak_rps",
-                            "availability_pct",
-                            "mean_outage_min",
-                            "bytes_per_inference",
-                            "fleet_size",
-                            "daily_volume",
-                        )
-                    },
+                    "sources": dict.fromkeys(CITED_FIELDS, "assumption: mine"),
                 }
             },
         },

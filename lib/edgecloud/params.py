@@ -300,6 +300,17 @@ class Device(Section):
         return self
 
 
+CITED_FIELDS = (  # a use case's numbers, each citing a figure or an assumption in `sources`
+    "latency_budget_ms",
+    "peak_rps",
+    "availability_pct",
+    "mean_outage_min",
+    "bytes_per_inference",
+    "fleet_size",
+    "daily_volume",
+)
+
+
 class UseCase(Section):
     """What an application needs; every number cites a figure key or is marked 'assumption: …' in `sources`."""
 
@@ -320,16 +331,7 @@ class UseCase(Section):
 
     @model_validator(mode="after")
     def _every_number_cited(self) -> UseCase:
-        numbers = (
-            "latency_budget_ms",
-            "peak_rps",
-            "availability_pct",
-            "mean_outage_min",
-            "bytes_per_inference",
-            "fleet_size",
-            "daily_volume",
-        )
-        missing = [n for n in numbers if n not in self.sources]
+        missing = [n for n in CITED_FIELDS if n not in self.sources]
         if missing:
             raise ValueError(f"sources must cite a figure key or 'assumption: …' for {missing}")
         return self

@@ -79,43 +79,33 @@ def failures(rows: pd.DataFrame, case: str) -> pd.DataFrame:
     )
 
 
+def _columns(rows: pd.DataFrame, metric: str, columns: dict[str, str]) -> pd.DataFrame:
+    """One metric's rows as a table: display name → store column."""
+    found = select(rows, metric)
+    return pd.DataFrame({name: found[column].to_numpy() for name, column in columns.items()})
+
+
 def sweeps(rows: pd.DataFrame) -> pd.DataFrame:
     """The recommendation at each point of every sweep: use case, parameter, scale, option."""
-    s = select(rows, "sweep")
-    return pd.DataFrame(
-        {
-            "use case": s.scenario.to_numpy(),
-            "parameter": s.stage.to_numpy(),
-            "scale": s.scale.to_numpy(),
-            "recommended": s.target.to_numpy(),
-        }
+    return _columns(
+        rows, "sweep", {"use case": "scenario", "parameter": "stage", "scale": "scale", "recommended": "target"}
     )
 
 
 def flip_points(rows: pd.DataFrame) -> pd.DataFrame:
     """Where each recommendation flips, as a scale of today's RTT, bandwidth or daily volume."""
-    f = select(rows, "flip_point")
-    return pd.DataFrame(
-        {
-            "use case": f.scenario.to_numpy(),
-            "parameter": f.stage.to_numpy(),
-            "at scale": f.value.round(3).to_numpy(),
-            "flip": f.note.to_numpy(),
-        }
+    out = _columns(
+        rows, "flip_point", {"use case": "scenario", "parameter": "stage", "at scale": "value", "flip": "note"}
     )
+    return out.round(3)
 
 
 def what_ifs(rows: pd.DataFrame) -> pd.DataFrame:
-    """The recommended role for each use case, edge speed (rows) × cloud speed (columns)."""
-    w = select(rows, "what_if")
-    return pd.DataFrame(
-        {
-            "use case": w.scenario.to_numpy(),
-            "edge speed": w.scale.to_numpy(),
-            "cloud speed": w.value.to_numpy(),
-            "role": w.note.to_numpy(),
-            "option": w.target.to_numpy(),
-        }
+    """The recommended role for each use case, edge speed × cloud speed."""
+    return _columns(
+        rows,
+        "what_if",
+        {"use case": "scenario", "edge speed": "scale", "cloud speed": "value", "role": "note", "option": "target"},
     )
 
 
