@@ -297,3 +297,52 @@ def test_ctrl_c_during_measure_stops_everything_and_marks_nothing_complete(copy)
     new = runs([copy / "outputs" / "results"], include_incomplete=True)
     new = new[~new.run_id.isin(before)]
     assert len(new) <= 1 and not new.complete.astype(bool).any()
+
+
+def _ours(root) -> list:
+    """Kernels, servers and proxies started for this copy."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            cmd, env = " ".join(p.info["cmdline"] or []), p.info["environ"] or {}
+        except psutil.Error:
+            continue
+        if env.get("EDGECLOUD_ROOT") == str(root) and any(k in cmd for k in ("ipykernel", "mlserver", "edgecloud")):
+            found.append(p)
+    return found
+
+
+def test_ctrl_c_during_make_report_leaves_nothing_running_or_complete(copy) -> None:
+    from edgecloud.results import runs
+
+    env = {k: v for k, v in os.environ.items() if k != "EDGECLOUD_ROOT"}
+    (copy / "notebooks" / "03-use-cases.ipynb").touch()  # something to run
+    before = set(runs([copy / "outputs" / "results"], include_incomplete=True).run_id)
+    proc = subprocess.Popen(
+        ["make", "report", "PARAMS=params/smoke.yaml"],
+        cwd=copy,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while (
+        time.monotonic() < deadline
+        and proc.poll() is None
+        and not any("ipykernel" in " ".join(p.cmdline()) for p in _ours(copy))
+    ):
+        time.sleep(0.3)
+    time.sleep(2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode != 0 and "Traceback" not in err
+    deadline = time.monotonic() + 20
+    while _ours(copy) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _ours(copy) == []
+    new = runs([copy / "outputs" / "results"], include_incomplete=True)
+    assert not new[~new.run_id.isin(before)].complete.astype(bool).any()

@@ -169,3 +169,33 @@ def test_cloud_capacity_follows_the_closed_loop_curve_within_the_budget() -> Non
     assert server_parallelism(ctx, 100.0) == pytest.approx(3.0)
     assert server_parallelism(ctx, None) == pytest.approx(3.0)
     assert server_parallelism(ctx, 5.0) == 1.0  # one request at a time always fits
+
+
+def test_a_device_measured_on_another_machine_scales_by_its_measured_time(tmp_path) -> None:
+    from edgecloud.experiments.usecases import measured_elsewhere
+    from edgecloud.params import Timing
+    from edgecloud.results import Config, MissingResults, Recorder
+    from edgecloud.timing import from_samples
+
+    rec = Recorder("02-cloud-edge-measurements", root=tmp_path)
+    cfg = Config(
+        target="edge-2t",
+        model="efficientnet_lite0",
+        runtime="ort",
+        precision="int8",
+        threads=2,
+        batch=1,
+        network="none",
+    )
+    rec.latency(from_samples(np.full(50, 0.009) + np.linspace(0, 1e-5, 50), "pi", Timing(bootstrap_resamples=100)), cfg)
+    rows = rec.frame().assign(machine="raspberry-pi-5-mine")
+    device = Device(role="edge", measured_target="edge-2t", measured_machine="raspberry-pi-5-mine", price="rpi5_price")
+    samples = {("efficientnet_lite0", "int8"): np.full(50, 3.0)}
+    factor, note = measured_elsewhere(rows, device, samples, "my-pi")
+    assert factor == pytest.approx(3.0, rel=0.01) and "raspberry-pi-5-mine" in note
+    option = resolve("my-pi", device, "int8", 3.0, (factor, note))
+    assert option.kind == "measured elsewhere" and option.factor == factor
+    with pytest.raises(MissingResults, match="no complete notebook-02 run"):
+        measured_elsewhere(rows.assign(machine="other"), device, samples, "my-pi")
+    params = Params.model_validate({"usecases": {"devices": {"my-pi": device.model_dump()}}})
+    assert params.usecases.devices["my-pi"].measured_machine == "raspberry-pi-5-mine"

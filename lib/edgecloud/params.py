@@ -277,7 +277,12 @@ class Device(Section):
     """Where a model can run: this machine's targets (measured) or a published device (modeled by a factor)."""
 
     role: Literal["edge", "cloud"]
-    measured_target: str | None = Field(None, description="A target measured here: an edge target or 'cloud-cpu'.")
+    measured_target: str | None = Field(
+        None, description="A measured target: an edge target name or 'cloud-cpu' (here, or on measured_machine)."
+    )
+    measured_machine: str | None = Field(
+        None, description="A machine under data/results/ whose complete notebook-02 run measured measured_target."
+    )
     reference_model: Literal[ZOO] = Field("resnet50", description="Zoo model of the published figure.")
     reference_latency: str | None = Field(None, description="Figure key: published batch-1 latency (ms).")
     reference_throughput: str | None = Field(None, description="Figure key: published samples/s (no latency).")
@@ -399,7 +404,7 @@ class Params(Section):
             if case.network not in self.measurements.network_profiles:
                 raise ValueError(f"usecases.cases.{name}.network: {case.network!r} is not a network profile")
         for name, device in self.usecases.devices.items():
-            if device.measured_target and device.measured_target not in measured:
+            if device.measured_target and not device.measured_machine and device.measured_target not in measured:
                 raise ValueError(
                     f"usecases.devices.{name}.measured_target: {device.measured_target!r} is not "
                     f"measured here ({sorted(measured)})"

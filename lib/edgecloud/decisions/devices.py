@@ -65,9 +65,14 @@ class Option:
     note: str
 
 
-def resolve(name: str, device: Device, precision: str, local_reference_ms: float | None) -> Option:
-    """A catalogue entry as an Option; local_reference_ms is this machine's p50 for the device's reference model."""
-    if device.measured_target:
+def resolve(
+    name: str, device: Device, precision: str, local_reference_ms: float | None, elsewhere: tuple[float, str] = ()
+) -> Option:
+    """A catalogue entry as an Option; local_reference_ms is this machine's p50 for the device's reference model,
+    and `elsewhere` the measured factor and how it was found, for a device measured on another machine."""
+    if device.measured_machine:
+        (factor, note), kind = elsewhere, "measured elsewhere"
+    elif device.measured_target:
         factor, note = 1.0, f"measured here ({device.measured_target})"
         kind = "measured"
     else:

@@ -4,6 +4,7 @@ points, hardware what-ifs and outages. Local distributions come from notebooks 0
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from edgecloud.decisions import sensitivity
 from edgecloud.decisions.devices import resolve
@@ -18,13 +19,14 @@ from edgecloud.decisions.usecases import (
 )
 from edgecloud.experiments.concepts import measure_session
 from edgecloud.models.zoo import get_model
-from edgecloud.params import NetworkProfile, Shared, UseCase, UseCasesSection
+from edgecloud.params import Device, NetworkProfile, Shared, UseCase, UseCasesSection
 from edgecloud.results import tables
-from edgecloud.results.store import Config, Recorder, latest_here
+from edgecloud.results.store import Config, MissingResults, Recorder, latest_here, read
 from edgecloud.runtimes import load_session
 from edgecloud.sources import sourced
 
 NOTEBOOK = "03-use-cases"
+CLOUD_EDGE = "02-cloud-edge-measurements"
 SWEEPS = {"rtt": (0.1, 10.0), "bandwidth": (0.1, 10.0), "volume": (0.01, 100.0)}
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -39,24 +41,60 @@ def _precision(section: UseCasesSection, name: str) -> str:
     return device.precision if "precision" in device.model_fields_set else section.precision
 
 
-def local_samples(shared: Shared, section: UseCasesSection, rec: Recorder) -> dict[tuple[str, str], np.ndarray]:
-    """This machine's batch-1 samples (ONNX Runtime, most threads) for every model and precision the options need:
-    from notebook 01's run, measured here only when 01 did not (and then recorded in this run)."""
-    threads = max(shared.threads)
-    needed = {(c.model, _precision(section, d)) for c in section.cases.values() for d in section.devices}
-    needed |= {(dev.reference_model, _precision(section, d)) for d, dev in section.devices.items()}
-    stored = latest_here("01-inference-concepts", "samples")
-    out = {}
-    for model, precision in sorted(needed):
+class LocalSamples(dict):
+    """This machine's batch-1 samples (ONNX Runtime, most threads) by (model, precision): from notebook 01's run, or
+    measured here the first time one is asked for that 01 did not measure (and then recorded in this run)."""
+
+    def __init__(self, shared: Shared, rec: Recorder):
+        super().__init__()
+        self.shared, self.rec = shared, rec
+        self.stored = latest_here("01-inference-concepts", "samples")
+
+    def __missing__(self, key: tuple[str, str]) -> np.ndarray:
+        model, precision = key
+        threads = max(self.shared.threads)
         cfg = Config(model=model, runtime="ort", precision=precision, threads=threads, batch=1, scenario="runtimes")
-        found = tables.samples_of(stored, cfg)
+        found = tables.samples_of(self.stored, cfg)
         if not len(found):
-            session = load_session(get_model(model, shared.seed, shared.custom_models), "ort", precision, threads)
-            m = measure_session(session, session.model.inputs(1), shared.timing)
-            rec.latency(m, cfg)
+            zoo_model = get_model(model, self.shared.seed, self.shared.custom_models)
+            session = load_session(zoo_model, "ort", precision, threads)
+            m = measure_session(session, session.model.inputs(1), self.shared.timing)
+            self.rec.latency(m, cfg)
             found = m.samples * 1e3
-        out[(model, precision)] = found
-    return out
+        self[key] = found
+        return found
+
+
+def local_samples(shared: Shared, section: UseCasesSection, rec: Recorder) -> LocalSamples:
+    """The samples every option needs for every use case, looked up (or measured) up front."""
+    samples = LocalSamples(shared, rec)
+    for case in section.cases.values():
+        for device in section.devices:
+            _ = samples[(case.model, _precision(section, device))]
+    for name, device in section.devices.items():
+        _ = samples[(device.reference_model, _precision(section, name))]
+    return samples
+
+
+def measured_elsewhere(rows: pd.DataFrame, device: Device, samples: LocalSamples, name: str) -> tuple[float, str]:
+    """The factor of a device measured on another machine: its measured p50 for the model notebook 02 deployed
+    there (edge target in-process, or the server's in-process work for 'cloud-cpu') ÷ this machine's p50 for the same
+    model at the same precision."""
+    theirs = rows[rows.machine == device.measured_machine]
+    if theirs.empty:
+        raise MissingResults(
+            f"usecases.devices.{name}: no complete notebook-02 run of {device.measured_machine!r} under data/results/"
+        )
+    target = tables.IN_PROCESS if device.measured_target == "cloud-cpu" else device.measured_target
+    found = tables.select(theirs, "latency_p50", target=target, batch=1)
+    if found.empty:
+        raise MissingResults(f"usecases.devices.{name}: {device.measured_machine!r} did not measure {target!r}")
+    r = found.sort_values("value").iloc[0]
+    ours = float(np.median(samples[(r.model, r.precision)]))
+    return r.value / ours, (
+        f"measured on {device.measured_machine} ({target}, {r.model} {r.precision}): {r.value:.3g} ms ÷ {ours:.3g} ms "
+        "here; assumes the ratio carries over to the deployed model"
+    )
 
 
 def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, NetworkProfile], rec: Recorder) -> Context:
@@ -64,10 +102,12 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
     02's chosen payload; each recorded."""
     samples = local_samples(shared, section, rec)
     options = {}
+    elsewhere = read(notebook=CLOUD_EDGE)
     for name, device in section.devices.items():
         precision = _precision(section, name)
         reference = float(np.median(samples[(device.reference_model, precision)]))
-        options[name] = option = resolve(name, device, section.precision, reference)
+        measured = measured_elsewhere(elsewhere, device, samples, name) if device.measured_machine else ()
+        options[name] = option = resolve(name, device, section.precision, reference, measured)
         cfg = Config(target=name, model=device.reference_model, precision=option.precision)
         rec.add(
             "device_factor",
@@ -78,7 +118,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
             note=option.factor_note,
             source=option.role,
         )
-    rows02 = latest_here("02-cloud-edge-measurements")
+    rows02 = latest_here(CLOUD_EDGE)
     choice = tables.choose_payload(rows02, nets)
     measured = tables.value(rows02, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload)
     cloud = Config(target="cloud", protocol=choice.protocol, payload=choice.payload)
