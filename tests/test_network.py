@@ -92,6 +92,16 @@ def test_proxy_adds_the_configured_delay(echo_port) -> None:
     assert np.median(delayed) - direct == pytest.approx(40.0, abs=3.0)
 
 
+def test_proxy_draws_a_jittered_rtt_per_request(echo_port) -> None:
+    """One RTT per request from the profile's distribution: the spread shows, and the mean stays the profile's."""
+    direct = np.median([_round_trip(echo_port, 100) for _ in range(5)])
+    with DelayProxy(echo_port, profile(rtt_ms=30.0, jitter_ms=8.0, distance_km=500)) as proxy:
+        delays = np.array([_round_trip(proxy.port, 100) for _ in range(40)]) - direct
+    assert delays.std() > 4.0  # a fixed delay would have almost none
+    assert delays.mean() == pytest.approx(30.0, rel=0.2)
+    assert delays.min() >= 5.0 - 1.0  # never below the 500 km fiber floor
+
+
 def test_proxy_paces_bytes_at_the_bandwidth(echo_port) -> None:
     with DelayProxy(echo_port, None, bandwidth_mbps=8.0) as proxy:
         elapsed = _round_trip(proxy.port, 50_000)  # 50 kB each way at 1 MB/s: about 50 ms + 50 ms

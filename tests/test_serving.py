@@ -125,3 +125,31 @@ def test_a_text_model_with_two_integer_inputs_is_served_like_in_process(protocol
     assert out.shape == expected.shape and np.abs(out - expected).max() < 1e-4
     with pytest.raises(ValueError, match="only payload kind is 'tensor'"):
         make_payload(model, "jpeg", samples(model, 1))
+
+
+def test_server_side_jpeg_decoding_is_counted_as_server_work_not_transport(server) -> None:
+    """The breakdown puts JPEG decoding on the server (server_preprocess), not in transport and queueing."""
+    model = get_model("efficientnet_lite0")
+    client = connect("grpc", server.http_url, server.grpc_url)
+    try:
+        parts = {}
+        for kind in ("tensor", "jpeg"):
+            payload = make_payload(model, kind, samples(model, 1))
+            for _ in range(3):
+                client.infer("eff", payload)  # warm
+            runs = [client.infer("eff", payload)[1].breakdown_ms() for _ in range(7)]
+            parts[kind] = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+    finally:
+        client.close()
+    payload = make_payload(model, "jpeg", samples(model, 1))
+    local = [_timed(lambda: to_model_inputs(model, payload)) for _ in range(15)]
+    assert parts["jpeg"]["server_preprocess"] >= 0.5 * float(np.median(local))  # the decode is counted there
+    assert all(p["server_preprocess"] > 0 and p["compute"] > 0 for p in parts.values())
+
+
+def _timed(fn) -> float:
+    import time
+
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1e3
