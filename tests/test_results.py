@@ -103,3 +103,17 @@ def test_reading_the_store_imports_no_torch_onnxruntime_papermill_or_jupyter() -
 def test_measuring_without_jupyter_imports_no_papermill_or_jupyter() -> None:
     heavy = ("papermill", "nbformat", "nbclient", "nbconvert", "jupyter_client", "IPython", "matplotlib")
     assert _heavy_imports("edgecloud.cli, edgecloud.experiments.cloud_edge, edgecloud.serving", heavy) == []
+
+
+def test_the_report_leaves_out_host_and_home_unless_asked() -> None:
+    import socket
+    from pathlib import Path
+
+    from edgecloud.report import redact
+
+    page = f"<p>{Path.home()}/models/x.onnx on {socket.gethostname()}</p>"
+    shown = redact(page, reveal=False)
+    assert str(Path.home()) not in shown and "~/models/x.onnx" in shown
+    if len(socket.gethostname()) >= 4:
+        assert socket.gethostname() not in shown
+    assert redact(page, reveal=True) == page

@@ -121,3 +121,20 @@ def test_a_user_model_is_served_like_in_process(detector, text, protocol) -> Non
                 assert np.abs(out - expected).max() < 1e-4
         finally:
             client.close()
+
+
+def test_dynamic_spatial_dims_run_with_an_input_shape(tmp_path) -> None:
+    path = tmp_path / "fcn.onnx"
+    _export(
+        nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+        (torch.zeros(1, 3, 32, 32),),
+        path,
+        dynamo=False,
+        input_names=["image"],
+        dynamic_axes={"image": {0: "b", 2: "h", 3: "w"}},
+    )
+    spec = CustomModel(name="fcn", onnx_path=str(path), input_shape=[1, 3, 48, 40])
+    model = get_model("fcn", custom=[spec])
+    assert model.input_spec() == {"image": ([1, 3, 48, 40], "float32")} and model.max_batch is None
+    for precision in ("fp32", "int8"):
+        assert load_session(model, "ort", precision, 1, calibration_samples=4).run(model.inputs(2)).shape == (2, 4)
