@@ -36,15 +36,3 @@ def artifact(name: str) -> Path:
     path = outputs() / "artifacts" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
-
-
-class MissingArtifact(FileNotFoundError):
-    """An earlier notebook's output is missing."""
-
-
-def require(name: str, producer: str) -> Path:
-    """Path of an artifact, or a clear error naming the notebook that makes it."""
-    path = outputs() / "artifacts" / name
-    if not path.exists():
-        raise MissingArtifact(f"{path} is missing: run notebooks/{producer}.ipynb first (or `make report`)")
-    return path

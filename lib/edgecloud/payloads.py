@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # models (and torch) are only passed in; sending requests nee
     from edgecloud.models.families import ZooModel
 
 PayloadKind = Literal["tensor", "uint8", "jpeg"]
-IMAGE_ONLY = ("uint8", "jpeg")
 Sample = np.ndarray | dict  # uint8 NHWC pixels (image models) or {input name: array}
 DATATYPES = {
     "float32": "FP32",

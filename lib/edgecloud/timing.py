@@ -106,17 +106,6 @@ class Measurement:
             f"n={self.n}{flags}"
         )
 
-    def summary(self) -> dict:
-        """Flat statistics in milliseconds, for tables."""
-        row = {"label": self.label, **self.config, "n": self.n}
-        for name, est in self.percentiles.items():
-            row[f"{name}_ms"] = est.value * 1e3
-            row[f"{name}_low_ms"] = est.low * 1e3
-            row[f"{name}_high_ms"] = est.high * 1e3
-        row.update(mean_ms=self.mean * 1e3, std_ms=self.std * 1e3, cov=self.cov, warnings="; ".join(self.warnings))
-        if self.cold_start:
-            row.update(load_ms=self.cold_start.load_s * 1e3, first_call_ms=self.cold_start.first_call_s * 1e3)
-        return row
 
 
 def tail_untrusted(q: float, n: int) -> bool:
