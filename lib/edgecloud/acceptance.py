@@ -12,6 +12,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +86,51 @@ def runtime_goals(timing: Timing, threads: int = 2) -> list[Goal]:
     return out
 
 
+def ort_profiler_median_ms(path, inputs: dict, threads: int, runs: int) -> float:
+    """Median `model_run` duration that ONNX Runtime's own profiler records (its clock, not ours)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    opts.enable_profiling = True
+    opts.profile_file_prefix = str(paths.outputs() / "bench" / "ort-profile")
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    for _ in range(runs):
+        session.run(None, inputs)
+    profile = Path(session.end_profiling())
+    trace = json.loads(profile.read_text())
+    profile.unlink()
+    durations = [e["dur"] for e in trace if e.get("name") == "model_run"]
+    return float(np.median(durations[3:] or durations)) / 1e3
+
+
+def timer_agreement_goals(timing: Timing, threads: int = 2) -> list[Goal]:
+    """Our p50 against torch.utils.benchmark's blocked_autorange and ONNX Runtime's profiler, same session, same
+    input, in one run: each within 5%."""
+    from torch.utils import benchmark
+
+    out = []
+    for name in ("mobilenetv2", "resnet50"):
+        model = get_model(name)
+        x = model.inputs(1)
+        session = load_session(model, "ort", "fp32", threads)
+        ours = measure_session(session, x, timing).median * 1e3
+        torch_ms = (
+            benchmark.Timer("run(x)", globals={"run": session.run, "x": x})
+            .blocked_autorange(min_run_time=max(1.0, timing.min_time_s))
+            .median
+            * 1e3
+        )
+        ort_ms = ort_profiler_median_ms(session.path, x, threads, max(20, timing.min_count))
+        for other, value in (("torch.utils.benchmark", torch_ms), ("ONNX Runtime profiler", ort_ms)):
+            out.append(
+                at_most(
+                    f"{name} p50 vs {other}, |ratio - 1|", abs(ours / value - 1), 0.05, ours_ms=ours, other_ms=value
+                )
+            )
+    return out
+
+
 def minilm_goal(timing: Timing, threads: int = 2) -> list[Goal]:
     """MiniLM uses dynamic int8 because static loses accuracy: dynamic's cosine to fp32 must stay ≥ 0.95 (the floor
     the tests hold it to)."""
@@ -155,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     except ParamsError as e:
         print(e, file=sys.stderr)
         return 2
-    goals = runtime_goals(params.shared.timing) + minilm_goal(params.shared.timing) + serving_goals(params)
+    timing = params.shared.timing
+    goals = runtime_goals(timing) + timer_agreement_goals(timing) + minilm_goal(timing) + serving_goals(params)
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     doc = {
