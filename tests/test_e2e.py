@@ -219,19 +219,8 @@ def test_a_shared_report_shows_hostile_names_as_text_and_runs_nothing(copy) -> N
 
 
 def _servers_under(root) -> list:
-    """MLServer and delay-proxy processes started from this copy (by their settings folder or module)."""
-    import psutil
-
-    found = []
-    for p in psutil.process_iter(["cmdline", "environ"]):
-        try:
-            cmd = " ".join(p.info["cmdline"] or [])
-            env = p.info["environ"] or {}
-        except psutil.Error:
-            continue
-        if ("mlserver" in cmd or "edgecloud.network.proxy" in cmd) and env.get("EDGECLOUD_ROOT") == str(root):
-            found.append(p)
-    return found
+    """MLServer and delay-proxy processes started from this copy."""
+    return _ours(root, ("mlserver", "edgecloud.network.proxy"))
 
 
 def test_a_cell_that_raises_after_the_server_started_leaves_no_server(copy) -> None:
@@ -299,8 +288,8 @@ def test_ctrl_c_during_measure_stops_everything_and_marks_nothing_complete(copy)
     assert len(new) <= 1 and not new.complete.astype(bool).any()
 
 
-def _ours(root) -> list:
-    """Kernels, servers and proxies started for this copy."""
+def _ours(root, kinds: tuple[str, ...] = ("ipykernel", "mlserver", "edgecloud")) -> list:
+    """Processes started for this copy (by EDGECLOUD_ROOT) whose command line names one of `kinds`."""
     import psutil
 
     found = []
@@ -309,7 +298,7 @@ def _ours(root) -> list:
             cmd, env = " ".join(p.info["cmdline"] or []), p.info["environ"] or {}
         except psutil.Error:
             continue
-        if env.get("EDGECLOUD_ROOT") == str(root) and any(k in cmd for k in ("ipykernel", "mlserver", "edgecloud")):
+        if env.get("EDGECLOUD_ROOT") == str(root) and any(k in cmd for k in kinds):
             found.append(p)
     return found
 
