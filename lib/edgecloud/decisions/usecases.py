@@ -130,7 +130,7 @@ def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
 
 def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf = WhatIf(), ci: bool = True) -> Score:
     """Every requirement of a case on an option, with margins relative to the bound, and the monthly cost."""
-    n = ctx.draws if ci else max(500, ctx.draws // 4)
+    n = ctx.draws  # sweeps too: fewer draws make feasibility flicker near a zero margin
     draws = latency_draws(ctx, case, option, n, what)
     q = case.percentile
     latency = percentile_estimate(draws, q, ctx.confidence, ctx.rng) if ci else Estimate(*[np.percentile(draws, q)] * 3)
