@@ -45,6 +45,7 @@ outputs/notebooks/%.ipynb: notebooks/%.ipynb outputs/.stamps/%.params $(LIB) req
 outputs/notebooks/01-inference-concepts.ipynb: outputs/notebooks/00-system-under-test.ipynb
 outputs/notebooks/02-cloud-edge-measurements.ipynb: outputs/notebooks/01-inference-concepts.ipynb $(DATA_RESULTS)
 outputs/notebooks/03-use-cases.ipynb: outputs/notebooks/02-cloud-edge-measurements.ipynb
+outputs/notebooks/04-metrics-analysis.ipynb: outputs/notebooks/03-use-cases.ipynb
 
 outputs/report.html: $(EXECUTED)
 	$(PY) -m edgecloud report

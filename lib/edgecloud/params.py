@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 Positive = Annotated[int, Field(gt=0)]
 Runtime = Literal["eager", "ort"]
 Precision = Literal["fp32", "int8"]
-ZOO = ("efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "fraud_mlp")
+CONCEPT_MODELS = ("efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "fraud_mlp")
+ZOO = ("efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "digits_linear", "fraud_mlp")
 
 
 class Section(BaseModel):
@@ -95,7 +96,7 @@ class SystemSection(Section):
 
 
 class ConceptsSection(Section):
-    models: list[Literal[ZOO]] = Field(list(ZOO), min_length=1, description="Zoo models to compare.")
+    models: list[Literal[ZOO]] = Field(list(CONCEPT_MODELS), min_length=1, description="Zoo models to compare.")
     resolutions: list[Annotated[int, Field(ge=32, le=512)]] = Field(
         [128, 224, 320], min_length=1, description="Image sides for the input-size sweep (pixels)."
     )
@@ -364,6 +365,41 @@ class UseCasesSection(Section):
     sweep_points: Positive = Field(13, description="Points per sensitivity sweep.")
 
 
+class Cascade(Section):
+    edge_model: Literal["digits_linear", "digits_cnn"] = Field("digits_linear", description="Answers when confident.")
+    cloud_model: Literal["digits_linear", "digits_cnn"] = Field("digits_cnn", description="Served; takes the rest.")
+    network: str = Field("home-wifi", description="The network profile between the edge and the server.")
+    thresholds: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999],
+        min_length=1,
+        description="Confidence thresholds; answers below one go to the cloud (edge only and cloud only are added).",
+    )
+    requests: Positive = Field(40, description="Emulated cloud requests for the latency distribution.")
+
+
+class Split(Section):
+    model: Literal[ZOO] = Field("resnet50", description="The model cut into an edge head and a cloud tail.")
+    profiles: list[str] = Field(
+        ["same-zone", "same-region", "home-wifi", "4g"], min_length=1, description="Network profiles to split over."
+    )
+    measured_cuts: Positive = Field(2, description="Best predicted cuts per profile that are also measured.")
+    requests: Positive = Field(20, description="Emulated requests per measured cut and profile.")
+    edge_threads: Positive = Field(1, description="Threads of the edge head (the cloud tail uses cloud threads).")
+    cloud_threads: Positive = Field(2, description="Threads of the served tail.")
+
+
+class AnalysisSection(Section):
+    horizon_months: Positive = Field(60, description="TCO horizon in months.")
+    sensitivity: list[Annotated[float, Field(gt=0)]] = Field(
+        [0.5, 2.0], min_length=1, description="Scales applied to price, volume and device life for break-even."
+    )
+    cloud_hourly: FigureOrAssumption = Field(
+        "aws_c7i_xlarge_hour", description="Figure key of the USD/h that prices the measured server's requests."
+    )
+    cascade: Cascade = Field(default_factory=Cascade)
+    split: Split = Field(default_factory=Split)
+
+
 class ReportSection(Section):
     identity: bool = Field(False, description="Show this machine's host name and home paths in the report.")
 
@@ -373,15 +409,20 @@ SECTIONS: dict[str, type[Section]] = {
     "concepts": ConceptsSection,
     "measurements": MeasurementsSection,
     "usecases": UseCasesSection,
+    "analysis": AnalysisSection,
 }
 NOTEBOOK_SECTIONS = {
     "00-system-under-test": "system",
     "01-inference-concepts": "concepts",
     "02-cloud-edge-measurements": "measurements",
     "03-use-cases": "usecases",
+    "04-metrics-analysis": "analysis",
 }
 # What a notebook reads from another section (notebook 03 scores use cases over notebook 02's network profiles).
-BORROWED = {"03-use-cases": {"network_profiles": "measurements"}}
+BORROWED = {
+    "03-use-cases": {"network_profiles": "measurements"},
+    "04-metrics-analysis": {"network_profiles": "measurements", "loadgen": "measurements"},
+}
 
 
 class Params(Section):
@@ -390,6 +431,7 @@ class Params(Section):
     concepts: ConceptsSection = Field(default_factory=ConceptsSection)
     measurements: MeasurementsSection = Field(default_factory=MeasurementsSection)
     usecases: UseCasesSection = Field(default_factory=UseCasesSection)
+    analysis: AnalysisSection = Field(default_factory=AnalysisSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")
@@ -403,6 +445,12 @@ class Params(Section):
                 raise ValueError(f"usecases.cases.{name}.model: {case.model!r} is neither in the zoo nor custom")
             if case.network not in self.measurements.network_profiles:
                 raise ValueError(f"usecases.cases.{name}.network: {case.network!r} is not a network profile")
+        profiles = self.measurements.network_profiles
+        if self.analysis.cascade.network not in profiles:
+            raise ValueError(f"analysis.cascade.network: {self.analysis.cascade.network!r} is not a network profile")
+        for name in self.analysis.split.profiles:
+            if name not in profiles:
+                raise ValueError(f"analysis.split.profiles: {name!r} is not a network profile")
         for name, device in self.usecases.devices.items():
             if device.measured_target and not device.measured_machine and device.measured_target not in measured:
                 raise ValueError(

@@ -232,3 +232,69 @@ def outages(table: pd.DataFrame) -> None:
     ax.set_xlim(min(0.5, data.share.min()), 1.0)
     ax.legend(fontsize=8)
     finish(ax, "Share answered within budget through outages", "share of requests", "", kind="modeled")
+
+
+def tco(table: pd.DataFrame) -> None:
+    """Cumulative cost of the cheapest edge and cloud options per use case, one panel each."""
+    grid = sns.relplot(
+        data=table,
+        x="month",
+        y="USD",
+        hue="option",
+        col="use case",
+        col_wrap=4,
+        kind="line",
+        height=2.2,
+        aspect=1.3,
+        facet_kws={"sharey": False},
+    )
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle("Cumulative cost, cheapest edge vs cheapest cloud  [modeled]", y=1.03)
+
+
+def cascade(table: pd.DataFrame) -> None:
+    """Accuracy (with interval) against mean latency for every threshold; the frontier joined."""
+    lo = table.CI.str.split(" to ").str[0].astype(float)
+    hi = table.CI.str.split(" to ").str[1].astype(float)
+    ax = plt.gca()
+    ax.errorbar(table["mean ms"], table.accuracy, yerr=[table.accuracy - lo, hi - table.accuracy], fmt="o", capsize=3)
+    front = table[table.frontier].sort_values("mean ms")
+    ax.plot(front["mean ms"], front.accuracy, color=BLUE, label="frontier")
+    for _, r in table.iterrows():
+        label = f"{r.threshold} ({r.offloaded:.0%})"
+        ax.annotate(label, (r["mean ms"], r.accuracy), fontsize=7, xytext=(4, -10), textcoords="offset points")
+    ax.legend(fontsize=8)
+    finish(ax, "Cascade: accuracy against mean latency (share offloaded)", "mean latency (ms)", "accuracy")
+
+
+def split(predicted: pd.DataFrame, check: pd.DataFrame) -> None:
+    """Predicted p50 of every cut per profile (lines) and the measured cuts (points)."""
+    ax = plt.gca()
+    lines = predicted.drop(columns="bytes")
+    for i, profile in enumerate(lines.columns):
+        color = sns.color_palette()[i]
+        ax.plot(range(len(lines)), lines[profile], color=color, label=f"{profile} predicted")
+        measured = check.xs(profile, level="network")
+        pos = [list(lines.index).index(int(s)) for s in measured.index]
+        ax.scatter(pos, measured["measured p50"], color=color, marker="x", s=60, zorder=3)
+    ax.set_yscale("log")
+    ax.set_xticks(range(0, len(lines), 5), [str(i) for i in lines.index[::5]], fontsize=8)
+    ax.legend(fontsize=7, ncol=2)
+    finish(
+        ax,
+        "Split computing: p50 per cut (× = measured)",
+        "cut (node index; left: all cloud, right: all edge)",
+        "p50 (ms)",
+        kind="modeled and measured",
+    )
+
+
+def published(table: pd.DataFrame) -> None:
+    """Published results on other hardware beside this machine's, by unit, clearly labelled."""
+    _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, unit in zip(axes, ["ms", "samples/s"], strict=True):
+        part = table[table.unit.str.startswith(unit)]
+        colors = [BLUE if k == "measured" else "#999999" for k in part.kind]
+        ax.barh(part.system, part.value, color=colors)
+        ax.set_xscale("log")
+        finish(ax, f"ResNet-50, {unit}", unit, "", kind="blue measured here, grey sourced")

@@ -61,6 +61,11 @@ def add_summary(notebook: str, markdown: str) -> None:
     paths.artifact(f"summary/{notebook}.md").write_text(markdown)
 
 
+def add_executive(markdown: str) -> None:
+    """Record the executive summary, which the report shows first."""
+    paths.artifact("summary/executive.md").write_text(markdown)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -148,6 +153,12 @@ def build(out: Path | None = None) -> Path:
         toc.append(f'<li><a href="#nb-{name[:2]}">{html.escape(title)}</a><ol>{subs}</ol></li>')
     summaries = [(paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed]
     summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
+    executive = paths.outputs() / "artifacts" / "summary" / "executive.md"
+    executive_html = (
+        f'<section class="executive" id="executive">{mistune.html(executive.read_text())}</section>'
+        if executive.exists() and "04-metrics-analysis" in executed
+        else ""
+    )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>edgecloud report</title>'
@@ -156,6 +167,7 @@ def build(out: Path | None = None) -> Path:
         f"<code>{html.escape(params_file)}</code>. "
         "Every number is labelled <i>measured</i> (this run, this machine), <i>modeled</i> (computed from measured "
         "parts and stated assumptions) or <i>sourced</i> (published, cited).</p>"
+        f"{executive_html}"
         f'<div class="summary"><h2>Run summary</h2>{summary_html}</div>'
         f'<nav class="toc"><h2>Contents</h2><ol>{"".join(toc)}<li><a href="#provenance">Provenance</a></li></ol></nav>'
         f"{''.join(sections)}{_provenance(root, params_file, executed)}</main></body></html>"

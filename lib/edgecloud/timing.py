@@ -107,7 +107,6 @@ class Measurement:
         )
 
 
-
 def tail_untrusted(q: float, n: int) -> bool:
     """True when percentile q of n samples has fewer than TAIL_MIN_BEYOND samples beyond it."""
     return q > 50 and n * (100 - q) / 100 < TAIL_MIN_BEYOND

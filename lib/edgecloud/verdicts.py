@@ -253,11 +253,11 @@ def cloud_vs_edge(rows: pd.DataFrame, samples: pd.DataFrame, confidence: float) 
     CI of their difference; returns the sentence and the profiles where the cloud is faster beyond noise."""
     edge = tables.select(rows, "latency_p50", network="none", batch=1)
     edge = edge[edge.target != tables.IN_PROCESS].sort_values("value").iloc[0]
-    edge_samples = tables.samples_of(samples, _config_of(edge))
+    edge_samples = tables.samples_of(samples, tables.config_of(edge))
     wins, ties, lines = [], [], []
     modeled = tables.select(rows, "latency_p50", scenario="warm connection")
     for r in modeled.itertuples():
-        d = difference(tables.samples_of(samples, _config_of(r)), edge_samples, 50, confidence, 500)
+        d = difference(tables.samples_of(samples, tables.config_of(r)), edge_samples, 50, confidence, 500)
         if d.high < 0:
             wins.append(r.network)
         elif d.low <= 0:
@@ -272,10 +272,6 @@ def cloud_vs_edge(rows: pd.DataFrame, samples: pd.DataFrame, confidence: float) 
         " not faster cloud hardware."
     )
     return text, wins
-
-
-def _config_of(r) -> Config:
-    return Config(**{k: (None if pd.isna(getattr(r, k)) else getattr(r, k)) for k in Config.__dataclass_fields__})
 
 
 @escaped

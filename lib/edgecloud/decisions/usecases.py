@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgecloud.decisions.costs import MonthlyCost, cloud_instances, cloud_monthly, edge_monthly
+from edgecloud.decisions.costs import CostModel, MonthlyCost, cloud_model, edge_model
 from edgecloud.decisions.devices import Option
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import NetworkProfile, UseCase
@@ -46,6 +46,8 @@ class Score:
     latency: Estimate
     requirements: tuple[Requirement, ...]
     cost: MonthlyCost
+    cost_model: CostModel
+    device_ms: float  # median compute time per request on the option's own device
 
     @property
     def feasible(self) -> bool:
@@ -149,7 +151,16 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     if cloud:
         parallel = server_parallelism(ctx, case.latency_budget_ms)
         capacity *= parallel
-        instances = cloud_instances(peak_total, capacity)
+        model = cloud_model(
+            option.hourly.value,
+            option.multiplier,
+            capacity,
+            ctx.egress_usd_gb,
+            ctx.response_bytes,
+            case.peak_rps,
+            ctx.peak_to_mean,
+        )
+        instances = model.instances(volume)
         reqs.append(
             Requirement(
                 "throughput",
@@ -160,14 +171,11 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
                 f"{instances} instances of {capacity:.3g}/s (closed-loop curve ×{parallel:.2f})",
             )
         )
-        cost = cloud_monthly(
-            option.hourly.value, option.multiplier, instances, ctx.egress_usd_gb, volume, ctx.response_bytes
-        )
     else:
         reqs.append(
             Requirement("throughput", capacity, case.peak_rps, capacity / case.peak_rps - 1, "requests/s", "per device")
         )
-        cost = edge_monthly(
+        model = edge_model(
             option.price.value,
             option.multiplier,
             option.life_months,
@@ -175,9 +183,9 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
             case.fleet_size,
             option.power.value,
             device_ms,
-            volume,
             ctx.usd_kwh,
         )
+    cost = model.monthly(volume)
     leaves = case.bytes_per_inference * volume * 30.4 if cloud else 0.0
     private = not (cloud and case.sensitivity == "regulated")
     reqs.append(
@@ -195,7 +203,7 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         reqs.append(
             Requirement("connectivity", share, required, (share - required) / required, "share answered within budget")
         )
-    return Score(name, option.name, option.role, option.kind, latency, tuple(reqs), cost)
+    return Score(name, option.name, option.role, option.kind, latency, tuple(reqs), cost, model, device_ms)
 
 
 def evaluate(ctx: Context, name: str, case: UseCase, what: WhatIf = WhatIf(), ci: bool = True) -> list[Score]:

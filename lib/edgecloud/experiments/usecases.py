@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from edgecloud.decisions import sensitivity
+from edgecloud.decisions.costs import energy_j
 from edgecloud.decisions.devices import resolve
 from edgecloud.decisions.usecases import (
     Context,
@@ -168,6 +169,19 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
     and the recommendation with its reason."""
     for name, case in section.cases.items():
         scores = evaluate(ctx, name, case)
+        about = Config(scenario=name, model=case.model, network=case.network)
+        rec.add(
+            "daily_volume", case.daily_volume, "inferences/day", about, "modeled", note=case.sources["daily_volume"]
+        )
+        rec.add(
+            "latency_budget",
+            case.latency_budget_ms or np.nan,
+            "ms",
+            about,
+            "modeled",
+            note=case.sources["latency_budget_ms"],
+        )
+        rec.add("availability", case.availability_pct, "%", about, "modeled", note=case.sensitivity)
         for s in scores:
             cfg = _config(name, s, ctx, section)
             kind = "measured" if s.kind == "measured" and s.role == "edge" else "modeled"
@@ -183,6 +197,18 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
             for r in s.requirements:
                 rec.add("margin", r.margin, "fraction", cfg.with_(stage=r.name), kind, note=describe_requirement(r))
             rec.add("monthly_cost", s.cost.total, "USD/month", cfg, "modeled", note=s.cost.describe())
+            for part, v in s.cost_model.as_dict().items():
+                rec.add("cost_model", v, "", cfg.with_(stage=part), "modeled")
+            power = ctx.options[s.option].power
+            if not np.isnan(power.value):
+                rec.add(
+                    "energy_per_inference",
+                    energy_j(power.value, s.device_ms),
+                    "J",
+                    cfg,
+                    "modeled",
+                    note=f"{power.value:g} W ({power.cite}) × {s.device_ms:.3g} ms on the same device",
+                )
         best = recommend(scores)
         rec.add(
             "recommendation",

@@ -87,6 +87,11 @@ def digits_cnn() -> nn.Module:
     )
 
 
+def digits_linear() -> nn.Module:
+    """Multinomial logistic regression on the 64 pixels: the smallest digits model, for the edge of a cascade."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+
+
 def fraud_mlp(features: int) -> nn.Module:
     """A two-hidden-layer MLP that scores one tabular transaction (one logit out)."""
     return nn.Sequential(nn.Linear(features, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1))

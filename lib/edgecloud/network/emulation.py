@@ -52,13 +52,8 @@ def emulate(
         if use_tc:
             spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed}
             out = subprocess.run(
-                [
-                    *links.exec_prefix(),
-                    sys.executable,
-                    "-m",
-                    "edgecloud.network.netclient",
-                    json.dumps({**spec, "payload": payload_to_json(payload)}),
-                ],
+                [*links.exec_prefix(), sys.executable, "-m", "edgecloud.network.netclient"],
+                input=json.dumps({**spec, "payload": payload_to_json(payload)}),
                 check=True,
                 capture_output=True,
                 text=True,

@@ -1,6 +1,7 @@
 """The emulation client: the same request over several paths, interleaved so they share conditions.
 
-Runs in-process, or as `python -m edgecloud.network.netclient SPEC` inside a network namespace (it imports no torch).
+Runs in-process, or as `python -m edgecloud.network.netclient < SPEC` inside a network namespace (it imports no torch;
+the JSON spec comes on stdin, since a tensor payload is too long for a command line).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def interleaved_latencies_ms(
 
 
 if __name__ == "__main__":
-    spec = json.loads(sys.argv[1])
+    spec = json.loads(sys.stdin.read())
     found = interleaved_latencies_ms(
         spec["addresses"], spec["protocol"], spec["model"], payload_from_json(spec["payload"]), spec["n"], spec["seed"]
     )

@@ -53,6 +53,11 @@ def samples_of(samples: pd.DataFrame, config: Config) -> np.ndarray:
     return samples.loc[mask, "latency_ms"].to_numpy()
 
 
+def config_of(r) -> Config:
+    """The Config of a stored row (a namedtuple from itertuples, or a Series)."""
+    return Config(**{k: (None if pd.isna(getattr(r, k)) else getattr(r, k)) for k in Config.__dataclass_fields__})
+
+
 def _ci(df: pd.DataFrame) -> pd.Series:
     """'low–high' text, or '—' where no interval is published (untrusted tail)."""
     return pd.Series(

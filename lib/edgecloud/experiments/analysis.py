@@ -1,0 +1,457 @@
+"""Notebook 04: tails and their differences, cost and TCO, energy, the two hybrid strategies measured (cascade and
+split computing), published context, the claims ledger and the executive summary. Earlier notebooks' numbers come
+from the store; the hybrids are measured here."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import softmax
+
+from edgecloud.decisions import claims, hybrid
+from edgecloud.decisions.costs import break_even_month
+from edgecloud.decisions.devices import cited
+from edgecloud.experiments.concepts import measure_session
+from edgecloud.models import split
+from edgecloud.models.zoo import get_model
+from edgecloud.network import emulation
+from edgecloud.network.model import network_time_ms
+from edgecloud.params import AnalysisSection, CustomModel, NetworkProfile, Shared
+from edgecloud.payloads import Payload
+from edgecloud.results import analysis_tables, tables
+from edgecloud.results.store import Config, Recorder, latest_here
+from edgecloud.runtimes import export_onnx, load_session
+from edgecloud.serving import ServedModel, Server
+from edgecloud.sources import sourced
+from edgecloud.timing import difference, tail_untrusted
+
+NOTEBOOK = "04-metrics-analysis"
+CLOUD_EDGE = "02-cloud-edge-measurements"
+USE_CASES = "03-use-cases"
+PROTOCOL = "grpc"
+
+
+def profiles(namespace: dict) -> dict[str, NetworkProfile]:
+    """The network profiles notebook 04 borrows from the measurements section."""
+    return {name: NetworkProfile(**p) for name, p in namespace["network_profiles"].items()}
+
+
+# 1. Tails and differences
+
+
+def differences(shared: Shared, rec: Recorder) -> None:
+    """Each cloud profile's modeled p50 and p99 minus the fastest edge target's, with block-bootstrap intervals
+    (no interval on a p99 with too few samples beyond it)."""
+    rows, samples = latest_here(CLOUD_EDGE), latest_here(CLOUD_EDGE, "samples")
+    edge = tables.select(rows, "latency_p50", network="none", batch=1)
+    edge = edge[edge.target != tables.IN_PROCESS].sort_values("value").iloc[0]
+    edge_samples = tables.samples_of(samples, tables.config_of(edge))
+    for r in tables.select(rows, "latency_p50", scenario="warm connection").itertuples():
+        cloud = tables.samples_of(samples, tables.config_of(r))
+        for q in (50, 99):
+            d = difference(cloud, edge_samples, q, shared.timing.confidence, shared.timing.bootstrap_resamples)
+            thin = tail_untrusted(q, min(len(cloud), len(edge_samples)))
+            rec.add(
+                f"p{q}_minus_edge",
+                d.value,
+                "ms",
+                Config(target=r.target, network=r.network, model=r.model),
+                "modeled",
+                ci=None if thin else (d.low, d.high),
+                n=len(cloud),
+                untrusted=thin,
+                note=f"cloud over {r.network} minus {edge.target} (measured)",
+            )
+
+
+# 2. Cost and TCO
+
+
+def server_cost(section: AnalysisSection, bound_ms: float, rec: Recorder) -> None:
+    """$ per 1M inferences on the measured server: instance $/h ÷ the highest VALID LoadGen Server rate whose p99
+    meets the bound, plus egress of the measured response bytes."""
+    rows = latest_here(CLOUD_EDGE)
+    lg = tables.loadgen(rows)
+    ok = lg[(lg.target == "cloud-cpu") & (lg.scenario == "Server") & lg.valid.fillna(False) & (lg.p99_ms <= bound_ms)]
+    if ok.empty:
+        return
+    rate = float(ok.target_qps.max())
+    hourly = cited(section.cloud_hourly)
+    down = float(tables.select(latest_here(USE_CASES), "response_bytes_used").value.iloc[0])
+    egress = sourced("aws_egress_gb")
+    usd = hourly.value / (rate * 3600) * 1e6 + down / 1e9 * float(egress) * 1e6
+    rec.add(
+        "usd_per_million",
+        usd,
+        "USD/1M",
+        Config(target="cloud-cpu", scenario="loadgen-Server"),
+        "modeled",
+        note=f"{hourly.cite} ÷ {rate:.3g} queries/s (VALID, p99 within the bound) + egress of {down:.0f} B "
+        f"({egress.cite()})",
+    )
+
+
+def tco(section: AnalysisSection, rec: Recorder) -> None:
+    """Per use case: the cheapest edge and cloud options' cumulative cost month by month, the break-even month, and
+    how it moves with price, volume and device life."""
+    rows03 = latest_here(USE_CASES)
+    models = analysis_tables.cost_models(rows03)
+    volumes = tables.select(rows03, "daily_volume").set_index("scenario").value
+    months = np.arange(section.horizon_months + 1)
+    for case, volume in volumes.items():
+        (edge, edge_ok), (cloud, cloud_ok) = (analysis_tables.cheapest(rows03, case, r) for r in ("edge", "cloud"))
+        e, c = models[(case, edge)], models[(case, cloud)]
+        note = f"edge {edge} ({'feasible' if edge_ok else 'infeasible'}); cloud {cloud} " + (
+            "(feasible)" if cloud_ok else "(infeasible)"
+        )
+        for option, m in ((edge, e), (cloud, c)):
+            rec.add("per_million", m.per_million(volume), "USD/1M", Config(scenario=case, target=option), "modeled")
+            for month, usd in zip(months, m.tco(months, volume), strict=True):
+                rec.add("tco", usd, "USD", Config(scenario=case, target=option, scale=float(month)), "modeled")
+        base = break_even_month(e, c, volume, section.horizon_months)
+        rec.add("break_even", np.nan if base is None else base, "months", Config(scenario=case), "modeled", note=note)
+        for k in section.sensitivity:
+            for what, (ee, cc, vv) in {
+                "edge price": (e.scaled(price=k), c, volume),
+                "cloud price": (e, c.scaled(price=k), volume),
+                "volume": (e, c, volume * k),
+                "device life": (e.scaled(life=k), c, volume),
+            }.items():
+                month = break_even_month(ee, cc, vv, section.horizon_months)
+                rec.add(
+                    "break_even",
+                    np.nan if month is None else month,
+                    "months",
+                    Config(scenario=case, stage=what, scale=k),
+                    "modeled",
+                    note=note,
+                )
+
+
+# 4. Hybrid: the cascade
+
+
+def cascade(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkProfile], rec: Recorder) -> None:
+    """A small edge model answers when confident, the served model the rest, over an emulated network profile;
+    every threshold's accuracy (Wilson interval), share offloaded, latency and cloud $ per 1M."""
+    cfg = section.cascade
+    small = get_model(cfg.edge_model, shared.seed)
+    _, _, x, y = small.data()
+    edge = load_session(small, "ort", "fp32", 1)
+    probs = softmax(edge.run({"input": x}), axis=-1)
+    edge_ms = measure_session(edge, {"input": x[:1]}, shared.timing).samples * 1e3
+    served = ServedModel("cascade", cfg.cloud_model, threads=max(shared.threads), seed=shared.seed)
+    with Server([served]) as server:
+        from edgecloud.client import connect
+
+        client = connect(PROTOCOL, server.http_url, server.grpc_url)
+        try:
+            cloud_pred = np.array(
+                [
+                    int(client.infer("cascade", Payload("tensor", {"input": x[i : i + 1]}))[0].argmax())
+                    for i in range(len(x))
+                ]
+            )
+        finally:
+            client.close()
+        found = emulation.emulate(
+            server.grpc_port,
+            PROTOCOL,
+            "cascade",
+            Payload("tensor", {"input": x[:1]}),
+            {cfg.network: nets[cfg.network]},
+            cfg.requests,
+            shared.seed,
+        )
+    cloud_ms = found[cfg.network]
+    capacity = 1000 / float(np.median(found[emulation.BASELINE]))  # one request at a time per instance
+    hourly = cited(section.cloud_hourly)
+    per_inference = hourly.value / (capacity * 3600)
+    edge_correct, cloud_correct = probs.argmax(-1) == y, cloud_pred == y
+    thresholds = [0.0, *sorted(cfg.thresholds), np.inf]
+    points = hybrid.cascade(
+        probs.max(-1),
+        edge_correct,
+        cloud_correct,
+        edge_ms,
+        cloud_ms,
+        thresholds,
+        per_inference,
+        shared.timing.confidence,
+        np.random.default_rng(shared.seed),
+    )
+    how = f"{emulation.method()}; {cfg.network}; {len(y)} labelled test digits"
+    for p in points:
+        c = Config(scenario="cascade", network=cfg.network, scale=float(p.threshold), model=cfg.edge_model)
+        a = p.accuracy
+        rec.add("cascade_accuracy", a.value, "fraction", c, ci=(a.low, a.high), n=len(y), source=how)
+        rec.add("cascade_offloaded", p.offloaded, "fraction", c, n=len(y))
+        rec.add("cascade_mean", p.mean_ms, "ms", c, source=how)
+        rec.add("cascade_p99", p.p99_ms, "ms", c, source=how)
+        rec.add(
+            "cascade_usd_per_million",
+            p.usd_per_million,
+            "USD/1M",
+            c,
+            "modeled",
+            note=f"offloaded share × {hourly.cite} ÷ {capacity:.3g} requests/s (one at a time)",
+        )
+        rec.add("cascade_frontier", float(p.frontier), "", c, "modeled")
+
+
+# 4. Hybrid: split computing
+
+
+def _predicted(
+    cut: split.Cut,
+    head_ms: float,
+    tail_ms: float,
+    overhead_ms: float,
+    profile: NetworkProfile,
+    down_bytes: int,
+    draws: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draws of a split's latency: head + tail + serving overhead + modeled network time (nothing for all edge)."""
+    if cut.all_edge:
+        return np.full(draws, head_ms)
+    return head_ms + tail_ms + overhead_ms + network_time_ms(profile, cut.nbytes, down_bytes, draws, rng)
+
+
+def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkProfile], rec: Recorder) -> None:
+    """Neurosurgeon's method on this machine: per-node shares from ONNX Runtime's profiler on the edge and cloud
+    thread counts, activation sizes, a predicted latency per cut and profile; the best cuts then run for real
+    (head in-process, tail on the server over the emulated network) and predicted is compared with measured."""
+    cfg, rng = section.split, np.random.default_rng(shared.seed)
+    model = get_model(cfg.model, shared.seed)
+    path, x = export_onnx(model), model.inputs(1)
+    candidates = split.cuts(path, x)
+    last = candidates[-1].index
+    shares = {t: split.node_shares(path, t, x) for t in {cfg.edge_threads, cfg.cloud_threads}}
+    whole = {
+        t: float(np.median(measure_session(load_session(model, "ort", "fp32", t), x, shared.timing).samples)) * 1e3
+        for t in shares
+    }
+    down = int(candidates[-1].nbytes)
+    serving = serving_cost(shared, [c.nbytes for c in candidates], rec)
+    parts = {
+        c.index: (
+            whole[cfg.edge_threads] * shares[cfg.edge_threads][: c.index].sum(),
+            whole[cfg.cloud_threads] * shares[cfg.cloud_threads][c.index :].sum(),
+        )
+        for c in candidates
+    }
+    predicted = {}
+    for name in cfg.profiles:
+        for c in candidates:
+            draws = _predicted(c, *parts[c.index], serving(c.nbytes), nets[name], down, 2000, rng)
+            predicted[(name, c.index)] = draws
+            conf = Config(model=cfg.model, network=name, stage=str(c.index), scenario="split")
+            rec.add(
+                "split_predicted_p50",
+                float(np.median(draws)),
+                "ms",
+                conf,
+                "modeled",
+                note=f"{c.label}; {c.nbytes} B cross",
+            )
+        ranked = sorted(candidates, key=lambda c, n=name: float(np.median(predicted[(n, c.index)])))
+        for c in ranked[: cfg.measured_cuts]:
+            rec.add(
+                "split_best",
+                float(c.index),
+                "",
+                Config(model=cfg.model, network=name, scenario="split"),
+                "modeled",
+                note=c.label,
+            )
+        fixed = [hybrid.SplitLine(c.index, *_line(c, parts, serving(c.nbytes), nets[name], down)) for c in candidates]
+        for bw, below, above in hybrid.change_points(fixed, 0.1, 10_000):
+            rec.add(
+                "split_change_bandwidth",
+                bw,
+                "Mbit/s",
+                Config(model=cfg.model, network=name, scenario="split"),
+                "modeled",
+                note=f"cut {below} below, cut {above} above",
+            )
+    for c in candidates:
+        rec.add(
+            "split_bytes",
+            c.nbytes,
+            "bytes",
+            Config(model=cfg.model, stage=str(c.index), scenario="split"),
+            "measured",
+            note=c.label,
+        )
+    ends = {candidates[0].index, last}  # all in the cloud and all on the edge are always measured
+    chosen = sorted(ends | {i for name in cfg.profiles for i in _top(predicted, name, candidates, cfg.measured_cuts)})
+    _measure_splits(shared, section, nets, rec, model, path, x, [c for c in candidates if c.index in chosen], predicted)
+
+
+def _line(c: split.Cut, parts: dict, overhead: float, profile: NetworkProfile, down: int):
+    """(fixed ms, bytes on the wire) of a cut on a profile, for the lower envelope over bandwidth."""
+    head, tail = parts[c.index]
+    if c.all_edge:
+        return head, 0.0
+    rtt_only = float(
+        np.median(
+            network_time_ms(profile.model_copy(update={"bandwidth_mbps": 1e9}), 0, 0, 2000, np.random.default_rng(0))
+        )
+    )
+    return head + tail + overhead + rtt_only + down * 8e-3 / profile.bandwidth_mbps, float(c.nbytes)
+
+
+def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):
+    """What a served request costs beyond compute, as a line in bytes sent: sink models of three sizes spanning the
+    cuts, each answering one number, reached through the emulation's zero-delay path; least-squares fit, recorded."""
+    floats = sorted({max(1, int(b) // 4) for b in np.quantile(sizes, [0.0, 0.5, 1.0])})
+    specs = [CustomModel(name=f"sink_{n}", onnx_path=str(split.sink_model(n))) for n in floats]
+    served = [ServedModel(s.name, s.name, custom=(s.model_dump(),)) for s in specs]
+    medians = []
+    with Server(served) as server:
+        for n, spec in zip(floats, specs, strict=True):
+            payload = Payload("tensor", {"x": np.zeros((1, n), np.float32)})
+            found = emulation.emulate(server.grpc_port, PROTOCOL, spec.name, payload, {}, 15, shared.seed)
+            medians.append(float(np.median(found[emulation.BASELINE])))
+    slope, intercept = np.polyfit(4 * np.asarray(floats, float), medians, 1) if len(floats) > 1 else (0.0, medians[0])
+    for n, ms in zip(floats, medians, strict=True):
+        rec.add(
+            "serving_cost",
+            ms,
+            "ms",
+            Config(scenario="split", payload="tensor", batch=1, input_size=4 * n),
+            note=f"sink model, {4 * n} B sent, 4 B back; fit {intercept:.3g} ms + {slope * 1e6:.3g} ms/MB",
+        )
+    return lambda nbytes: float(intercept + slope * nbytes)
+
+
+def _top(predicted: dict, name: str, candidates: list[split.Cut], k: int) -> list[int]:
+    ranked = sorted(candidates, key=lambda c: float(np.median(predicted[(name, c.index)])))
+    return [c.index for c in ranked[:k]]
+
+
+def _measure_splits(
+    shared: Shared,
+    section: AnalysisSection,
+    nets: dict[str, NetworkProfile],
+    rec: Recorder,
+    model,
+    path,
+    x: dict,
+    chosen: list[split.Cut],
+    predicted: dict,
+) -> None:
+    """Run each chosen cut for real and record measured p50 and p90 beside the prediction."""
+    import onnxruntime as ort
+
+    cfg, rng = section.split, np.random.default_rng(shared.seed + 1)
+    served, heads, acts = [], {}, {}
+    for c in chosen:
+        if c.all_edge:
+            continue
+        head, tail = split.halves(path, c)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = cfg.edge_threads
+        heads[c.index] = session = ort.InferenceSession(str(head), opts, providers=["CPUExecutionProvider"])
+        acts[c.index] = act = session.run(None, x)[0] if c.index else next(iter(x.values()))
+        spec = CustomModel(name=f"tail_{c.index}", onnx_path=str(tail), input_shape=list(act.shape))
+        served.append(ServedModel(spec.name, spec.name, threads=cfg.cloud_threads, custom=(spec.model_dump(),)))
+    edge_whole = load_session(model, "ort", "fp32", cfg.edge_threads)
+    with Server(served) as server:
+        for c in chosen:
+            if c.all_edge:
+                head_ms = measure_session(edge_whole, x, shared.timing).samples * 1e3
+                totals = {name: head_ms for name in cfg.profiles}
+            else:
+                session = heads[c.index]
+                head_ms = _time(lambda s=session: s.run(None, x), shared) if c.index else np.zeros(1)
+                found = emulation.emulate(
+                    server.grpc_port,
+                    PROTOCOL,
+                    f"tail_{c.index}",
+                    Payload("tensor", {c.tensor: acts[c.index]}),
+                    {n: nets[n] for n in cfg.profiles},
+                    cfg.requests,
+                    shared.seed,
+                )
+                totals = {n: rng.choice(head_ms, 2000) + rng.choice(found[n], 2000) for n in cfg.profiles}
+            for name, total in totals.items():
+                conf = Config(model=cfg.model, network=name, stage=str(c.index), scenario="split")
+                rec.add(
+                    "split_measured_p50",
+                    float(np.median(total)),
+                    "ms",
+                    conf,
+                    n=cfg.requests,
+                    source=emulation.method(),
+                    note=c.label,
+                )
+                rec.add("split_measured_p90", float(np.percentile(total, 90)), "ms", conf, n=cfg.requests)
+                rec.add(
+                    "split_predicted_p90", float(np.percentile(predicted[(name, c.index)], 90)), "ms", conf, "modeled"
+                )
+
+
+def _time(call, shared: Shared) -> np.ndarray:
+    from edgecloud.timing import measure
+
+    return measure(call, "head", shared.timing, {}).samples * 1e3
+
+
+# 5-7. Published context, claims, summary
+
+
+def published_context(rec: Recorder) -> None:
+    """This machine's ResNet-50 int8 beside published ResNet-50 results on other hardware (each cited)."""
+    rows01 = latest_here("01-inference-concepts")
+    here = tables.select(rows01, "latency_p50", model="resnet50", runtime="ort", precision="int8", batch=1)
+    if not here.empty:
+        r = here.sort_values("threads").iloc[-1]
+        rec.add(
+            "published_context",
+            r.value,
+            "ms",
+            Config(target="this machine", model="resnet50", threads=r.threads),
+            note=f"ONNX Runtime int8, {r.threads} threads, batch 1 (p50)",
+        )
+    for key in PUBLISHED:
+        f = sourced(key)
+        rec.add(
+            "published_context",
+            float(f),
+            f.unit,
+            Config(target=key, model="resnet50"),
+            "sourced",
+            source=f.cite(),
+            note=f.key,
+        )
+
+
+PUBLISHED = (
+    "rpi5_resnet50_int8_4t",
+    "orin_nx_resnet50_ss_p90",
+    "t4_resnet50_ss_p90",
+    "l4_resnet50_ss_p90",
+    "t4_resnet50_offline",
+    "l4_resnet50_offline",
+    "mlperf_h100_resnet50_offline",
+    "spr_4core_resnet50_int8",
+)
+
+
+def ledger(rec: Recorder) -> None:
+    """Every claim's deciding figure and verdict, computed from this run's rows and the latest of 01–03."""
+    rows, _ = rec.stored()
+    evidence = analysis_tables.evidence(
+        rows, latest_here("01-inference-concepts"), latest_here(CLOUD_EDGE), latest_here(USE_CASES)
+    )
+    for claim in claims.CLAIMS:
+        v = claim.judge(evidence)
+        rec.add(
+            "claim",
+            float(claim.number),
+            "",
+            Config(scenario=f"claim {claim.number}", stage=v.verdict),
+            v.kind,
+            note=v.figure,
+        )

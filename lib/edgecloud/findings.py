@@ -1,0 +1,128 @@
+"""Notebook 04's sentences and the report's executive summary, each number rendered from the store with its kind."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from edgecloud.results import analysis_tables as at
+from edgecloud.results import usecase_tables
+from edgecloud.results.tables import select
+from edgecloud.verdicts import escape, escaped, recommendation_mix
+
+
+@escaped
+def costs(rows: pd.DataFrame) -> str:
+    """Where the edge breaks even, and when; the measured server's $ per 1M."""
+    table = at.costs(rows)
+    even = table["break-even (months)"].dropna()
+    text = (
+        f"**Modeled:** the edge's devices pay for themselves within the horizon in **{len(even)} of {len(table)}** "
+        "use cases"
+        + (
+            f", soonest {even.min():.1f} months ({even.idxmin()}), latest {even.max():.1f} ({even.idxmax()})"
+            if len(even)
+            else ""
+        )
+        + "."
+    )
+    server = select(rows, "usd_per_million")
+    if len(server):
+        r = server.iloc[0]
+        text += f" The measured server costs **${r.value:.3g} per million** requests: {r.note}."
+    return text
+
+
+@escaped
+def energy(table: pd.DataFrame) -> str:
+    """The most and least frugal options for the model with the most options, each its own power × its own time."""
+    model = table.index.get_level_values("model").value_counts().idxmax()
+    t = table.loc[model]
+    return (
+        f"**Modeled** for {model}: from **{t.mJ.min():.3g} mJ** per inference ({t.mJ.idxmin()}) to "
+        f"**{t.mJ.max():.3g} mJ** ({t.mJ.idxmax()}); each option's power × the same option's time, never another's."
+    )
+
+
+@escaped
+def cascade(table: pd.DataFrame) -> str:
+    """The frontier's fastest point that keeps cloud-only accuracy within its interval, against both ends."""
+    t = table.set_index("threshold")
+    cloud, edge = t.loc["cloud only"], t.loc["edge only"]
+    low = float(cloud.CI.split(" to ")[0])
+    ok = t[t.frontier & (t.CI.str.split(" to ").str[1].astype(float) >= low)].sort_values("mean ms")
+    head = (
+        f"**Measured:** edge only answers {edge.accuracy:.1%} correctly in {edge['mean ms']:.3g} ms on average; "
+        f"cloud only {cloud.accuracy:.1%} in {cloud['mean ms']:.3g} ms (p99 {cloud['p99 ms']:.3g} ms)."
+    )
+    if ok.empty:
+        return head + " No threshold keeps cloud-only accuracy within its interval at a lower mean latency."
+    best = ok.iloc[0]
+    return head + (
+        f" At threshold **{ok.index[0]}** the cascade sends {best.offloaded:.0%} to the cloud and answers "
+        f"{best.accuracy:.1%} ({best.CI}) in {best['mean ms']:.3g} ms on average (p99 {best['p99 ms']:.3g} ms), "
+        f"${best['cloud $/1M']:.3g} per million in cloud time against ${cloud['cloud $/1M']:.3g} for cloud only."
+    )
+
+
+@escaped
+def split(check: pd.DataFrame, changes: pd.DataFrame) -> str:
+    """The best predicted cut per profile and how far prediction is from measurement."""
+    best = check[check["best predicted"]]
+    parts = [
+        f"{n}: {r.cut} (predicted {r['predicted p50']:.3g} ms, measured {r['measured p50']:.3g} ms, "
+        f"{r['p50 error']:+.0%})"
+        for (n, _), r in best.iterrows()
+    ]
+    within = int((best["p50 error"].abs() <= 0.15).sum())
+    return (
+        f"**Best split per profile** (measured beside predicted): {'; '.join(parts)}. Prediction within 15% on "
+        f"**{within} of {len(best)}** profiles. The best cut changes at {len(changes)} bandwidths across the "
+        "profiles' RTTs (table below)."
+    )
+
+
+@escaped
+def ledger(table: pd.DataFrame) -> str:
+    counts = table.verdict.str.replace(r"depends on .*", "depends on …", regex=True).value_counts()
+    return "Verdicts: " + ", ".join(f"**{n}** {v}" for v, n in counts.items()) + "."
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = [str(df.index.name or ""), *map(str, df.columns)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    for idx, row in df.iterrows():
+        lines.append("| " + " | ".join(escape(str(x)) for x in (idx, *row.tolist())) + " |")
+    return "\n".join(lines)
+
+
+def executive(rows: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) -> str:
+    """The report's first section: the recommendation per use case and the key findings, each with its kind."""
+    recs = usecase_tables.recommendations(rows03)[["model", "recommended", "role"]]
+    recs.index.name = "use case"
+    edge = select(rows02, "latency_p50", network="none", batch=1).sort_values("value").iloc[0]
+    cloud = select(rows02, "latency_p50", scenario="warm connection").sort_values("value")
+    ledger_table = at.ledger(rows)
+    findings = [
+        ("modeled", recommendation_mix(usecase_tables.recommendations(rows03))),
+        (
+            "measured / modeled",
+            escape(
+                f"This machine's fastest edge target ({edge.target}) answers in {edge.value:.3g} ms (p50, measured); "
+                f"the same model served in the cloud takes {cloud.value.iloc[0]:.3g} ms over {cloud.network.iloc[0]} "
+                f"to {cloud.value.iloc[-1]:.3g} ms over {cloud.network.iloc[-1]} (modeled network on measured serving)."
+            ),
+        ),
+        ("modeled", costs(rows)),
+        ("measured", cascade(at.cascade(rows))),
+        ("measured / modeled", split(at.split_check(rows), at.split_changes(rows))),
+        ("modeled", energy(at.energy(rows03))),
+        ("measured / modeled / sourced", "Claims ledger. " + ledger(ledger_table)),
+    ]
+    bullets = "\n".join(f"- *{kind}*: {text}" for kind, text in findings if text)
+    return (
+        "## Executive summary\n\n### Recommendation per use case\n\n"
+        + _md_table(recs)
+        + "\n\n### Key findings\n\n"
+        + bullets
+        + "\n"
+    )

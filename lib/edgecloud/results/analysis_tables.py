@@ -1,0 +1,377 @@
+"""Notebook 04's tables and the claims ledger's evidence, read from the store (no torch, no Jupyter)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from edgecloud.decisions.claims import CLAIMS, Evidence, Fig
+from edgecloud.decisions.costs import CostModel
+from edgecloud.results import usecase_tables
+from edgecloud.results.tables import DIGITS, select
+
+CLOUD_ONLY, EDGE_ONLY = np.inf, 0.0
+
+
+def cost_models(rows03: pd.DataFrame) -> dict[tuple[str, str], CostModel]:
+    """Notebook 03's cost model of every (use case, option)."""
+    found = select(rows03, "cost_model")
+    return {
+        (case, option): CostModel(
+            **{k: (int(v) if k == "life_months" else float(v)) for k, v in zip(g.stage, g.value, strict=True)}
+        )
+        for (case, option), g in found.groupby(["scenario", "target"])
+    }
+
+
+def roles(rows03: pd.DataFrame) -> pd.Series:
+    """Option → edge or cloud."""
+    return select(rows03, "device_factor").set_index("target").source
+
+
+def cheapest(rows03: pd.DataFrame, case: str, role: str) -> tuple[str, bool]:
+    """The cheapest feasible option of a role for a case, else the cheapest of that role (and whether feasible)."""
+    cost = select(rows03, "monthly_cost", scenario=case)
+    worst = select(rows03, "margin", scenario=case).groupby("target").value.min()
+    cost = cost[cost.target.map(roles(rows03)) == role].assign(feasible=lambda d: d.target.map(worst) >= 0)
+    best = cost.sort_values(["feasible", "value"], ascending=[False, True]).iloc[0]
+    return str(best.target), bool(best.feasible)
+
+
+def differences(rows: pd.DataFrame) -> pd.DataFrame:
+    """Cloud minus edge at p50 and p99 per network profile, with intervals (blank where the tail is too thin)."""
+    out = {}
+    for q in (50, 99):
+        d = select(rows, f"p{q}_minus_edge").set_index("network")
+        out[f"p{q} difference (ms)"] = d.value
+        out[f"p{q} CI"] = [
+            "" if pd.isna(lo) else f"{lo:+.3g} to {hi:+.3g}" for lo, hi in zip(d.ci_low, d.ci_high, strict=True)
+        ]
+    table = pd.DataFrame(out).round(DIGITS)
+    table.index.name = f"cloud over … minus {select(rows, 'p50_minus_edge').note.iloc[0].split(' minus ')[1]}"
+    return table
+
+
+def costs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per use case: the cheapest edge and cloud options, $ per 1M inferences, and the break-even month."""
+    per = select(rows, "per_million")
+    be = select(rows, "break_even")
+    base = be[be.stage.isna()].set_index("scenario")
+    out = []
+    for case, g in per.groupby("scenario", sort=False):
+        out.append(
+            {
+                "use case": case,
+                "options": base.note[case],
+                "edge $/1M": g.value.iloc[0],
+                "cloud $/1M": g.value.iloc[1],
+                "break-even (months)": base.value[case],
+            }
+        )
+    return pd.DataFrame(out).set_index("use case").round(2)
+
+
+def tco(rows: pd.DataFrame) -> pd.DataFrame:
+    t = select(rows, "tco")
+    return pd.DataFrame({"use case": t.scenario, "option": t.target, "month": t.scale, "USD": t.value})
+
+
+def break_even_sensitivity(rows: pd.DataFrame) -> pd.DataFrame:
+    be = select(rows, "break_even")
+    be = be[be.stage.notna()]
+    wide = be.pivot_table(index="scenario", columns=["stage", "scale"], values="value", dropna=False, sort=False)
+    wide.columns = [f"{what} ×{k:g}" for what, k in wide.columns]
+    return wide.round(1)
+
+
+def energy(rows03: pd.DataFrame) -> pd.DataFrame:
+    """Energy per inference by option and model: each device's power × that device's time (modeled)."""
+    e = select(rows03, "energy_per_inference").drop_duplicates(["target", "model"])
+    return (
+        pd.DataFrame({"option": e.target, "model": e.model, "mJ": e.value * 1e3, "how": e.note})
+        .sort_values(["model", "mJ"])
+        .set_index(["model", "option"])
+        .round(3)
+    )
+
+
+def cascade(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every threshold: accuracy with its interval, share offloaded, mean and p99 latency, cloud $/1M, frontier."""
+    acc = select(rows, "cascade_accuracy").set_index("scale")
+    val = {
+        m: select(rows, m).set_index("scale").value
+        for m in ("cascade_offloaded", "cascade_mean", "cascade_p99", "cascade_usd_per_million", "cascade_frontier")
+    }
+    label = {EDGE_ONLY: "edge only", CLOUD_ONLY: "cloud only"}
+    return (
+        pd.DataFrame(
+            {
+                "threshold": [label.get(t, f"{t:g}") for t in acc.index],
+                "accuracy": acc.value,
+                "CI": [f"{lo:.3f} to {hi:.3f}" for lo, hi in zip(acc.ci_low, acc.ci_high, strict=True)],
+                "offloaded": val["cascade_offloaded"],
+                "mean ms": val["cascade_mean"],
+                "p99 ms": val["cascade_p99"],
+                "cloud $/1M": val["cascade_usd_per_million"],
+                "frontier": val["cascade_frontier"].astype(bool),
+            }
+        )
+        .reset_index(drop=True)
+        .round(4)
+    )
+
+
+def split_predictions(rows: pd.DataFrame) -> pd.DataFrame:
+    """Predicted p50 of every cut on every profile (cuts as rows), with the bytes that cross."""
+    p = select(rows, "split_predicted_p50")
+    wide = p.pivot_table(index="stage", columns="network", values="value", sort=False)
+    size = select(rows, "split_bytes").set_index("stage").value
+    wide.insert(0, "bytes", size.reindex(wide.index))
+    wide.index = wide.index.astype(int)
+    return wide.sort_index().round(DIGITS)
+
+
+def split_check(rows: pd.DataFrame) -> pd.DataFrame:
+    """Measured cuts: predicted against measured p50 and p90 per profile, and the error of the prediction."""
+    keys = ["network", "stage"]
+    m50 = select(rows, "split_measured_p50").set_index(keys)
+    table = pd.DataFrame(
+        {
+            "cut": m50.note,
+            "predicted p50": select(rows, "split_predicted_p50").set_index(keys).value.reindex(m50.index),
+            "measured p50": m50.value,
+            "predicted p90": select(rows, "split_predicted_p90").set_index(keys).value,
+            "measured p90": select(rows, "split_measured_p90").set_index(keys).value,
+        }
+    )
+    table["p50 error"] = table["predicted p50"] / table["measured p50"] - 1
+    best = select(rows, "split_best").groupby("network").value.first()  # recorded best first
+    table["best predicted"] = [best.get(n) == float(s) for n, s in table.index]
+    return table.round(DIGITS)
+
+
+def split_changes(rows: pd.DataFrame) -> pd.DataFrame:
+    c = select(rows, "split_change_bandwidth")
+    return pd.DataFrame({"RTT of": c.network, "bandwidth Mbit/s": c.value, "best cut": c.note}).round(DIGITS)
+
+
+def published(rows: pd.DataFrame) -> pd.DataFrame:
+    p = select(rows, "published_context")
+    return pd.DataFrame(
+        {
+            "system": p.target,
+            "value": p.value,
+            "unit": p.unit,
+            "kind": p.kind,
+            "source": p.source.fillna(""),
+            "note": p.note,
+        }
+    ).reset_index(drop=True)
+
+
+def ledger(rows: pd.DataFrame) -> pd.DataFrame:
+    """The claims ledger: statement, what would decide it, the deciding figure and the verdict."""
+    found = select(rows, "claim").set_index("value")
+    out = []
+    for c in CLAIMS:
+        r = found.loc[float(c.number)]
+        out.append(
+            {
+                "#": c.number,
+                "claim": c.statement,
+                "what decides it": c.test,
+                "deciding figure": r.note,
+                "kind": r.kind,
+                "verdict": r.stage,
+            }
+        )
+    return pd.DataFrame(out).set_index("#")
+
+
+# The claims ledger's evidence: one figure per key, from the store.
+
+
+def _cloud_latency(rows02: pd.DataFrame) -> dict[str, Fig]:
+    p = select(rows02, "latency_p50", scenario="warm connection").sort_values("value")
+    low, high = p.iloc[0], p.iloc[-1]
+    return {
+        "cloud_p50_min": Fig(low.value, f"cloud p50 {low.value:.3g} ms over {low.network}", "modeled"),
+        "cloud_p50_max": Fig(high.value, f"{high.value:.3g} ms over {high.network}", "modeled"),
+    }
+
+
+def _use_case_evidence(rows03: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, Fig]:
+    role = roles(rows03)
+    lat = select(rows03, "margin", stage="latency").assign(role=lambda d: d.target.map(role))
+    edge = lat[lat.role == "edge"].groupby("scenario").value.max()
+    met = sorted(edge[edge >= 0].index)
+    out = {
+        "edge_meets_latency": Fig(
+            len(met) / len(edge),
+            f"an edge option meets the budget in {len(met)} of {len(edge)} use cases with one"
+            + (f" (not {', '.join(sorted(set(edge.index) - set(met)))})" if len(met) < len(edge) else ""),
+            "modeled",
+        )
+    }
+    factor = select(rows03, "device_factor").assign(role=lambda d: d.target.map(role))
+    fastest = {r: factor[factor.role == r].sort_values("value").iloc[0] for r in ("edge", "cloud")}
+    ratio = fastest["edge"].value / fastest["cloud"].value
+    out["cloud_over_edge_capacity"] = Fig(
+        ratio,
+        f"fastest cloud option {fastest['cloud'].target} sustains {ratio:.3g}× the requests/s of the fastest edge "
+        f"device {fastest['edge'].target} (device factors ×{fastest['cloud'].value:.3g} and "
+        f"×{fastest['edge'].value:.3g} against this machine)",
+        "modeled",
+    )
+    models = cost_models(rows03)
+    volume = select(rows03, "daily_volume").set_index("scenario").value
+    growth, egress, bill = [], 0.0, 0.0
+    for case, v in volume.items():
+        cloud = models[(case, cheapest(rows03, case, "cloud")[0])]
+        growth.append(cloud.running(10 * v).total / cloud.running(v).total)
+        egress += cloud.running(v).parts["egress"]
+        bill += cloud.monthly(v).total
+    out["cloud_cost_at_10x"] = Fig(
+        float(np.median(growth)),
+        f"the cheapest cloud option costs a median {np.median(growth):.3g}× as much at 10× the volume "
+        f"(range {min(growth):.3g}–{max(growth):.3g}× over {len(growth)} use cases)",
+        "modeled",
+    )
+    kept = float(select(rows03, "margin", stage="privacy").pipe(lambda d: d[d.note.str.contains("go to")]).value.max())
+    out["egress_share"] = Fig(
+        egress / bill,
+        f"egress is {egress / bill:.2%} of the cheapest cloud options' bills (${egress:,.0f} of ${bill:,.0f} a "
+        f"month); only responses are billed, while the edge keeps up to {kept / 1e12:.3g} TB a month of inputs local",
+        "modeled",
+    )
+    regulated = select(rows03, "availability")
+    reg = sorted(regulated[regulated.note == "regulated"].scenario)
+    out["regulated_cases"] = Fig(
+        len(reg),
+        f"{len(reg)} regulated use case(s) ({', '.join(reg) or 'none'}): every cloud option fails privacy by rule",
+        "modeled",
+    )
+    flops = select(rows01, "flops").set_index("model").value
+    case_models = select(rows03, "daily_volume").set_index("scenario").model
+    largest = case_models[case_models.map(flops).fillna(0) == case_models.map(flops).max()].index
+    big = lat[(lat.role == "edge") & lat.scenario.isin(largest)]
+    failing = big[big.value < 0]
+    out["edge_fails_large_model"] = Fig(
+        len(failing) / max(1, len(big)),
+        f"{len(failing)} of {len(big)} (edge option, use case) pairs with the largest model "
+        f"({case_models[largest[0]]}) miss the latency budget"
+        + (f"; {', '.join(sorted(set(big[big.value >= 0].target)))} meet it" if len(failing) < len(big) else ""),
+        "modeled",
+    )
+    out["roles_as_claimed"] = _roles_as_claimed(rows03, case_models, flops)
+    return out
+
+
+def _roles_as_claimed(rows03: pd.DataFrame, case_models: pd.Series, flops: pd.Series) -> Fig:
+    """Share of use cases whose recommended role matches claim 10: edge for real-time (budget ≤ 100 ms), regulated
+    or poorly connected (< 99% up); cloud for batch (no budget) or the largest model."""
+    budget = select(rows03, "latency_budget").set_index("scenario").value
+    avail = select(rows03, "availability").set_index("scenario")
+    rec = usecase_tables.recommendations(rows03)
+    matched, judged = [], []
+    for case in budget.index:
+        edge_suited = (budget[case] <= 100) or avail.note[case] == "regulated" or avail.value[case] < 99
+        cloud_suited = pd.isna(budget[case]) or flops.get(case_models[case], 0) == flops[case_models].max()
+        if edge_suited == cloud_suited:
+            continue
+        judged.append(case)
+        if rec.role[case] == ("edge" if edge_suited else "cloud"):
+            matched.append(case)
+    other = sorted(set(judged) - set(matched))
+    return Fig(
+        len(matched) / max(1, len(judged)),
+        f"{len(matched)} of {len(judged)} use cases get the role the claim expects"
+        + (f" (not {', '.join(other)})" if other else ""),
+        "modeled",
+    )
+
+
+def _hybrid_evidence(rows: pd.DataFrame) -> dict[str, Fig]:
+    table = cascade(rows).set_index("threshold")
+    cloud, edge = table.loc["cloud only"], table.loc["edge only"]
+    cloud_low = float(table.CI["cloud only"].split(" to ")[0])
+    wins = table[
+        (table.index != "cloud only")
+        & (table["mean ms"] < cloud["mean ms"])
+        & (table.CI.str.split(" to ").str[1].astype(float) >= cloud_low)
+        & (table.accuracy > edge.accuracy)
+    ]
+    if len(wins):
+        w = wins.sort_values("mean ms").iloc[0]
+        text = (
+            f"cascade at {wins.sort_values('mean ms').index[0]}: accuracy {w.accuracy:.1%} (cloud only "
+            f"{cloud.accuracy:.1%}, edge only {edge.accuracy:.1%}), mean {w['mean ms']:.3g} ms against "
+            f"{cloud['mean ms']:.3g} ms for cloud only, {w.offloaded:.0%} offloaded"
+        )
+    else:
+        text = "no cascade threshold reaches cloud-only accuracy faster than cloud only"
+    out = {"cascade_beats_both": Fig(float(len(wins) > 0), text)}
+    check = split_check(rows)
+    beats = []
+    for name, g in check.groupby(level="network"):
+        ends = g[g.cut.str.startswith("all")]
+        middle = g.drop(ends.index)
+        if len(middle) and len(ends) and middle["measured p50"].min() < ends["measured p50"].min():
+            beats.append(name)
+    out["split_beats_both"] = Fig(
+        float(len(beats) > 0),
+        f"a measured mid-graph split beats the measured ends on {', '.join(beats)}"
+        if beats
+        else "no measured mid-graph split beats running all on one side",
+    )
+    return out
+
+
+def _architecture_evidence(rows: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, Fig]:
+    table = cascade(rows).set_index("threshold")
+    lo_hi = {k: [float(x) for x in table.CI[k].split(" to ")] for k in ("edge only", "cloud only")}
+    gap = lo_hi["cloud only"][0] - lo_hi["edge only"][1]
+    p50 = select(rows01, "latency_p50", runtime="ort", precision="fp32", batch=1)
+    p50 = p50[p50.input_size.isna() & p50.model.isin(["mobilenetv2", "resnet50"])]
+    p50 = p50[p50.threads == p50.threads.max()].set_index("model").value
+    ratio = float(p50["resnet50"] / p50["mobilenetv2"]) if len(p50) == 2 else float("nan")
+    return {
+        "architecture_accuracy_gap": Fig(
+            gap,
+            f"digits: the CNN's accuracy {table.accuracy['cloud only']:.1%} against logistic regression's "
+            f"{table.accuracy['edge only']:.1%} (intervals {'apart' if gap > 0 else 'overlap'})",
+        ),
+        "architecture_latency_ratio": Fig(ratio, f"ResNet-50 takes {ratio:.3g}× MobileNetV2's p50 (ONNX Runtime fp32)"),
+    }
+
+
+def _input_evidence(rows01: pd.DataFrame) -> dict[str, Fig]:
+    sized = select(rows01, "latency_p50")
+    sized = sized[sized.input_size.notna()]
+    model = sized.model.iloc[0]
+    s = sized[sized.model == model].set_index("input_size").value
+    ratio = float(s.iloc[-1] / s.iloc[0])
+    return {
+        "input_effect": Fig(
+            ratio,
+            f"{model} at {int(s.index[-1])} px takes {ratio:.3g}× its p50 at {int(s.index[0])} px",
+        )
+    }
+
+
+def evidence(rows: pd.DataFrame, rows01: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) -> Evidence:
+    """Every claim's deciding figures from this run's rows (04) and the latest rows of 01–03."""
+    be = select(rows, "break_even")
+    base = be[be.stage.isna()]
+    return {
+        **_cloud_latency(rows02),
+        **_use_case_evidence(rows03, rows01),
+        "break_even_share": Fig(
+            float(base.value.notna().mean()),
+            f"the edge breaks even within the horizon in {int(base.value.notna().sum())} of {len(base)} use cases",
+            "modeled",
+        ),
+        **_hybrid_evidence(rows),
+        **_architecture_evidence(rows, rows01),
+        **_input_evidence(rows01),
+    }

@@ -1,0 +1,139 @@
+"""Notebook 04's decisions on hand-computed and synthetic cases: cost, TCO and break-even; cascade and split
+selection; the split's two halves against the whole model; claims whose verdicts flip at their thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from edgecloud.decisions import claims, hybrid
+from edgecloud.decisions.costs import DAYS_PER_MONTH, break_even_month, cloud_model, edge_model
+from edgecloud.models import split
+from edgecloud.models.zoo import get_model
+from edgecloud.runtimes import export_onnx
+
+VOLUME = 1e6  # inferences a day
+
+
+def _edge():  # 10 devices at $100 for 24 months, $2 upkeep each, 10 W × 100 ms at $0.20/kWh
+    return edge_model(100, 1, 24, 2.0, 10, 10.0, 100.0, 0.2)
+
+
+def _cloud():  # $0.20/h instances of 10 requests/s, peak 3× the mean, 1000 B responses at $0.09/GB
+    return cloud_model(0.2, 1, 10.0, 0.09, 1000, 5.0, 3.0)
+
+
+def test_edge_monthly_cost_by_hand() -> None:
+    energy = 10 * 0.1 / 3.6e6 * 0.2 * VOLUME * DAYS_PER_MONTH  # 1 J each
+    cost = _edge().monthly(VOLUME)
+    assert cost.total == pytest.approx(1000 / 24 + 20 + energy)
+    assert cost.parts["energy"] == pytest.approx(1.6889, rel=1e-3)
+
+
+def test_cloud_monthly_cost_by_hand() -> None:
+    # mean 11.57/s × 3 = 34.7/s at peak: 4 instances of 10/s, each $0.20 × 730 h
+    cost = _cloud().monthly(VOLUME)
+    assert _cloud().instances(VOLUME) == 4
+    assert cost.parts["instances"] == pytest.approx(4 * 0.2 * 730)
+    assert cost.parts["egress"] == pytest.approx(1000 / 1e9 * 0.09 * VOLUME * DAYS_PER_MONTH)
+
+
+def test_break_even_by_hand_and_never_when_the_edge_runs_dearer() -> None:
+    edge, cloud = _edge(), _cloud()
+    saving = cloud.running(VOLUME).total - edge.running(VOLUME).total
+    assert break_even_month(edge, cloud, VOLUME, 60) == pytest.approx(1000 / saving, abs=1 / 30)
+    cheap_cloud = cloud_model(0.001, 1, 1000.0, 0.0, 0, 1.0, 3.0)
+    assert break_even_month(edge, cheap_cloud, VOLUME, 60) is None
+
+
+def test_tco_buys_devices_again_at_the_end_of_their_life() -> None:
+    tco = _edge().tco(np.array([0, 23, 24, 25]), VOLUME)
+    running = _edge().running(VOLUME).total
+    assert tco[0] == pytest.approx(1000)
+    assert tco[2] == pytest.approx(1000 + 24 * running)
+    assert tco[3] == pytest.approx(2000 + 25 * running)
+
+
+def test_cascade_on_a_synthetic_set() -> None:
+    confidence = np.array([0.99, 0.6, 0.95, 0.4])
+    edge_ok = np.array([True, False, True, False])
+    cloud_ok = np.array([True, True, True, True])
+    points = hybrid.cascade(
+        confidence,
+        edge_ok,
+        cloud_ok,
+        np.array([1.0]),
+        np.array([10.0]),
+        [0.0, 0.9, np.inf],
+        1e-6,
+        0.95,
+        np.random.default_rng(0),
+    )
+    edge_only, mid, cloud_only = points
+    assert (edge_only.accuracy.value, edge_only.offloaded, edge_only.mean_ms) == (0.5, 0.0, 1.0)
+    assert (mid.accuracy.value, mid.offloaded, mid.mean_ms) == (1.0, 0.5, 6.0)
+    assert (cloud_only.accuracy.value, cloud_only.mean_ms) == (1.0, 11.0)
+    assert mid.usd_per_million == pytest.approx(0.5)
+    assert [p.frontier for p in points] == [True, True, False]  # cloud only: no more accurate, slower
+
+
+def test_split_change_points_are_where_the_lines_cross() -> None:
+    lines = [
+        hybrid.SplitLine(0, 10.0, 1_000_000),  # all cloud: fast compute, 1 MB to send
+        hybrid.SplitLine(5, 30.0, 10_000),  # mid cut: 10 kB
+        hybrid.SplitLine(9, 80.0, 0.0),  # all edge
+    ]
+    changes = hybrid.change_points(lines, 0.1, 10_000)
+    bw_edge_mid = 10_000 * 8e-3 / (80 - 30)
+    bw_mid_cloud = (1_000_000 - 10_000) * 8e-3 / (30 - 10)
+    assert [(round(b, 3), lo, hi) for b, lo, hi in changes] == [
+        (round(bw_edge_mid, 3), 9, 5),
+        (round(bw_mid_cloud, 3), 5, 0),
+    ]
+    assert hybrid.best(lines, 10.0).index == 5
+
+
+def test_split_halves_give_the_whole_models_output() -> None:
+    model = get_model("digits_cnn")
+    path, x = export_onnx(model), model.inputs(4)
+    cuts = split.cuts(path, model.inputs(1))
+    assert cuts[0].index == 0 and cuts[-1].all_edge and len(cuts) > 3
+    whole = ort.InferenceSession(str(path)).run(None, x)[0]
+    for cut in cuts[1:-1]:
+        head, tail = (ort.InferenceSession(str(p)) for p in split.halves(path, cut))
+        middle = head.run(None, x)[0]
+        assert middle.nbytes == cut.nbytes * 4  # batch 4 against the batch-1 size
+        np.testing.assert_allclose(tail.run(None, {cut.tensor: middle})[0], whole, rtol=1e-5, atol=1e-5)
+    shares = split.node_shares(path, 1, model.inputs(1), runs=5)
+    assert shares.sum() == pytest.approx(1.0) and (shares >= 0).all()
+
+
+def _evidence(**values: float) -> claims.Evidence:
+    return {k: claims.Fig(v, f"{k} = {v}") for k, v in values.items()}
+
+
+@pytest.mark.parametrize(
+    ("number", "key", "low", "high", "below", "above"),
+    [
+        (3, "cloud_over_edge_capacity", 0.5, 2.0, claims.CONTRADICTED, claims.SUPPORTED),
+        (5, "cloud_cost_at_10x", 1.0, 9.0, "depends on volume", claims.SUPPORTED),
+        (7, "egress_share", 0.001, 0.05, "depends on what is counted", claims.SUPPORTED),
+        (13, "input_effect", 1.05, 2.5, claims.CONTRADICTED, claims.SUPPORTED),
+        (6, "break_even_share", 0.0, 1.0, claims.CONTRADICTED, claims.SUPPORTED),
+    ],
+)
+def test_a_claims_verdict_flips_when_its_figure_crosses_the_threshold(number, key, low, high, below, above) -> None:
+    claim = next(c for c in claims.CLAIMS if c.number == number)
+    assert claim.judge(_evidence(**{key: low})).verdict.startswith(below)
+    assert claim.judge(_evidence(**{key: high})).verdict.startswith(above)
+
+
+def test_cloud_latency_claim_depends_on_distance_when_a_profile_is_under_50_ms() -> None:
+    claim = claims.CLAIMS[0]
+    assert claim.judge(_evidence(cloud_p50_min=60, cloud_p50_max=300)).verdict == claims.SUPPORTED
+    assert claim.judge(_evidence(cloud_p50_min=3, cloud_p50_max=300)).verdict.startswith("depends on distance")
+
+
+def test_every_claim_of_the_reference_list_is_in_the_ledger() -> None:
+    assert [c.number for c in claims.CLAIMS] == list(range(1, 14))
