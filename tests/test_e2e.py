@@ -63,18 +63,26 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
 # One table of each notebook, rebuilt from the parquet store alone in a process without torch or Jupyter.
 REBUILD = """
 import sys
-from edgecloud.results import read, tables, usecase_tables
+from edgecloud.results import analysis_tables, read, tables, usecase_tables
 tables.presentation()
 rows = read(notebook=sys.argv[1])
 table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": tables.outputs,
-         "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options}[sys.argv[1]](rows)
+         "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options,
+         "04-metrics-analysis": analysis_tables.cascade}[sys.argv[1]](rows)
 assert not any(m.split(".")[0] in ("torch", "onnxruntime", "papermill", "IPython") for m in sys.modules)
 print(table._repr_html_())
 """
 
 
 @pytest.mark.parametrize(
-    "notebook", ["00-system-under-test", "01-inference-concepts", "02-cloud-edge-measurements", "03-use-cases"]
+    "notebook",
+    [
+        "00-system-under-test",
+        "01-inference-concepts",
+        "02-cloud-edge-measurements",
+        "03-use-cases",
+        "04-metrics-analysis",
+    ],
 )
 def test_each_notebook_table_is_rebuilt_from_the_store_alone(copy, notebook) -> None:
     env = {**os.environ, "EDGECLOUD_ROOT": str(copy)}
@@ -96,6 +104,7 @@ def test_results_copied_from_another_machine_reach_the_report(copy) -> None:
         "01-inference-concepts",
         "02-cloud-edge-measurements",
         "03-use-cases",
+        "04-metrics-analysis",
     }
     source = mine[mine.notebook == "02-cloud-edge-measurements"].folder.iloc[0]
     shutil.copytree(source, copy / "data" / "results" / "raspberry-pi-5-4c-test" / "runs" / "20260101T000000-copied")

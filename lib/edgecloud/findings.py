@@ -6,7 +6,7 @@ import pandas as pd
 
 from edgecloud.results import analysis_tables as at
 from edgecloud.results import usecase_tables
-from edgecloud.results.tables import select
+from edgecloud.results.tables import IN_PROCESS, select
 from edgecloud.verdicts import escape, escaped, recommendation_mix
 
 
@@ -75,8 +75,9 @@ def split(check: pd.DataFrame, changes: pd.DataFrame) -> str:
     ]
     within = int((best["p50 error"].abs() <= 0.15).sum())
     return (
-        f"**Best split per profile** (measured beside predicted): {'; '.join(parts)}. Prediction within 15% on "
-        f"**{within} of {len(best)}** profiles. The best cut changes at {len(changes)} bandwidths across the "
+        f"**Measured and modeled**, best split per profile (measured beside predicted): {'; '.join(parts)}. "
+        f"Prediction within 15% on **{within} of {len(best)}** profiles. "
+        f"The best cut changes at {len(changes)} bandwidths across the "
         "profiles' RTTs (table below)."
     )
 
@@ -99,26 +100,25 @@ def executive(rows: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) ->
     """The report's first section: the recommendation per use case and the key findings, each with its kind."""
     recs = usecase_tables.recommendations(rows03)[["model", "recommended", "role"]]
     recs.index.name = "use case"
-    edge = select(rows02, "latency_p50", network="none", batch=1).sort_values("value").iloc[0]
+    edge = select(rows02, "latency_p50", network="none", batch=1)
+    edge = edge[edge.target != IN_PROCESS].sort_values("value").iloc[0]
     cloud = select(rows02, "latency_p50", scenario="warm connection").sort_values("value")
     ledger_table = at.ledger(rows)
     findings = [
-        ("modeled", recommendation_mix(usecase_tables.recommendations(rows03))),
-        (
-            "measured / modeled",
-            escape(
-                f"This machine's fastest edge target ({edge.target}) answers in {edge.value:.3g} ms (p50, measured); "
-                f"the same model served in the cloud takes {cloud.value.iloc[0]:.3g} ms over {cloud.network.iloc[0]} "
-                f"to {cloud.value.iloc[-1]:.3g} ms over {cloud.network.iloc[-1]} (modeled network on measured serving)."
-            ),
+        recommendation_mix(usecase_tables.recommendations(rows03)),
+        escape(
+            f"**Measured and modeled:** this machine's fastest edge target ({edge.target}) answers in "
+            f"{edge.value:.3g} ms (p50, measured); the same model served in the cloud takes "
+            f"{cloud.value.iloc[0]:.3g} ms over {cloud.network.iloc[0]} to {cloud.value.iloc[-1]:.3g} ms over "
+            f"{cloud.network.iloc[-1]} (modeled network on measured serving)."
         ),
-        ("modeled", costs(rows)),
-        ("measured", cascade(at.cascade(rows))),
-        ("measured / modeled", split(at.split_check(rows), at.split_changes(rows))),
-        ("modeled", energy(at.energy(rows03))),
-        ("measured / modeled / sourced", "Claims ledger. " + ledger(ledger_table)),
+        costs(rows),
+        cascade(at.cascade(rows)),
+        split(at.split_check(rows), at.split_changes(rows)),
+        energy(at.energy(rows03)),
+        "**Claims ledger** (figures measured, modeled or sourced, as each says): " + ledger(ledger_table),
     ]
-    bullets = "\n".join(f"- *{kind}*: {text}" for kind, text in findings if text)
+    bullets = "\n".join(f"- {text}" for text in findings if text)
     return (
         "## Executive summary\n\n### Recommendation per use case\n\n"
         + _md_table(recs)
