@@ -182,6 +182,14 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
             note=case.sources["latency_budget_ms"],
         )
         rec.add("availability", case.availability_pct, "%", about, "modeled", note=case.sensitivity)
+        rec.add(
+            "bytes_per_inference",
+            case.bytes_per_inference,
+            "bytes",
+            about,
+            "modeled",
+            note=case.sources["bytes_per_inference"],
+        )
         for s in scores:
             cfg = _config(name, s, ctx, section)
             kind = "measured" if s.kind == "measured" and s.role == "edge" else "modeled"

@@ -237,11 +237,12 @@ def _use_case_evidence(rows03: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, 
         f"(range {min(growth):.3g}–{max(growth):.3g}× over {len(growth)} use cases)",
         "modeled",
     )
-    kept = float(select(rows03, "margin", stage="privacy").pipe(lambda d: d[d.note.str.contains("go to")]).value.max())
+    sent = select(rows03, "bytes_per_inference").set_index("scenario").value
+    kept = float((sent * volume.reindex(sent.index)).sum() * 30.4)
     out["egress_share"] = Fig(
         egress / bill,
         f"egress is {egress / bill:.2%} of the cheapest cloud options' bills (${egress:,.0f} of ${bill:,.0f} a "
-        f"month); only responses are billed, while the edge keeps up to {kept / 1e12:.3g} TB a month of inputs local",
+        f"month); only responses are billed, while the edge keeps {kept / 1e12:.3g} TB a month of inputs local",
         "modeled",
     )
     regulated = select(rows03, "availability")
@@ -346,10 +347,11 @@ def _architecture_evidence(rows: pd.DataFrame, rows01: pd.DataFrame) -> dict[str
 
 
 def _input_evidence(rows01: pd.DataFrame) -> dict[str, Fig]:
-    sized = select(rows01, "latency_p50")
+    sized = select(rows01, "latency_p50", runtime="ort", precision="fp32", batch=1)
     sized = sized[sized.input_size.notna()]
+    sized = sized[sized.threads == sized.threads.max()]
     model = sized.model.iloc[0]
-    s = sized[sized.model == model].set_index("input_size").value
+    s = sized[sized.model == model].set_index("input_size").value.sort_index()
     ratio = float(s.iloc[-1] / s.iloc[0])
     return {
         "input_effect": Fig(
