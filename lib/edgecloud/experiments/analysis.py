@@ -28,6 +28,7 @@ NOTEBOOK = "04-metrics-analysis"
 CLOUD_EDGE = "02-cloud-edge-measurements"
 USE_CASES = "03-use-cases"
 PROTOCOL = "grpc"
+GRPC_MAX_BYTES = 4_000_000  # gRPC's default 4 MiB message limit, less room for headers: larger cuts are skipped
 
 
 def profiles(namespace: dict) -> dict[str, NetworkProfile]:
@@ -224,7 +225,7 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
     cfg, rng = section.split, np.random.default_rng(shared.seed)
     model = get_model(cfg.model, shared.seed)
     path, x = export_onnx(model), model.inputs(1)
-    candidates = split.cuts(path, x)
+    candidates = [c for c in split.cuts(path, x) if c.nbytes <= GRPC_MAX_BYTES]
     last = candidates[-1].index
     shares = {t: split.node_shares(path, t, x) for t in {cfg.edge_threads, cfg.cloud_threads}}
     whole = {
