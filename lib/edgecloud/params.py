@@ -494,6 +494,8 @@ def format_errors(path: Path | str, err: ValidationError) -> str:
             lines.append(f"{path}: {where}: required key is missing")
         elif e["type"] == "extra_forbidden":
             lines.append(f"{path}: {where}: unknown key (allowed keys are listed in README.md#parameters)")
+        elif not e["loc"] and e["type"] == "value_error":  # a cross-field rule: its message names the key
+            lines.append(f"{path}: {e['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"{path}: {where}: {_cut(repr(e['input']))} is not allowed: {e['msg']}")
     return "\n".join(lines)

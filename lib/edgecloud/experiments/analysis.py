@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
+from edgecloud.client import connect
 from edgecloud.decisions import claims, hybrid
 from edgecloud.decisions.costs import break_even_month
 from edgecloud.decisions.devices import cited
@@ -19,10 +20,10 @@ from edgecloud.params import AnalysisSection, CustomModel, NetworkProfile, Share
 from edgecloud.payloads import Payload
 from edgecloud.results import analysis_tables, tables
 from edgecloud.results.store import Config, Recorder, latest_here
-from edgecloud.runtimes import export_onnx, load_session
+from edgecloud.runtimes import export_onnx, load_session, ort_session
 from edgecloud.serving import ServedModel, Server
 from edgecloud.sources import sourced
-from edgecloud.timing import difference, tail_untrusted
+from edgecloud.timing import difference, measure, tail_untrusted
 
 NOTEBOOK = "04-metrics-analysis"
 CLOUD_EDGE = "02-cloud-edge-measurements"
@@ -142,8 +143,6 @@ def cascade(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkPro
     edge_ms = measure_session(edge, {"input": x[:1]}, shared.timing).samples * 1e3
     served = ServedModel("cascade", cfg.cloud_model, threads=max(shared.threads), seed=shared.seed)
     with Server([served]) as server:
-        from edgecloud.client import connect
-
         client = connect(PROTOCOL, server.http_url, server.grpc_url)
         try:
             cloud_pred = np.array(
@@ -241,8 +240,9 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
         )
         for c in candidates
     }
-    predicted = {}
+    predicted, best = {}, {}
     for name in cfg.profiles:
+        rtt_ms = _rtt_only(nets[name])
         for c in candidates:
             draws = _predicted(c, *parts[c.index], serving(c.nbytes), nets[name], down, 2000, rng)
             predicted[(name, c.index)] = draws
@@ -256,6 +256,7 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
                 note=f"{c.label}; {c.nbytes} B cross",
             )
         ranked = sorted(candidates, key=lambda c, n=name: float(np.median(predicted[(n, c.index)])))
+        best[name] = [c.index for c in ranked[: cfg.measured_cuts]]
         for c in ranked[: cfg.measured_cuts]:
             rec.add(
                 "split_best",
@@ -265,7 +266,10 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
                 "modeled",
                 note=c.label,
             )
-        fixed = [hybrid.SplitLine(c.index, *_line(c, parts, serving(c.nbytes), nets[name], down)) for c in candidates]
+        fixed = [
+            hybrid.SplitLine(c.index, *_line(c, parts, serving(c.nbytes) + rtt_ms, nets[name], down))
+            for c in candidates
+        ]
         for bw, below, above in hybrid.change_points(fixed, 0.1, 10_000):
             rec.add(
                 "split_change_bandwidth",
@@ -285,21 +289,23 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
             note=c.label,
         )
     ends = {candidates[0].index, last}  # all in the cloud and all on the edge are always measured
-    chosen = sorted(ends | {i for name in cfg.profiles for i in _top(predicted, name, candidates, cfg.measured_cuts)})
+    chosen = sorted(ends.union(*best.values()))
     _measure_splits(shared, section, nets, rec, model, path, x, [c for c in candidates if c.index in chosen], predicted)
 
 
-def _line(c: split.Cut, parts: dict, overhead: float, profile: NetworkProfile, down: int):
-    """(fixed ms, bytes on the wire) of a cut on a profile, for the lower envelope over bandwidth."""
+def _rtt_only(profile: NetworkProfile) -> float:
+    """The profile's median network time with no bytes to send: RTT, jitter and the fiber floor."""
+    instant = profile.model_copy(update={"bandwidth_mbps": 1e9})
+    return float(np.median(network_time_ms(instant, 0, 0, 2000, np.random.default_rng(0))))
+
+
+def _line(c: split.Cut, parts: dict, fixed_ms: float, profile: NetworkProfile, down: int) -> tuple[float, float]:
+    """(fixed ms, bytes on the wire) of a cut on a profile, for the lower envelope over bandwidth; fixed_ms is the
+    serving cost of its bytes plus the profile's RTT."""
     head, tail = parts[c.index]
     if c.all_edge:
         return head, 0.0
-    rtt_only = float(
-        np.median(
-            network_time_ms(profile.model_copy(update={"bandwidth_mbps": 1e9}), 0, 0, 2000, np.random.default_rng(0))
-        )
-    )
-    return head + tail + overhead + rtt_only + down * 8e-3 / profile.bandwidth_mbps, float(c.nbytes)
+    return head + tail + fixed_ms + down * 8e-3 / profile.bandwidth_mbps, float(c.nbytes)
 
 
 def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):
@@ -326,11 +332,6 @@ def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):
     return lambda nbytes: float(intercept + slope * nbytes)
 
 
-def _top(predicted: dict, name: str, candidates: list[split.Cut], k: int) -> list[int]:
-    ranked = sorted(candidates, key=lambda c: float(np.median(predicted[(name, c.index)])))
-    return [c.index for c in ranked[:k]]
-
-
 def _measure_splits(
     shared: Shared,
     section: AnalysisSection,
@@ -343,18 +344,18 @@ def _measure_splits(
     predicted: dict,
 ) -> None:
     """Run each chosen cut for real and record measured p50 and p90 beside the prediction."""
-    import onnxruntime as ort
-
     cfg, rng = section.split, np.random.default_rng(shared.seed + 1)
     served, heads, acts = [], {}, {}
     for c in chosen:
         if c.all_edge:
             continue
         head, tail = split.halves(path, c)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = cfg.edge_threads
-        heads[c.index] = session = ort.InferenceSession(str(head), opts, providers=["CPUExecutionProvider"])
-        acts[c.index] = act = session.run(None, x)[0] if c.index else next(iter(x.values()))
+        if c.index:
+            heads[c.index] = session = ort_session(head, cfg.edge_threads)
+            acts[c.index] = session.run(None, x)[0]
+        else:
+            acts[c.index] = next(iter(x.values()))
+        act = acts[c.index]
         spec = CustomModel(name=f"tail_{c.index}", onnx_path=str(tail), input_shape=list(act.shape))
         served.append(ServedModel(spec.name, spec.name, threads=cfg.cloud_threads, custom=(spec.model_dump(),)))
     edge_whole = load_session(model, "ort", "fp32", cfg.edge_threads)
@@ -364,8 +365,12 @@ def _measure_splits(
                 head_ms = measure_session(edge_whole, x, shared.timing).samples * 1e3
                 totals = {name: head_ms for name in cfg.profiles}
             else:
-                session = heads[c.index]
-                head_ms = _time(lambda s=session: s.run(None, x), shared) if c.index else np.zeros(1)
+                head = heads.get(c.index)
+                head_ms = (
+                    measure(lambda h=head: h.run(None, x), "head", shared.timing).samples * 1e3
+                    if head is not None
+                    else np.zeros(1)
+                )
                 found = emulation.emulate(
                     server.grpc_port,
                     PROTOCOL,
@@ -391,12 +396,6 @@ def _measure_splits(
                 rec.add(
                     "split_predicted_p90", float(np.percentile(predicted[(name, c.index)], 90)), "ms", conf, "modeled"
                 )
-
-
-def _time(call, shared: Shared) -> np.ndarray:
-    from edgecloud.timing import measure
-
-    return measure(call, "head", shared.timing, {}).samples * 1e3
 
 
 # 5-7. Published context, claims, summary
