@@ -3,6 +3,7 @@ contradict it, its deciding figure from this run, and a verdict computed from th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ def _depends(on: str) -> str:
 def _share(e: Evidence, key: str, on: str, high: float = 1.0, low: float = 0.0) -> Verdict:
     """Supported when the share reaches `high`, contradicted at or below `low`, else it depends."""
     f = e[key]
+    if math.isnan(f.value):
+        return Verdict(UNTESTABLE, f.text, f.kind)
     verdict = SUPPORTED if f.value >= high else CONTRADICTED if f.value <= low else _depends(on)
     return Verdict(verdict, f.text, f.kind)
 
