@@ -90,6 +90,11 @@ def ledger(table: pd.DataFrame) -> str:
     return "Verdicts: " + ", ".join(f"**{n}** {v}" for v, n in counts.items()) + "."
 
 
+def ledger_table(table: pd.DataFrame) -> str:
+    """The ledger as a Markdown table, so no statement or figure is cut short."""
+    return _md_table(table)
+
+
 def _md_table(df: pd.DataFrame) -> str:
     cols = [str(df.index.name or ""), *map(str, df.columns)]
     lines = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
@@ -121,10 +126,4 @@ def executive(rows: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) ->
         "**Claims ledger** (figures measured, modeled or sourced, as each says): " + ledger(ledger_table),
     ]
     bullets = "\n".join(f"- {text}" for text in findings if text)
-    return (
-        "## Executive summary\n\n### Recommendation per use case\n\n"
-        + _md_table(recs)
-        + "\n\n### Key findings\n\n"
-        + bullets
-        + "\n"
-    )
+    return "### Recommendation per use case\n\n" + _md_table(recs) + "\n\n### Key findings\n\n" + bullets + "\n"

@@ -155,7 +155,8 @@ def build(out: Path | None = None) -> Path:
     summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
     executive = paths.outputs() / "artifacts" / "summary" / "executive.md"
     executive_html = (
-        f'<section class="executive" id="executive">{mistune.html(executive.read_text())}</section>'
+        f'<section class="executive" id="executive"><h2>Executive summary</h2>{mistune.html(executive.read_text())}'
+        "</section>"
         if executive.exists() and "04-metrics-analysis" in executed
         else ""
     )

@@ -152,7 +152,8 @@ def split_check(rows: pd.DataFrame) -> pd.DataFrame:
 
 def split_changes(rows: pd.DataFrame) -> pd.DataFrame:
     c = select(rows, "split_change_bandwidth")
-    return pd.DataFrame({"RTT of": c.network, "bandwidth Mbit/s": c.value, "best cut": c.note}).round(DIGITS)
+    table = pd.DataFrame({"RTT of": c.network, "bandwidth Mbit/s": c.value, "best cut": c.note})
+    return table.reset_index(drop=True).round(DIGITS)
 
 
 def published(rows: pd.DataFrame) -> pd.DataFrame:
