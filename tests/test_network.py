@@ -1,24 +1,28 @@
-"""The network model on known inputs, and the delaying proxy against its configured delay and bandwidth."""
+"""The network model on known inputs; the delay box (packet level) and the delaying proxy against their settings."""
 
 from __future__ import annotations
 
+import ast
+import json
 import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from edgecloud.network import netns
-from edgecloud.network.model import network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
+from edgecloud.network import emulation, netns
+from edgecloud.network.model import MSS_BYTES, network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile
 
 
 def profile(**kw) -> NetworkProfile:
-    base = dict(rtt_ms=50.0, jitter_ms=0.0, bandwidth_mbps=8.0, loss=0.0, distance_km=1000, source="test")
+    base = dict(rtt_ms=50.0, rtt_statistic="mean", jitter_ms=0.0, bandwidth_mbps=8.0, loss=0.0, distance_km=1000)
+    base["source"] = "test"
     return NetworkProfile(**{**base, **kw})
 
 
@@ -32,17 +36,40 @@ def test_known_values() -> None:
     assert cold == pytest.approx(np.full(5, 50.0 + 50.0 + 11.0))
 
 
-def test_rtt_distribution_has_the_profile_mean_jitter_and_floor() -> None:
-    rtt = sample_rtt_ms(profile(rtt_ms=40.0, jitter_ms=5.0, distance_km=2000), 200_000, np.random.default_rng(1))
-    assert rtt.mean() == pytest.approx(40.0, rel=0.01)
+def test_slow_start_costs_a_round_trip_beyond_the_initial_window() -> None:
+    """10 segments go in the first RTT; the 11th waits for an ACK (Linux restarts slow start after idle)."""
+    fast = profile(bandwidth_mbps=1e6)
+    one, two = (network_time_ms(fast, MSS_BYTES * k, 100, 3, np.random.default_rng(0)) for k in (10, 11))
+    assert one == pytest.approx(np.full(3, 50.0), abs=0.1)
+    assert two == pytest.approx(np.full(3, 100.0), abs=0.1)
+    slow = profile(bandwidth_mbps=1.0)  # 10 segments take 116 ms to send, longer than the RTT: no stall
+    assert network_time_ms(slow, MSS_BYTES * 11, 0, 1, np.random.default_rng(0))[0] == pytest.approx(
+        50 + transfer_ms(MSS_BYTES * 11, 1.0) + transfer_ms(0, 1.0), abs=0.1
+    )
+
+
+def test_downlink_has_its_own_bandwidth() -> None:
+    asym = profile(bandwidth_mbps=1e6, downlink_mbps=8.0)
+    assert network_time_ms(asym, 100, 10_000, 1, np.random.default_rng(0))[0] == pytest.approx(60.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("statistic", "q"), [("mean", None), ("median", 50), ("p95", 95)])
+def test_rtt_distribution_puts_the_profile_statistic_at_rtt_ms(statistic: str, q: float | None) -> None:
+    p = profile(rtt_ms=40.0, rtt_statistic=statistic, jitter_ms=5.0, distance_km=2000)
+    rtt = sample_rtt_ms(p, 400_000, np.random.default_rng(1))
+    assert (rtt.mean() if q is None else np.percentile(rtt, q)) == pytest.approx(40.0, rel=0.01)
     assert rtt.std() == pytest.approx(5.0, rel=0.02)
     assert rtt.min() >= 20.0
 
 
-def test_loss_adds_a_retransmission_timeout_at_the_expected_rate() -> None:
-    t = network_time_ms(profile(loss=0.01), 1448 * 10, 0, 100_000, np.random.default_rng(2))
-    p = 1 - 0.99**10
-    assert np.mean(t > 200) == pytest.approx(p, rel=0.05)
+def test_loss_costs_a_rack_recovery_or_a_tail_probe_at_the_expected_rate() -> None:
+    """10 segments up, 1 down, RTT 50: each of the 9 non-tail losses costs 1.25 RTT, a lost tail 2 RTT, and a lost
+    lone packet 2 RTT + 200 ms capped at one RTO (RTT + 200 ms)."""
+    p = profile(loss=0.01, bandwidth_mbps=1e6)
+    t = network_time_ms(p, MSS_BYTES * 10, 100, 400_000, np.random.default_rng(2))
+    expected = 0.01 * (9 * 62.5 + 100 + 250)
+    assert t.mean() - 50.0 == pytest.approx(expected, rel=0.05)
+    assert np.mean(t > 50.01) == pytest.approx(1 - 0.99**11, rel=0.05)
 
 
 def test_profiles_below_the_fiber_floor_are_rejected() -> None:
@@ -108,10 +135,21 @@ def test_proxy_paces_bytes_at_the_bandwidth(echo_port) -> None:
     assert elapsed == pytest.approx(100.0, abs=25.0)
 
 
-@pytest.mark.skipif(not netns.available(), reason="needs root, ip and tc")
+needs_netns = pytest.mark.skipif(not netns.available(), reason="needs root, ip, tc and /dev/net/tun")
+
+
+def _in_namespace(paths: netns.EmulatedPaths, code: str) -> str:
+    out = subprocess.run(
+        [*paths.exec_prefix(), sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return out.stdout
+
+
+@needs_netns
 def test_tc_tbf_limits_the_bandwidth_into_the_namespace() -> None:
-    with netns.ShapedLinks([8.0]) as link:  # 200 kB at 1 MB/s: about 200 ms
-        srv = socket.create_server((link.host_ips[0], 0))
+    spec = netns.PathSpec(netns.OneWay(mbps=8.0), netns.OneWay(mbps=8.0))
+    with netns.EmulatedPaths([spec]) as paths:  # 200 kB at 1 MB/s: about 200 ms
+        srv = socket.create_server((paths.host_ips[0], 0))
         port = srv.getsockname()[1]
 
         def sink():
@@ -124,16 +162,69 @@ def test_tc_tbf_limits_the_bandwidth_into_the_namespace() -> None:
 
         threading.Thread(target=sink, daemon=True).start()
         code = (
-            f"import socket,time;s=socket.create_connection(('{link.host_ips[0]}',{port}));t=time.perf_counter();"
+            f"import socket,time;s=socket.create_connection(('{paths.host_ips[0]}',{port}));t=time.perf_counter();"
             "s.sendall(b'x'*200000);s.recv(1);print((time.perf_counter()-t)*1e3)"
         )
-        out = subprocess.run(
-            [*link.exec_prefix(), sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
+        elapsed = float(_in_namespace(paths, code))
         srv.close()
-    assert float(out.stdout) == pytest.approx(200.0 * 1.04, rel=0.15)  # payload plus TCP/IP headers
-    assert link.ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert elapsed == pytest.approx(200.0 * 1.04, rel=0.15)  # payload plus TCP/IP headers
+    assert paths.ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+@needs_netns
+def test_delay_box_draws_a_delay_per_packet_from_the_profile() -> None:
+    """UDP pings through a 30 ms mean, 8 ms sd RTT profile: the spread shows, the mean is the profile's, and
+    nothing arrives before the 500 km fiber floor."""
+    p = profile(rtt_ms=30.0, jitter_ms=8.0, distance_km=500)
+    with netns.EmulatedPaths([emulation.path_spec(p)]) as paths:
+        echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        echo.bind((paths.host_ips[0], 0))
+        threading.Thread(target=lambda: [echo.sendto(*echo.recvfrom(64)) for _ in range(200)], daemon=True).start()
+        code = (
+            "import socket,time,json;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);out=[]\n"
+            "for i in range(200):\n"
+            f" t=time.perf_counter();s.sendto(b'p',('{paths.host_ips[0]}',{echo.getsockname()[1]}));s.recv(64)\n"
+            " out.append((time.perf_counter()-t)*1e3)\n"
+            "print(json.dumps(out))"
+        )
+        rtt = np.array(json.loads(_in_namespace(paths, code)))
+    assert rtt.mean() == pytest.approx(30.0, rel=0.1)
+    assert rtt.std() == pytest.approx(8.0, rel=0.3)
+    assert rtt.min() >= 5.0
+
+
+@needs_netns
+def test_delay_box_drops_packets_at_the_profile_loss() -> None:
+    """2000 UDP datagrams one way through 10% loss: about 1800 arrive (binomial sd 13)."""
+    p = profile(rtt_ms=2.0, distance_km=10, loss=0.10, bandwidth_mbps=100.0)
+    with netns.EmulatedPaths([emulation.path_spec(p)]) as paths:
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind((paths.host_ips[0], 0))
+        sink.settimeout(1.0)
+        got = []
+
+        def count():
+            try:
+                while sink.recv(256):
+                    got.append(1)
+            except TimeoutError:
+                pass
+
+        reader = threading.Thread(target=count)
+        reader.start()
+        code = (
+            "import socket,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            f"for i in range(2000): s.sendto(b'x'*100,('{paths.host_ips[0]}',{sink.getsockname()[1]}));"
+            " time.sleep(1e-4)"
+        )
+        _in_namespace(paths, code)
+        reader.join()
+    assert len(got) == pytest.approx(1800, abs=60)
+
+
+def test_delay_box_imports_nothing_from_the_model() -> None:
+    """The emulator must not share code with what it checks: standard library only."""
+    tree = ast.parse(Path(netns.BOX).read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported - {"__future__"} <= set(sys.stdlib_module_names)

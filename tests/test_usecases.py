@@ -13,7 +13,9 @@ from edgecloud.decisions.usecases import Context, WhatIf, evaluate, recommend
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
 
-PROFILE = NetworkProfile(rtt_ms=50, jitter_ms=0, bandwidth_mbps=1000, loss=0, distance_km=100, source="test")
+PROFILE = NetworkProfile(
+    rtt_ms=50, rtt_statistic="mean", jitter_ms=0, bandwidth_mbps=1000, loss=0, distance_km=100, source="test"
+)
 
 
 def _option(name: str, role: str, factor: float, price: float = 100.0, hourly: float = 1.0) -> Option:

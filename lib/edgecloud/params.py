@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -111,10 +112,14 @@ class ConceptsSection(Section):
 
 
 class NetworkProfile(Section):
-    rtt_ms: float = Field(gt=0, description="Median round-trip time.")
+    rtt_ms: float = Field(gt=0, description="Round-trip time; rtt_statistic says which statistic of the RTT it is.")
+    rtt_statistic: Literal["mean", "median", "p95"] = Field(
+        description="What rtt_ms is, as its source reports it: the RTT's mean, median or 95th percentile."
+    )
     jitter_ms: float = Field(ge=0, description="Standard deviation of the RTT above the propagation floor.")
-    bandwidth_mbps: float = Field(gt=0, description="Bottleneck bandwidth, megabits per second.")
-    loss: float = Field(ge=0, lt=0.5, description="Packet loss probability per request.")
+    bandwidth_mbps: float = Field(gt=0, description="Uplink (client to cloud) bottleneck bandwidth, Mbit/s.")
+    downlink_mbps: float | None = Field(None, gt=0, description="Downlink bandwidth, Mbit/s; the uplink's if unset.")
+    loss: float = Field(ge=0, lt=0.5, description="Packet loss probability, per packet and direction.")
     distance_km: float = Field(ge=0, description="Path length; sets the fiber propagation floor.")
     source: str = Field(min_length=3, description="Where the defaults come from, with its date.")
     rtt_figure: str | None = Field(
@@ -128,12 +133,50 @@ class NetworkProfile(Section):
             raise ValueError(f"rtt_ms {self.rtt_ms} is below the fiber floor {floor:.1f} ms for distance_km")
         return self
 
+    @property
+    def down_mbps(self) -> float:
+        return self.downlink_mbps or self.bandwidth_mbps
 
-def _profile(rtt, jitter, bandwidth, loss, km, source, figure=None) -> NetworkProfile:
+    @functools.cached_property
+    def _rtt_gamma(self) -> tuple[float, float, float]:
+        """The RTT as floor + gamma(shape, scale) excess (ms), whose rtt_statistic is rtt_ms and whose standard
+        deviation is jitter_ms; shape 0 means a fixed RTT."""
+        floor = self.distance_km / 100.0
+        excess = self.rtt_ms - floor
+        if self.jitter_ms == 0 or excess <= 0:
+            return self.rtt_ms, 0.0, 0.0
+        return (floor, *gamma_with_statistic(excess, self.jitter_ms, self.rtt_statistic))
+
+    def rtt_gamma(self) -> tuple[float, float, float]:
+        """The RTT as floor + gamma(shape, scale) excess (ms), computed once per profile."""
+        return self._rtt_gamma
+
+
+def gamma_with_statistic(value: float, sd: float, statistic: str) -> tuple[float, float]:
+    """Shape and scale of the gamma distribution with standard deviation sd whose mean, median or p95 is value."""
+    from scipy import optimize, stats
+
+    def shape_scale(mean: float) -> tuple[float, float]:
+        return (mean / sd) ** 2, sd**2 / mean
+
+    if statistic == "mean":
+        return shape_scale(value)
+    q = {"median": 0.5, "p95": 0.95}[statistic]
+
+    def miss(mean: float) -> float:
+        shape, scale = shape_scale(mean)
+        return float(stats.gamma.ppf(q, shape, scale=scale)) - value
+
+    return shape_scale(optimize.brentq(miss, 1e-6 * value, value + 10 * sd))
+
+
+def _profile(rtt, statistic, jitter, bandwidth, loss, km, source, figure=None, down=None) -> NetworkProfile:
     return NetworkProfile(
         rtt_ms=rtt,
+        rtt_statistic=statistic,
         jitter_ms=jitter,
         bandwidth_mbps=bandwidth,
+        downlink_mbps=down,
         loss=loss,
         distance_km=km,
         source=source,
@@ -144,6 +187,7 @@ def _profile(rtt, jitter, bandwidth, loss, km, source, figure=None) -> NetworkPr
 DEFAULT_PROFILES = {
     "same-zone": _profile(
         0.91,
+        "mean",
         0.2,
         10000,
         0.0,
@@ -153,6 +197,7 @@ DEFAULT_PROFILES = {
     ),
     "same-region": _profile(
         1.55,
+        "mean",
         0.3,
         10000,
         0.0,
@@ -162,6 +207,7 @@ DEFAULT_PROFILES = {
     ),
     "cross-country": _profile(
         72,
+        "p95",
         3,
         1000,
         0.0,
@@ -171,6 +217,7 @@ DEFAULT_PROFILES = {
     ),
     "intercontinental": _profile(
         242,
+        "p95",
         5,
         500,
         0.001,
@@ -180,30 +227,38 @@ DEFAULT_PROFILES = {
     ),
     "4g": _profile(
         55.25,
+        "mean",
         12,
         10,
         0.01,
         200,
-        "RTT: US 4G 44.1-66.4 ms by state, midpoint (Opensignal, 2019); 10 Mbit/s uplink and 1% loss assumed",
+        "RTT: US 4G 44.1-66.4 ms by state, midpoint (Opensignal, 2019); 10 Mbit/s up, 30 down and 1% loss assumed",
         "us_4g_latency_midpoint",
+        30,
     ),
     "5g": _profile(
         51,
+        "median",
         10,
         50,
         0.005,
         200,
-        "RTT: US 5G best carrier median 51 ms (Ookla Q2 2023); 50 Mbit/s uplink, 0.5% loss assumed",
+        "RTT: US 5G best carrier median 51 ms (Ookla Q2 2023); 50 Mbit/s up, 200 down, 0.5% loss assumed",
         "us_5g_best_median",
+        200,
     ),
     "home-wifi": _profile(
         20,
+        "median",
         15,
         20,
         0.01,
         100,
         "RTT: US fixed broadband median 15 ms (Ookla Q2 2023) plus an "
-        "assumed 5 ms Wi-Fi hop; half of campus Wi-Fi packets over 20 ms (Pei et al., 2016)",
+        "assumed 5 ms Wi-Fi hop; half of campus Wi-Fi packets over 20 ms (Pei et al., 2016); "
+        "20 Mbit/s up, 100 down assumed",
+        None,
+        100,
     ),
 }
 RESERVED_TARGETS = {"cloud-cpu", "cloud-gpu", "cloud-remote", "in-process"}

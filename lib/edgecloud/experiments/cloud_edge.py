@@ -209,7 +209,8 @@ def network_model(s: CloudEdgeSession) -> None:
 
 
 def emulation_check(s: CloudEdgeSession) -> None:
-    """Check the network model per profile against emulation (edgecloud.network.emulation), without loss."""
+    """Check the network model per profile against emulation (edgecloud.network.emulation), loss on, at p50, p90
+    and p99."""
     port = s.server.grpc_port if s.best.protocol == "grpc" else s.server.http_port
     payload = make_payload(s.model, s.best.payload, s.sample)
     found = emulation.emulate(
@@ -227,13 +228,13 @@ def emulation_check(s: CloudEdgeSession) -> None:
             found[emulation.BASELINE], found[name], profile, s.best.up_bytes, s.best.down_bytes, s.rng, s.timing
         )
         cfg = s.cloud_config(network=name, payload=s.best.payload, protocol=s.best.protocol, scenario="emulated")
-        e = check.error
-        s.rec.add(
-            "model_error_vs_emulation", e.value, "fraction", cfg, "measured", ci=(e.low, e.high), n=check.n, source=how
-        )
-        p = check.emulated_p50
-        s.rec.add("emulated_p50", p.value, "ms", cfg, ci=(p.low, p.high), n=check.n, source=how)
-        s.rec.add("modeled_p50", check.modeled_p50_ms, "ms", cfg, "modeled", n=check.n)
+        for q in emulation.CHECKED:
+            e, p, thin = check.error(q), check.emulated[q], check.untrusted(q)
+            ci = None if thin else (e.low, e.high)
+            s.rec.add(f"model_error_{q}", e.value, "fraction", cfg, ci=ci, n=check.n, untrusted=thin, source=how)
+            ci = None if thin else (p.low, p.high)
+            s.rec.add(f"emulated_{q}", p.value, "ms", cfg, ci=ci, n=check.n, untrusted=thin, source=how)
+            s.rec.add(f"modeled_{q}", check.modeled_ms[q], "ms", cfg, "modeled", n=check.n)
 
 
 def loadgen(s: CloudEdgeSession) -> None:

@@ -1,9 +1,13 @@
 """The network model checked against emulation: the same requests over emulated paths vs model + loopback.
 
 Every path (a bare baseline and one per profile) is set up at once and requests go round-robin over them, so they
-share the machine's conditions. As root with iproute2 (as in CI) each path's bandwidth is a real kernel bottleneck,
-`tc tbf` on its own veth pair into a network namespace where the client runs, and a delaying proxy adds the RTT;
-otherwise the proxy paces the bytes too. The model's input is the baseline path, so the harness's cost cancels out.
+share the machine's conditions. As root with iproute2 and TUN (as in CI) the emulation is packet-level and shares no
+code with the model: the client runs in a network namespace, the delay box delays each packet by its own draw from
+the profile's RTT distribution, keeps order and drops with the profile's loss, and `tc tbf` limits each direction's
+bandwidth, so real TCP meets the RTT, slow start and loss recovery. A plain relay on the host end reaches the server.
+Otherwise (no root) a delaying proxy draws one RTT per request and paces bytes with the model's own formulas, so
+agreement there is by construction, and the method says so. The model's input is the baseline path (same relay,
+no delay), so the harness's own cost cancels out.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from edgecloud.network import model as network
 from edgecloud.network import netns
@@ -22,14 +27,37 @@ from edgecloud.network.netclient import interleaved_latencies_ms, payload_to_jso
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile, Timing
 from edgecloud.payloads import Payload
-from edgecloud.timing import Estimate, bootstrap_percentiles
+from edgecloud.timing import PERCENTILES, Estimate, bootstrap_percentiles, tail_untrusted
 
 BASELINE = "baseline"
+IDLE_RTOS = 3  # a path waits this many retransmission timeouts between its requests, so slow start restarts
 MODEL_DRAWS = 20  # network-time draws per loopback sample, so the model's median carries no sampling noise
 
 
 def method() -> str:
-    return "tc tbf bandwidth + delay proxy" if netns.available() else "delay proxy (delay and pacing)"
+    if netns.available():
+        return "packet-level: TUN delay box (per-packet delay and loss) + tc tbf bandwidth"
+    return "delay proxy (the model's own delay and pacing: not an independent check)"
+
+
+def path_spec(profile: NetworkProfile | None) -> netns.PathSpec:
+    """The delay box's settings for a profile: half the RTT's floor and gamma shape each way, its loss, its rates."""
+    if profile is None:
+        return netns.PathSpec(netns.OneWay(), netns.OneWay())
+    floor, shape, scale = profile.rtt_gamma()
+    one_way = dict(floor_ms=floor / 2, shape=shape / 2, scale_ms=scale, loss=profile.loss)
+    return netns.PathSpec(
+        netns.OneWay(**one_way, mbps=profile.bandwidth_mbps), netns.OneWay(**one_way, mbps=profile.down_mbps)
+    )
+
+
+def idle_s(profile: NetworkProfile | None) -> float:
+    """Idle time before each request on a path: IDLE_RTOS × an RTO (the RTT's 95th percentile + Linux's 200 ms)."""
+    if profile is None:
+        return IDLE_RTOS * 0.2
+    floor, shape, scale = profile.rtt_gamma()
+    p95 = floor + (float(stats.gamma.ppf(0.95, shape, scale=scale)) if shape else 0.0)
+    return IDLE_RTOS * (p95 + 200.0) / 1e3
 
 
 def emulate(
@@ -37,20 +65,25 @@ def emulate(
 ) -> dict[str, np.ndarray]:
     """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's."""
     routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
+    idle = {name: idle_s(p) for name, p in routes.items()}
     use_tc = netns.available()
     with ExitStack() as stack:
         if use_tc:
-            links = stack.enter_context(netns.ShapedLinks([p.bandwidth_mbps if p else None for p in routes.values()]))
+            links = stack.enter_context(netns.EmulatedPaths([path_spec(p) for p in routes.values()], seed))
             hosts = links.host_ips
         else:
             hosts = ["127.0.0.1"] * len(routes)
         addresses = {}
         for i, ((name, profile), host) in enumerate(zip(routes.items(), hosts, strict=True)):
-            pacing = None if use_tc or profile is None else profile.bandwidth_mbps
-            proxy = stack.enter_context(DelayProxy(port, profile, pacing, seed + i, host=host))
-            addresses[name] = f"{host}:{proxy.port}"
+            if use_tc:  # client → relay in the namespace → emulated path → relay on the host → server
+                far = stack.enter_context(DelayProxy(port, seed=seed + i, host=host, congestion=netns.CONGESTION))
+                near = DelayProxy(far.port, congestion=netns.CONGESTION, target_host=host, prefix=links.exec_prefix())
+                addresses[name] = f"127.0.0.1:{stack.enter_context(near).port}"
+            else:
+                pacing = profile.bandwidth_mbps if profile else None
+                addresses[name] = f"{host}:{stack.enter_context(DelayProxy(port, profile, pacing, seed + i)).port}"
         if use_tc:
-            spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed}
+            spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed, "idle_s": idle}
             out = subprocess.run(
                 [*links.exec_prefix(), sys.executable, "-m", "edgecloud.network.netclient"],
                 input=json.dumps({**spec, "payload": payload_to_json(payload)}),
@@ -61,24 +94,31 @@ def emulate(
             )
             found = json.loads(out.stdout.strip().splitlines()[-1])
         else:
-            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)
+            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)  # the proxy has no TCP state
     return {name: np.asarray(v) for name, v in found.items()}
+
+
+CHECKED = ("p50", "p90", "p99")
 
 
 @dataclass(frozen=True)
 class ModelCheck:
-    """The model's median against the emulated median (with its CI); error = model / emulated − 1."""
+    """The model's percentiles against the emulated ones (with CIs) for one profile; error = model / emulated − 1."""
 
-    emulated_p50: Estimate
-    modeled_p50_ms: float
+    emulated: dict[str, Estimate]
+    modeled_ms: dict[str, float]
     n: int
 
-    @property
-    def error(self) -> Estimate:
-        e = self.emulated_p50
-        return Estimate(
-            self.modeled_p50_ms / e.value - 1, self.modeled_p50_ms / e.high - 1, self.modeled_p50_ms / e.low - 1
-        )
+    def untrusted(self, q: str) -> bool:
+        return tail_untrusted(PERCENTILES[q], self.n)
+
+    def error(self, q: str) -> Estimate:
+        """The model's relative error at percentile q; its CI comes from the emulated percentile's (none when that
+        tail has too few samples beyond it)."""
+        e, m = self.emulated[q], self.modeled_ms[q]
+        if self.untrusted(q):
+            return Estimate(m / e.value - 1, float("nan"), float("nan"))
+        return Estimate(m / e.value - 1, m / e.high - 1, m / e.low - 1)
 
 
 def compare(
@@ -90,8 +130,13 @@ def compare(
     rng: np.random.Generator,
     timing: Timing,
 ) -> ModelCheck:
-    """Model median (many draws over the baseline samples) against the emulated median with its bootstrap CI."""
+    """Model percentiles (many draws over the baseline samples, loss included) against the emulated percentiles with
+    their block-bootstrap CIs."""
     loop = rng.choice(baseline_ms, MODEL_DRAWS * len(baseline_ms))
-    modeled = float(np.median(network.end_to_end_ms(loop, profile, up_bytes, down_bytes, rng, with_loss=False)))
-    est = bootstrap_percentiles(emulated_ms, timing.confidence, timing.bootstrap_resamples, 0)["p50"]
-    return ModelCheck(est, modeled, len(emulated_ms))
+    modeled = network.end_to_end_ms(loop, profile, up_bytes, down_bytes, rng)
+    est = bootstrap_percentiles(emulated_ms, timing.confidence, timing.bootstrap_resamples, 0)
+    return ModelCheck(
+        {q: est[q] for q in CHECKED},
+        {q: float(np.percentile(modeled, PERCENTILES[q])) for q in CHECKED},
+        len(emulated_ms),
+    )

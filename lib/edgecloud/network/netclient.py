@@ -44,22 +44,36 @@ def payload_from_json(doc: dict) -> Payload:
 
 
 def interleaved_latencies_ms(
-    addresses: dict[str, str], protocol: str, model: str, payload: Payload, n: int, seed: int = 0
+    addresses: dict[str, str],
+    protocol: str,
+    model: str,
+    payload: Payload,
+    n: int,
+    seed: int = 0,
+    idle_s: dict[str, float] | None = None,
 ) -> dict[str, list[float]]:
-    """n rounds; each round sends one request over every path (host:port), in a fresh random order (so no path
-    always follows a long idle gap). Returns latencies (ms) per path."""
+    """n requests over every path (host:port), interleaved: each time, a random path among those that have been idle
+    for their idle_s (so TCP restarts slow start there, as for a device sending one request every so often).
+    Returns latencies (ms) per path."""
     clients = {name: connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items()}
+    idle = {name: (idle_s or {}).get(name, 0.0) for name in clients}
     try:
         for client in clients.values():
             for _ in range(WARMUP):
                 client.infer(model, payload)
         out: dict[str, list[float]] = {name: [] for name in clients}
-        rng, names = np.random.default_rng(seed), list(clients)
-        for _ in range(n):
-            for name in rng.permutation(names):
-                t0 = time.perf_counter()
-                clients[name].infer(model, payload)
-                out[name].append((time.perf_counter() - t0) * 1e3)
+        rng, last_end = np.random.default_rng(seed), dict.fromkeys(clients, time.perf_counter())
+        while pending := [name for name in clients if len(out[name]) < n]:
+            now = time.perf_counter()
+            ready = [name for name in pending if now - last_end[name] >= idle[name]]
+            if not ready:
+                time.sleep(min(last_end[name] + idle[name] for name in pending) - now)
+                continue
+            name = ready[rng.integers(len(ready))]
+            t0 = time.perf_counter()
+            clients[name].infer(model, payload)
+            last_end[name] = time.perf_counter()
+            out[name].append((last_end[name] - t0) * 1e3)
         return out
     finally:
         for client in clients.values():
@@ -69,6 +83,12 @@ def interleaved_latencies_ms(
 if __name__ == "__main__":
     spec = json.loads(sys.stdin.read())
     found = interleaved_latencies_ms(
-        spec["addresses"], spec["protocol"], spec["model"], payload_from_json(spec["payload"]), spec["n"], spec["seed"]
+        spec["addresses"],
+        spec["protocol"],
+        spec["model"],
+        payload_from_json(spec["payload"]),
+        spec["n"],
+        spec["seed"],
+        spec["idle_s"],
     )
     print(json.dumps(found))

@@ -35,9 +35,13 @@ class DelayProxy:
         bandwidth_mbps: float | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
+        congestion: str | None = None,
+        target_host: str = "127.0.0.1",
+        prefix: tuple[str, ...] = (),
     ):
         self.target_port, self.profile, self.bandwidth_mbps = target_port, profile, bandwidth_mbps
-        self.seed, self.host, self.port = seed, host, 0
+        self.seed, self.host, self.port, self.congestion = seed, host, 0, congestion
+        self.target_host, self.prefix = target_host, prefix
 
     def __enter__(self) -> DelayProxy:
         spec = json.dumps(
@@ -47,10 +51,12 @@ class DelayProxy:
                 "seed": self.seed,
                 "bandwidth_mbps": self.bandwidth_mbps,
                 "profile": self.profile.model_dump() if self.profile else None,
+                "congestion": self.congestion,
+                "target_host": self.target_host,
             }
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "edgecloud.network.proxy", spec],
+            [*self.prefix, sys.executable, "-m", "edgecloud.network.proxy", spec],
             stdout=subprocess.PIPE,
             text=True,
             preexec_fn=die_with_parent,
@@ -67,17 +73,33 @@ class DelayProxy:
         self._process.wait()
 
 
-def _proxy_main(host: str, target_port: int, profile: dict | None, bandwidth_mbps: float | None, seed: int) -> None:
-    """Proxy process: print the listening port, then relay each connection through a delaying, pacing link."""
+def _proxy_main(
+    host: str,
+    target_host: str,
+    target_port: int,
+    profile: dict | None,
+    bandwidth_mbps: float | None,
+    seed: int,
+    congestion: str | None,
+) -> None:
+    """Proxy process: print the listening port, then relay each connection through a delaying, pacing link (or a
+    plain relay when there is no profile), with the given TCP congestion control on both of its sockets."""
     rng = np.random.default_rng(seed)
     prof = NetworkProfile(**profile) if profile else None
+    if prof:
+        prof.rtt_gamma()  # fitted (scipy imported) before the first request, not during it
     listener = socket.create_server((host, 0))
     print(listener.getsockname()[1], flush=True)
     while True:
         client, _ = listener.accept()
-        server = socket.create_connection(("127.0.0.1", target_port))
+        server = socket.socket()
+        if congestion:
+            server.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion.encode())
+        server.connect((target_host, target_port))
         for s in (client, server):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if congestion:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion.encode())
         _Link(client, server, lambda: float(sample_rtt_ms(prof, 1, rng)[0]) if prof else 0.0, bandwidth_mbps)
 
 

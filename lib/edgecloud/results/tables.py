@@ -367,20 +367,16 @@ def network(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def emulation(rows: pd.DataFrame) -> pd.DataFrame:
-    """The network model against emulation per profile: medians, error with CI, n and method."""
-    err = select(rows, "model_error_vs_emulation").set_index("network")
-    out = pd.DataFrame(
-        {
-            "emulated_p50_ms": select(rows, "emulated_p50").set_index("network").value,
-            "modeled_p50_ms": select(rows, "modeled_p50").set_index("network").value,
-            "error": err.value,
-            "error_low": err.ci_low,
-            "error_high": err.ci_high,
-            "n": err.n,
-            "method": err.source,
-        }
-    )
-    return out.round(4)
+    """The network model against emulation per profile: emulated and modeled p50, p90 and p99 (ms), the model's
+    error at each with its CI (none for a thin tail), n and method."""
+    cols = {}
+    for q in ("p50", "p90", "p99"):
+        err = select(rows, f"model_error_{q}").set_index("network")
+        cols[f"emulated_{q}_ms"] = select(rows, f"emulated_{q}").set_index("network").value
+        cols[f"modeled_{q}_ms"] = select(rows, f"modeled_{q}").set_index("network").value
+        cols[f"error_{q}"], cols[f"error_{q}_low"], cols[f"error_{q}_high"] = err.value, err.ci_low, err.ci_high
+    cols["n"], cols["method"] = err.n, err.source
+    return pd.DataFrame(cols).round(4)
 
 
 def loadgen(rows: pd.DataFrame) -> pd.DataFrame:
