@@ -160,7 +160,7 @@ def minilm_goal(timing: Timing, threads: int = 2) -> list[Goal]:
     """MiniLM uses dynamic int8 because static loses accuracy: dynamic's cosine to fp32 must stay ≥ 0.95 (the floor
     the tests hold it to)."""
     model = get_model("minilm")
-    x = model.inputs(8)
+    x = model.inputs(model.distinct_inputs)
     reference = load_session(model, "ort", "fp32", threads).run(x)
     detail = {}
     for method in ("static", "dynamic"):
@@ -168,6 +168,23 @@ def minilm_goal(timing: Timing, threads: int = 2) -> list[Goal]:
         detail[f"{method}_ms"] = measure(lambda s=session: s.run(None, model.inputs(1)), method, timing).median * 1e3
         detail[f"{method}_cosine"] = cosine_similarity(reference, session.run(None, x)[0])[1]
     return [at_least("minilm dynamic int8 cosine to fp32", detail["dynamic_cosine"], 0.95, **detail)]
+
+
+def int8_fidelity_goals(params: Params, threads: int = 2) -> list[Goal]:
+    """EfficientNet-Lite0 int8 against fp32 on held-out crops (scenes calibration never saw): top-1 agreement ≥ 0.95
+    overall, and ≥ 0.95 where fp32's top-1 probability is at least 0.4."""
+    section = params.concepts
+    session = load_session(
+        get_model("efficientnet_lite0"), "ort", "int8", threads, section.calibration_samples, section.agreement_samples
+    )
+    p, more = session.parity, session.parity["more"]
+    detail = {"ci": [p["ci"].low, p["ci"].high], "n": p["n"], **more}
+    return [
+        at_least("efficientnet_lite0 int8 top-1 agreement with fp32", p["value"], 0.95, **detail),
+        at_least(
+            "efficientnet_lite0 int8 top-1 agreement where fp32 is confident", more["top1_agreement_confident"], 0.95
+        ),
+    ]
 
 
 def serving_goals(params: Params) -> list[Goal]:
@@ -231,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     timing = params.shared.timing
     goals = runtime_goals(timing) + repeatability_goals(timing) + timer_agreement_goals(timing)
-    goals += minilm_goal(timing) + serving_goals(params)
+    goals += minilm_goal(timing) + int8_fidelity_goals(params) + serving_goals(params)
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     doc = {

@@ -15,6 +15,7 @@ from edgecloud.cache import cached
 from edgecloud.machine import cpu_flags
 from edgecloud.models.families import SentenceEmbedder, ZooModel
 from edgecloud.models.user import UserModel
+from edgecloud.timing import wilson
 
 FP32_TOLERANCE = 1e-4  # max |Δ| allowed per unit of output scale: max(1, max |reference|)
 RUNTIMES = (("eager", "fp32"), ("ort", "fp32"), ("ort", "int8"))
@@ -190,6 +191,19 @@ def reference(model: ZooModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
     return out.numpy()
 
 
+AGREEMENTS = ("top1_agreement", "decision_agreement")  # proportions of inputs, so they get a Wilson interval
+_REFERENCES: dict[tuple, np.ndarray] = {}
+
+
+def _reference_once(model: ZooModel, n: int) -> np.ndarray:
+    """fp32 reference outputs of the model's first n inputs, computed once per process (every runtime and thread
+    count compares with the same ones)."""
+    key = (model.name, model.seed, n, getattr(model, "onnx_path", None))
+    if key not in _REFERENCES:
+        _REFERENCES[key] = reference(model, model.inputs(n))
+    return _REFERENCES[key]
+
+
 def load_session(
     model: ZooModel, runtime: str, precision: str, threads: int, calibration_samples: int = 128, check_samples: int = 8
 ) -> Session:
@@ -203,16 +217,18 @@ def load_session(
     else:
         path = export_onnx(model) if precision == "fp32" else quantize_int8(model, calibration_samples)
         session = Session(model, runtime, precision, threads, path, _impl=ort_session(path, threads))
-    inputs = model.inputs(check_samples)
-    ref, out = reference(model, inputs), session.run(inputs)
+    n = min(check_samples, model.distinct_inputs or check_samples)
+    inputs = model.inputs(n)
+    ref, out = _reference_once(model, n), session.run(inputs)
     if precision == "fp32":
         diff, scale = float(np.abs(ref - out).max()), max(1.0, float(np.abs(ref).max()))
         if diff > FP32_TOLERANCE * scale:
             raise ParityError(
                 f"{session.label}: max |Δ| {diff:.2e} vs eager fp32 exceeds {FP32_TOLERANCE} × output scale {scale:.1f}"
             )
-        session.parity = {"metric": "max_abs_diff", "value": diff, "n": check_samples}
+        session.parity = {"metric": "max_abs_diff", "value": diff, "n": n}
     else:
         metric, value = model.agreement(ref, out)
-        session.parity = {"metric": metric, "value": value, "n": check_samples}
+        ci = wilson(round(value * n), n) if metric in AGREEMENTS else None
+        session.parity = {"metric": metric, "value": value, "n": n, "ci": ci, "more": model.fidelity(ref, out)}
     return session

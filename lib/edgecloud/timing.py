@@ -112,6 +112,14 @@ def tail_untrusted(q: float, n: int) -> bool:
     return q > 50 and n * (100 - q) / 100 < TAIL_MIN_BEYOND
 
 
+def wilson(successes: int, n: int, confidence: float = 0.95) -> Estimate:
+    """A proportion with its Wilson score interval (independent trials)."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    return Estimate(successes / n, float(ci.low), float(ci.high))
+
+
 def block_length(n: int) -> int:
     """Moving-block length for serially correlated latencies: n^(1/3), the usual rate (Hall et al., 1995)."""
     return max(1, round(n ** (1 / 3)))

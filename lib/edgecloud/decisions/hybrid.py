@@ -7,15 +7,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from scipy.stats import binomtest
 
-from edgecloud.timing import Estimate
-
-
-def wilson(successes: int, n: int, confidence: float) -> Estimate:
-    """A proportion with its Wilson score interval."""
-    ci = binomtest(successes, n).proportion_ci(confidence, method="wilson")
-    return Estimate(successes / n, float(ci.low), float(ci.high))
+from edgecloud.timing import Estimate, wilson
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import json
 from tqdm import tqdm
 
 from edgecloud.models.data import encode_jpeg, photo_crops
-from edgecloud.models.families import ImageClassifier, SentenceEmbedder, ZooModel
+from edgecloud.models.families import CONFIDENT, ImageClassifier, SentenceEmbedder, ZooModel
 from edgecloud.models.zoo import get_model
 from edgecloud.params import ConceptsSection, Shared, Timing
 from edgecloud.results.store import Config, Recorder
@@ -67,6 +67,14 @@ def anatomy(shared: Shared, rec: Recorder) -> None:
         rec.latency(measure(fn, stage, timing), session_config(session, stage=stage, scenario="anatomy", batch=1))
 
 
+FP32_CHECKS = 8  # fp32 runtimes are checked for parity on this many inputs; int8 on agreement_samples
+FIDELITY_NOTES = {
+    "top1_in_fp32_top5": "int8 top-1 among fp32's top 5",
+    "top1_agreement_confident": f"top-1 agreement where fp32's top-1 probability ≥ {CONFIDENT}",
+    "confident_share": f"share of inputs where fp32's top-1 probability ≥ {CONFIDENT}",
+}
+
+
 def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection, rec: Recorder) -> None:
     """Every model × runtime × thread count at batch 1: latency, cold start, size, fp32 parity or int8 agreement,
     task quality where labels exist; and each model's FLOPs and parameter count."""
@@ -77,7 +85,7 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
         x = model.inputs(1)
         session, cold = cold_start(
             lambda m=model, r=runtime, p=precision, n=t: load_session(
-                m, r, p, n, section.calibration_samples, section.agreement_samples
+                m, r, p, n, section.calibration_samples, section.agreement_samples if p == "int8" else FP32_CHECKS
             ),
             lambda s, x=x: s.run(x),
         )
@@ -86,7 +94,10 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
         rec.add("model_size", session.size_bytes() / 1e6, "MB", cfg)
         parity = session.parity
         kind_of = "fp32 parity" if precision == "fp32" else model.agreement_note()
-        rec.add(parity["metric"], parity["value"], "", cfg, n=parity["n"], note=kind_of)
+        ci = parity.get("ci")
+        rec.add(parity["metric"], parity["value"], "", cfg, ci=ci and (ci.low, ci.high), n=parity["n"], note=kind_of)
+        for metric, value in parity.get("more", {}).items():
+            rec.add(metric, value, "fraction", cfg, n=parity["n"], note=FIDELITY_NOTES[metric])
         if quality := model.quality(session.run):
             rec.add(quality[0], quality[1], "fraction", cfg, note="held-out labelled data")
     for model in models:

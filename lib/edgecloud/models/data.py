@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -58,23 +59,54 @@ def cosine_similarity(reference: np.ndarray, output: np.ndarray) -> tuple[str, f
     return "cosine_similarity", float(cos.mean())
 
 
-def sample_photos() -> list[np.ndarray]:
-    """The two photographs scikit-learn ships (China temple, flower), as uint8 HWC arrays."""
-    from sklearn.datasets import load_sample_images
+# Twelve natural photographs that packages ship (scikit-learn's two, scikit-image's ten; never downloaded), split by
+# scene: int8 calibration sees only CALIBRATION_SCENES, and every check or evaluation uses only EVALUATION_SCENES.
+CALIBRATION_SCENES = ("china", "coffee", "motorcycle", "hubble", "ihc", "camera")
+EVALUATION_SCENES = ("flower", "astronaut", "chelsea", "rocket", "retina", "coins")
 
-    return list(load_sample_images().images)
+
+@cache
+def photo(scene: str) -> np.ndarray:
+    """One shipped photograph as uint8 HWC RGB (greyscale ones repeated over three channels)."""
+    if scene in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(f"{scene}.jpg")
+    from skimage import data
+
+    loaders = {
+        "coffee": data.coffee,
+        "motorcycle": lambda: data.stereo_motorcycle()[0],
+        "hubble": data.hubble_deep_field,
+        "ihc": data.immunohistochemistry,
+        "camera": data.camera,
+        "astronaut": data.astronaut,
+        "chelsea": data.chelsea,
+        "rocket": data.rocket,
+        "retina": data.retina,
+        "coins": data.coins,
+    }
+    image = np.asarray(loaders[scene]())
+    return np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image[..., :3]
 
 
-def photo_crops(n: int, size: int, seed: int = 0, offset: int = 0) -> np.ndarray:
-    """n random crops (30-100% of the short side) of the sample photos, resized to size×size uint8."""
-    photos, rng = sample_photos(), np.random.default_rng(seed + 7919 * offset)
+def photo_crops(
+    n: int, size: int, seed: int = 0, offset: int = 0, scenes: tuple[str, ...] = EVALUATION_SCENES
+) -> np.ndarray:
+    """n crops of the scenes' photos, resized to size×size uint8: crop i is of scene i mod len(scenes), the whole
+    photo's central square the first time round and a random square of 30-100% of its short side after that."""
+    rng = np.random.default_rng(seed + 7919 * offset)
     out = np.empty((n, size, size, 3), np.uint8)
     for i in range(n):
-        photo = photos[(i + offset) % len(photos)]
-        h, w, _ = photo.shape
-        side = int(min(h, w) * rng.uniform(0.3, 1.0)) if i + offset >= len(photos) else min(h, w)
-        y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-        crop = Image.fromarray(photo[y : y + side, x : x + side]).resize((size, size), Image.BILINEAR)
+        image = photo(scenes[(i + offset) % len(scenes)])
+        h, w, _ = image.shape
+        first = i + offset < len(scenes)
+        side = min(h, w) if first else int(min(h, w) * rng.uniform(0.3, 1.0))
+        if first:
+            y, x = (h - side) // 2, (w - side) // 2
+        else:
+            y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+        crop = Image.fromarray(image[y : y + side, x : x + side]).resize((size, size), Image.BILINEAR)
         out[i] = np.asarray(crop)
     return out
 

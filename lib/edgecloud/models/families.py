@@ -15,9 +15,10 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from edgecloud.models import architectures
-from edgecloud.models.data import SENTENCES, cosine_similarity, photo_crops
+from edgecloud.models.data import CALIBRATION_SCENES, SENTENCES, cosine_similarity, photo_crops
 
 CALIBRATION_OFFSET = 10_000  # calibration inputs never overlap the inputs used for checks
+CONFIDENT = 0.4  # fp32 top-1 probability above which a prediction counts as confident
 
 
 @dataclass
@@ -36,6 +37,11 @@ class ZooModel:
     @property
     def max_batch(self) -> int | None:
         """The largest batch the model takes in one call (None: any)."""
+        return None
+
+    @property
+    def distinct_inputs(self) -> int | None:
+        """How many different inputs inputs() can give before it repeats (None: unlimited)."""
         return None
 
     def module(self) -> nn.Module:
@@ -62,6 +68,10 @@ class ZooModel:
     def agreement(self, reference: np.ndarray, output: np.ndarray) -> tuple[str, float]:
         """How closely an approximate runtime's output matches fp32: top-1 agreement by default."""
         return "top1_agreement", float(np.mean(reference.argmax(-1) == output.argmax(-1)))
+
+    def fidelity(self, reference: np.ndarray, output: np.ndarray) -> dict[str, float]:
+        """Further int8-vs-fp32 figures beside the agreement (none by default)."""
+        return {}
 
     def agreement_note(self) -> str:
         """What the int8-vs-fp32 agreement figure means for this model."""
@@ -119,6 +129,21 @@ class ImageClassifier(ZooModel):
             return cosine_similarity(reference, output)
         return super().agreement(reference, output)
 
+    def fidelity(self, reference: np.ndarray, output: np.ndarray) -> dict[str, float]:
+        """For real weights: whether int8's top-1 is among fp32's top 5, and top-1 agreement where fp32 itself is
+        confident (top-1 probability ≥ CONFIDENT), with the share of such inputs."""
+        if self.weights.startswith("random"):
+            return {}
+        z = reference - reference.max(-1, keepdims=True)
+        sure = (np.exp(z) / np.exp(z).sum(-1, keepdims=True)).max(-1) >= CONFIDENT
+        top5 = np.argsort(-reference, -1)[:, :5]
+        agree = reference.argmax(-1) == output.argmax(-1)
+        return {
+            "top1_in_fp32_top5": float(np.mean((top5 == output.argmax(-1)[:, None]).any(-1))),
+            "top1_agreement_confident": float(agree[sure].mean()) if sure.any() else float("nan"),
+            "confident_share": float(sure.mean()),
+        }
+
     def preprocess(self, pixels: np.ndarray) -> np.ndarray:
         """uint8 NHWC pixels → normalised float32 NCHW."""
         x = (pixels.astype(np.float32) - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
@@ -133,6 +158,11 @@ class ImageClassifier(ZooModel):
 
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         return {"input": self.preprocess(photo_crops(batch, size or self.default_size, self.seed, offset))}
+
+    def calibration_inputs(self, i: int) -> dict[str, np.ndarray]:
+        """Crops of the calibration scenes only: no evaluation photo is ever seen by the quantizer."""
+        crops = photo_crops(1, self.default_size, self.seed, i, CALIBRATION_SCENES)
+        return {"input": self.preprocess(crops)}
 
     def postprocess(self, output: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
         """Top-k (class name, probability) per image."""
@@ -164,6 +194,10 @@ class SentenceEmbedder(ZooModel):
             texts, padding="max_length", truncation=True, max_length=size or self.default_size, return_tensors="np"
         )
         return {k: enc[k].astype(np.int64) for k in self.input_names}
+
+    @property
+    def distinct_inputs(self) -> int | None:
+        return len(SENTENCES)
 
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         texts = [SENTENCES[(i + offset) % len(SENTENCES)] for i in range(batch)]

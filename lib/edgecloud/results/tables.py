@@ -157,6 +157,9 @@ def mechanisms(rows: pd.DataFrame, samples: pd.DataFrame | None = None, confiden
     out["parity_metric"] = [parity.metric.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
     out["parity"] = [parity.value.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
     out["parity_meaning"] = [parity.note.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
+    out["parity_low"] = [parity.ci_low.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
+    out["parity_high"] = [parity.ci_high.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
+    out["n_parity"] = [parity.n.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
     quality = rows[rows.metric.isin(["accuracy", "average_precision"])].set_index(keys)
     out["quality_metric"] = [quality.metric.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
     out["quality"] = [quality.value.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
@@ -178,6 +181,28 @@ def _speedup(lat: pd.DataFrame, samples: pd.DataFrame | None, r, confidence: flo
     a = samples_of(samples, cfg.with_(runtime="eager", precision="fp32"))
     b = samples_of(samples, cfg.with_(runtime=r.runtime, precision=r.precision))
     return ratio(a, b, 50, confidence, 500)
+
+
+def int8_fidelity(rows: pd.DataFrame) -> pd.DataFrame:
+    """int8 against fp32 per model with real or trained weights (the fewest threads): top-1 or decision agreement
+    with its Wilson CI, and for image classifiers int8's top-1 within fp32's top 5 and agreement where fp32 is
+    confident."""
+    keys = ["model", "runtime", "precision", "threads"]
+    agree = rows[rows.metric.isin(["top1_agreement", "decision_agreement"]) & (rows.precision == "int8")]
+    agree = agree[agree.threads == agree.threads.min()].set_index(keys)
+    out = pd.DataFrame(
+        {
+            "metric": agree.metric,
+            "agreement": agree.value,
+            "ci_low": agree.ci_low,
+            "ci_high": agree.ci_high,
+            "n": agree.n,
+        }
+    )
+    for metric in ("top1_in_fp32_top5", "top1_agreement_confident", "confident_share"):
+        more = rows[rows.metric == metric].set_index(keys).value
+        out[metric] = [more.get(k, np.nan) for k in out.index]
+    return out.reset_index(level=["runtime", "precision", "threads"], drop=True).round(DIGITS)
 
 
 def mechanisms_wide(mech: pd.DataFrame) -> pd.DataFrame:
