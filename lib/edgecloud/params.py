@@ -139,19 +139,20 @@ class NetworkProfile(Section):
     def down_mbps(self) -> float:
         return self.downlink_mbps or self.bandwidth_mbps
 
-    @functools.cached_property
-    def _rtt_gamma(self) -> tuple[float, float, float]:
+    def rtt_gamma(self) -> tuple[float, float, float]:
         """The RTT as floor + gamma(shape, scale) excess (ms), whose rtt_statistic is rtt_ms and whose standard
         deviation is jitter_ms; shape 0 means a fixed RTT."""
-        floor = self.distance_km / 100.0
-        excess = self.rtt_ms - floor
-        if self.jitter_ms == 0 or excess <= 0:
-            return self.rtt_ms, 0.0, 0.0
-        return (floor, *gamma_with_statistic(excess, self.jitter_ms, self.rtt_statistic))
+        return rtt_gamma(self.rtt_ms, self.rtt_statistic, self.jitter_ms, self.distance_km)
 
-    def rtt_gamma(self) -> tuple[float, float, float]:
-        """The RTT as floor + gamma(shape, scale) excess (ms), computed once per profile."""
-        return self._rtt_gamma
+
+@functools.cache
+def rtt_gamma(rtt_ms: float, statistic: str, jitter_ms: float, distance_km: float) -> tuple[float, float, float]:
+    """Floor, shape and scale of an RTT distribution (fitted once per set of figures)."""
+    floor = distance_km / 100.0
+    excess = rtt_ms - floor
+    if jitter_ms == 0 or excess <= 0:
+        return rtt_ms, 0.0, 0.0
+    return (floor, *gamma_with_statistic(excess, jitter_ms, statistic))
 
 
 def gamma_with_statistic(value: float, sd: float, statistic: str) -> tuple[float, float]:

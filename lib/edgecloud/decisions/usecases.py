@@ -107,7 +107,11 @@ def latency_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
         return compute
     profile = ctx.profiles[case.network]
     profile = profile.model_copy(
-        update={"rtt_ms": profile.rtt_ms * what.rtt, "bandwidth_mbps": profile.bandwidth_mbps * what.bandwidth}
+        update={
+            "rtt_ms": profile.rtt_ms * what.rtt,
+            "bandwidth_mbps": profile.bandwidth_mbps * what.bandwidth,
+            "downlink_mbps": profile.down_mbps * what.bandwidth,
+        }
     )
     return (
         compute + ctx.overhead_ms + network_time_ms(profile, case.bytes_per_inference, ctx.response_bytes, n, ctx.rng)

@@ -305,7 +305,7 @@ def _line(c: split.Cut, parts: dict, fixed_ms: float, profile: NetworkProfile, d
     head, tail = parts[c.index]
     if c.all_edge:
         return head, 0.0
-    return head + tail + fixed_ms + down * 8e-3 / profile.bandwidth_mbps, float(c.nbytes)
+    return head + tail + fixed_ms + down * 8e-3 / profile.down_mbps, float(c.nbytes)
 
 
 def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):

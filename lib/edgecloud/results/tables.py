@@ -346,9 +346,10 @@ def choose_payload(rows: pd.DataFrame, profiles: dict) -> PayloadChoice:
     )
     up = select(rows, "payload_bytes").set_index(["protocol", "payload"]).value
     down = select(rows, "response_bytes").set_index(["protocol", "payload"]).value
+    nets = list(profiles.values())
     scores = {
         key: float(served.value[key])
-        + float(np.mean([transfer_ms(up[key] + down[key], p.bandwidth_mbps) for p in profiles.values()]))
+        + float(np.mean([transfer_ms(up[key], p.bandwidth_mbps) + transfer_ms(down[key], p.down_mbps) for p in nets]))
         for key in served.index
     }
     ranked = sorted(scores, key=scores.get)
