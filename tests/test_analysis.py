@@ -8,7 +8,14 @@ import onnxruntime as ort
 import pytest
 
 from edgecloud.decisions import claims, hybrid
-from edgecloud.decisions.costs import DAYS_PER_MONTH, break_even_month, cloud_model, edge_model
+from edgecloud.decisions.costs import (
+    DAYS_PER_MONTH,
+    CostModel,
+    break_even_month,
+    cloud_model,
+    edge_model,
+    fallback_monthly,
+)
 from edgecloud.models import split
 from edgecloud.models.zoo import get_model
 from edgecloud.runtimes import export_onnx
@@ -137,3 +144,16 @@ def test_cloud_latency_claim_depends_on_distance_when_a_profile_is_under_50_ms()
 
 def test_every_claim_of_the_reference_list_is_in_the_ledger() -> None:
     assert [c.number for c in claims.CLAIMS] == list(range(1, 14))
+
+
+def test_fallback_pays_the_cloud_only_for_what_it_sends_on() -> None:
+    """Devices 3600 USD over 36 months + 10 USD upkeep + 1e-6 USD energy each; cloud 100 USD per instance of
+    10 req/s, 1e-5 USD egress each; 1M requests a day."""
+    edge = CostModel(upfront_usd=3600, life_months=36, fixed_usd_month=10, usd_per_inference=1e-6)
+    cloud = CostModel(instance_usd_month=100, capacity_rps=10, usd_per_inference=1e-5, peak_rps=20, peak_to_mean=3)
+    none = fallback_monthly(edge, cloud, 1e6, 0.0)
+    assert none.total == pytest.approx(100 + 10 + 1e-6 * 1e6 * 30.4)
+    assert "cloud" not in none.parts
+    some = fallback_monthly(edge, cloud, 1e6, 0.25)  # overflow peak 0.25e6/86400 × 3 = 8.7 req/s: one instance
+    assert some.parts["edge"] == pytest.approx(100 + 10 + 1e-6 * 0.75e6 * 30.4)
+    assert some.parts["cloud"] == pytest.approx(100 + 1e-5 * 0.25e6 * 30.4)

@@ -7,7 +7,7 @@ import pandas as pd
 from edgecloud.results import analysis_tables as at
 from edgecloud.results import usecase_tables
 from edgecloud.results.tables import IN_PROCESS, select
-from edgecloud.verdicts import escape, escaped, recommendation_mix
+from edgecloud.verdicts import escape, escaped, outages, recommendation_mix
 
 
 @escaped
@@ -127,3 +127,8 @@ def executive(rows: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) ->
     ]
     bullets = "\n".join(f"- {text}" for text in findings if text)
     return "### Recommendation per use case\n\n" + _md_table(recs) + "\n\n### Key findings\n\n" + bullets + "\n"
+
+
+def fallback(table: pd.DataFrame) -> str:
+    """Which strategy answers the most in time through outages per use case, and at what monthly cost."""
+    return outages(table)

@@ -227,7 +227,8 @@ def what_ifs(table: pd.DataFrame) -> None:
 
 
 def outages(table: pd.DataFrame) -> None:
-    data = table.drop(columns="options").reset_index().melt(id_vars="use case", var_name="strategy", value_name="share")
+    shares = table[[c for c in table.columns if c != "options" and not c.startswith("$/month")]]
+    data = shares.reset_index().melt(id_vars="use case", var_name="strategy", value_name="share")
     ax = sns.barplot(data=data, y="use case", x="share", hue="strategy")
     ax.set_xlim(min(0.5, data.share.min()), 1.0)
     ax.legend(fontsize=8)

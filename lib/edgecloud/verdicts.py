@@ -388,7 +388,8 @@ def cloud_edge_summary(
             f"- **Edge vs cloud (measured):** fastest edge target {label} {_ms(p50)} p50; cloud-cpu over loopback "
             f"{_ms(best['p50 ms'])} with {choice.payload} over {choice.protocol} (serving overhead "
             f"{best['overhead p50 ms']:+.3g} ms, CI {best['overhead CI']}).",
-            f"- **Network (modeled, checked against emulation within {emu.error.abs().max():.0%}):** the cloud is "
+            f"- **Network (modeled; against emulation within {emu.error_p50.abs().max():.0%} at p50, "
+            f"{emu.error_p90.abs().max():.0%} at p90):** the cloud is "
             f"faster than the fastest edge target beyond noise on {', '.join(wins) if wins else 'no profile'} "
             "(same cores).",
             f"- **Adaptive batching (measured):** {gain:.2f}× the throughput of batch-1 serving at {hi} clients.",
@@ -455,11 +456,14 @@ def robustness(what_ifs: pd.DataFrame) -> str:
 
 @escaped
 def outages(table: pd.DataFrame) -> str:
-    """Through simulated outages, which strategy answers the most requests in time, per use case."""
-    strategies = [c for c in table.columns if c != "options"]
+    """Through simulated outages, which strategy answers the most requests in time per use case, and what it costs
+    against cloud only."""
+    strategies = [c for c in table.columns if c != "options" and not c.startswith("$/month")]
     best = table[strategies].idxmax(axis=1)
-    parts = "; ".join(
-        f"{case} {best[case]} {table.loc[case, best[case]]:.2%} (cloud only {table.loc[case, 'cloud only']:.2%})"
-        for case in table.index
-    )
-    return f"**Modeled**, share answered within budget through outages: {parts}."
+    parts = []
+    for case in table.index:
+        part = f"{case} {best[case]} {table.loc[case, best[case]]:.2%} (cloud only {table.loc[case, 'cloud only']:.2%})"
+        if f"$/month: {best[case]}" in table:
+            part += f" at ${table.loc[case, f'$/month: {best[case]}']:,.0f}/month"
+        parts.append(part)
+    return f"**Modeled**, share answered within budget through outages: {'; '.join(parts)}."

@@ -131,6 +131,16 @@ def edge_model(
     )
 
 
+def fallback_monthly(edge: CostModel, cloud: CostModel, daily_volume: float, cloud_share: float) -> MonthlyCost:
+    """Edge first with cloud fallback: the whole edge fleet, its energy for the requests it answers, and cloud
+    instances (sized to the overflow's peak) and egress only for the share it sends on; no cloud when none is."""
+    local = edge.monthly(daily_volume * (1 - cloud_share))
+    if cloud_share <= 0:
+        return MonthlyCost(local.total, {"edge": local.total})
+    overflow = replace(cloud, peak_rps=cloud.peak_rps * cloud_share).monthly(daily_volume * cloud_share)
+    return MonthlyCost(local.total + overflow.total, {"edge": local.total, "cloud": overflow.total})
+
+
 def break_even_month(edge: CostModel, cloud: CostModel, daily_volume: float, horizon: int) -> float | None:
     """The first month (fractional) at which the edge's cumulative cost falls to the cloud's and stays there within
     the horizon; 0 when the edge is never dearer, None when it never catches up."""

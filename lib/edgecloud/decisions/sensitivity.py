@@ -58,6 +58,12 @@ def connectivity_trace(
     return np.concatenate(state)[:minutes]
 
 
+def fallback_share(edge_capacity_share: float, link_up: np.ndarray) -> float:
+    """Share of all requests that edge first with cloud fallback sends to the cloud: the overflow beyond the edge's
+    capacity, when the link is up."""
+    return (1 - min(1.0, edge_capacity_share)) * float(np.mean(link_up))
+
+
 def outage_shares(
     edge_within: float, edge_capacity_share: float, cloud_within: float, link_up: np.ndarray
 ) -> dict[str, float]:
@@ -65,8 +71,7 @@ def outage_shares(
 
     edge_within and cloud_within: probability that one request meets the budget on a working path;
     edge_capacity_share: share of the peak load the edge device can take (the rest overflows to the cloud)."""
-    up = float(np.mean(link_up))
-    served = min(1.0, edge_capacity_share)
+    up, served = float(np.mean(link_up)), min(1.0, edge_capacity_share)
     return {
         "cloud only": up * cloud_within,
         "edge only": served * edge_within,

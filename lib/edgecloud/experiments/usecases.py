@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from edgecloud.decisions import sensitivity
-from edgecloud.decisions.costs import energy_j
+from edgecloud.decisions.costs import energy_j, fallback_monthly
 from edgecloud.decisions.devices import resolve
 from edgecloud.decisions.usecases import (
     Context,
@@ -286,13 +286,18 @@ def outages(ctx: Context, section: UseCasesSection, rec: Recorder, days: int = 3
         capacity = next(r for r in best["edge"].requirements if r.name == "throughput")
         trace = sensitivity.connectivity_trace(case.availability_pct / 100, case.mean_outage_min, days * 1440, ctx.rng)
         shares = sensitivity.outage_shares(within["edge"], capacity.value / capacity.bound, within["cloud"], trace)
+        edge, cloud = best["edge"].cost_model, best["cloud"].cost_model
+        sent = sensitivity.fallback_share(capacity.value / capacity.bound, trace)
+        monthly = {
+            "cloud only": cloud.monthly(case.daily_volume).total,
+            "edge only": edge.monthly(case.daily_volume).total,
+            "edge first, cloud fallback": fallback_monthly(edge, cloud, case.daily_volume, sent).total,
+        }
+        note = (
+            f"edge: {best['edge'].option}; cloud: {best['cloud'].option}; link up {float(np.mean(trace)):.2%} of "
+            f"{days} simulated days; fallback sends {sent:.1%} to the cloud"
+        )
         for strategy, share in shares.items():
-            rec.add(
-                "answered_within_budget",
-                share,
-                "fraction",
-                Config(scenario=name, target=strategy),
-                "modeled",
-                note=f"edge: {best['edge'].option}; cloud: {best['cloud'].option}; link up "
-                f"{float(np.mean(trace)):.2%} of {days} simulated days",
-            )
+            cfg = Config(scenario=name, target=strategy)
+            rec.add("answered_within_budget", share, "fraction", cfg, "modeled", note=note)
+            rec.add("strategy_usd_month", monthly[strategy], "USD/month", cfg, "modeled", note=note)

@@ -387,3 +387,9 @@ def evidence(rows: pd.DataFrame, rows01: pd.DataFrame, rows02: pd.DataFrame, row
         **_architecture_evidence(rows, rows01),
         **_input_evidence(rows01),
     }
+
+
+def fallback(rows03: pd.DataFrame) -> pd.DataFrame:
+    """Edge first with cloud fallback beside cloud only and edge only (notebook 03's outage simulation): the share
+    answered within budget and each strategy's USD per month."""
+    return usecase_tables.outages(rows03)

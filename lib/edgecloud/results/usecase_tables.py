@@ -110,9 +110,14 @@ def what_ifs(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def outages(rows: pd.DataFrame) -> pd.DataFrame:
-    """Share of requests answered within budget through simulated outages, per use case and strategy."""
+    """Per use case and strategy, the share of requests answered within budget through simulated outages and the
+    strategy's USD per month (edge first with cloud fallback pays the cloud only for what it sends on)."""
     o = select(rows, "answered_within_budget")
     wide = o.pivot_table(index="scenario", columns="target", values="value", aggfunc="first", sort=False)
+    cost = select(rows, "strategy_usd_month")
+    if len(cost):
+        usd = cost.pivot_table(index="scenario", columns="target", values="value", aggfunc="first", sort=False)
+        wide = wide.join(usd.add_prefix("$/month: "))
     wide["options"] = o.groupby("scenario", sort=False).note.first()
     wide.index.name = "use case"
     wide.columns.name = None
