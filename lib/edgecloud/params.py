@@ -313,7 +313,7 @@ class MeasurementsSection(Section):
     network_profiles: dict[str, NetworkProfile] = Field(
         default_factory=lambda: dict(DEFAULT_PROFILES), min_length=1, description="Network paths to the cloud."
     )
-    emulation_requests: Positive = Field(60, description="Requests per profile through the delaying proxy.")
+    emulation_requests: Positive = Field(60, description="Requests per profile through the emulated network.")
     loadgen: LoadGen = Field(default_factory=LoadGen)
 
     @model_validator(mode="after")
