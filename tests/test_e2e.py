@@ -228,8 +228,8 @@ def test_a_shared_report_shows_hostile_names_as_text_and_runs_nothing(copy) -> N
 
 
 def _servers_under(root) -> list:
-    """MLServer and delay-proxy processes started from this copy."""
-    return _ours(root, ("mlserver", "edgecloud.network.proxy"))
+    """MLServer, relay and delay-box processes started from this copy."""
+    return _ours(root, ("mlserver", "edgecloud.network.proxy", "delaybox.py"))
 
 
 def test_a_cell_that_raises_after_the_server_started_leaves_no_server(copy) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecloud.network import emulation, netns
+from edgecloud.network import emulation, model, netns
 from edgecloud.network.model import MSS_BYTES, network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile
@@ -48,6 +48,19 @@ def test_slow_start_costs_a_round_trip_beyond_the_initial_window() -> None:
     )
 
 
+def test_a_loss_leaves_the_next_messages_a_smaller_window() -> None:
+    """Without loss every message starts at the initial window; with loss some start below it (CUBIC's β after the
+    loss, slow regrowth), the more so the higher the loss; never above it after a long idle."""
+    rng = np.random.default_rng(3)
+    clean = model.start_windows(MSS_BYTES * 10, 0.0, None, 2000, rng)
+    assert (clean == model.INITIAL_WINDOW).all()
+    low, high = (model.start_windows(MSS_BYTES * 10, p, None, 4000, rng) for p in (0.002, 0.02))
+    assert 0 < np.mean(low < 10) < np.mean(high < 10)
+    assert high.max() <= model.INITIAL_WINDOW
+    warm = model.start_windows(MSS_BYTES * 400, 0.0, 2, 100, rng)  # big messages, short idle: the window stays open
+    assert (warm > model.INITIAL_WINDOW).all()
+
+
 def test_downlink_has_its_own_bandwidth() -> None:
     asym = profile(bandwidth_mbps=1e6, downlink_mbps=8.0)
     assert network_time_ms(asym, 100, 10_000, 1, np.random.default_rng(0))[0] == pytest.approx(60.0, abs=0.1)
@@ -62,9 +75,10 @@ def test_rtt_distribution_puts_the_profile_statistic_at_rtt_ms(statistic: str, q
     assert rtt.min() >= 20.0
 
 
-def test_loss_costs_a_rack_recovery_or_a_tail_probe_at_the_expected_rate() -> None:
-    """10 segments up, 1 down, RTT 50: each of the 9 non-tail losses costs 1.25 RTT, a lost tail 2 RTT, and a lost
-    lone packet 2 RTT + 200 ms capped at one RTO (RTT + 200 ms)."""
+def test_loss_costs_a_rack_recovery_or_a_tail_probe_at_the_expected_rate(monkeypatch) -> None:
+    """10 segments up, 1 down, RTT 50, windows held at the initial one: each of the 9 non-tail losses costs 1.25 RTT,
+    a lost tail 2 RTT, and a lost lone packet 2 RTT + 200 ms capped at one RTO (RTT + 200 ms)."""
+    monkeypatch.setattr(model, "start_windows", lambda nbytes, loss, idle, n, rng: np.full(n, model.INITIAL_WINDOW))
     p = profile(loss=0.01, bandwidth_mbps=1e6)
     t = network_time_ms(p, MSS_BYTES * 10, 100, 400_000, np.random.default_rng(2))
     expected = 0.01 * (9 * 62.5 + 100 + 250)

@@ -161,6 +161,7 @@ def cascade(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkPro
             {cfg.network: nets[cfg.network]},
             cfg.requests,
             shared.seed,
+            idle_rtos=0,  # one packet each way: TCP's window does not matter
         )
     cloud_ms = found[cfg.network]
     capacity = 1000 / float(np.median(found[emulation.BASELINE]))  # one request at a time per instance
@@ -214,7 +215,8 @@ def _predicted(
     """Draws of a split's latency: head + tail + serving overhead + modeled network time (nothing for all edge)."""
     if cut.all_edge:
         return np.full(draws, head_ms)
-    return head_ms + tail_ms + overhead_ms + network_time_ms(profile, cut.nbytes, down_bytes, draws, rng)
+    net = network_time_ms(profile, cut.nbytes, down_bytes, draws, rng, idle_rtos=emulation.IDLE_RTOS)
+    return head_ms + tail_ms + overhead_ms + net
 
 
 def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkProfile], rec: Recorder) -> None:
@@ -318,7 +320,7 @@ def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):
     with Server(served) as server:
         for n, spec in zip(floats, specs, strict=True):
             payload = Payload("tensor", {"x": np.zeros((1, n), np.float32)})
-            found = emulation.emulate(server.grpc_port, PROTOCOL, spec.name, payload, {}, 15, shared.seed)
+            found = emulation.emulate(server.grpc_port, PROTOCOL, spec.name, payload, {}, 15, shared.seed, idle_rtos=0)
             medians.append(float(np.median(found[emulation.BASELINE])))
     slope, intercept = np.polyfit(4 * np.asarray(floats, float), medians, 1) if len(floats) > 1 else (0.0, medians[0])
     for n, ms in zip(floats, medians, strict=True):

@@ -68,11 +68,21 @@ def anatomy(shared: Shared, rec: Recorder) -> None:
 
 
 FP32_CHECKS = 8  # fp32 runtimes are checked for parity on this many inputs; int8 on agreement_samples
+RANDOM_CHECKS = 32  # random weights: similarity to fp32 is no accuracy measure, so fewer inputs do
 FIDELITY_NOTES = {
     "top1_in_fp32_top5": "int8 top-1 among fp32's top 5",
     "top1_agreement_confident": f"top-1 agreement where fp32's top-1 probability ≥ {CONFIDENT}",
     "confident_share": f"share of inputs where fp32's top-1 probability ≥ {CONFIDENT}",
 }
+
+
+def check_samples(model: ZooModel, precision: str, section: ConceptsSection) -> int:
+    """Inputs a runtime is checked on: agreement_samples for int8 of real or trained weights, fewer otherwise."""
+    if precision != "int8":
+        return FP32_CHECKS
+    if model.weights.startswith("random"):
+        return min(RANDOM_CHECKS, section.agreement_samples)
+    return section.agreement_samples
 
 
 def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection, rec: Recorder) -> None:
@@ -85,7 +95,7 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
         x = model.inputs(1)
         session, cold = cold_start(
             lambda m=model, r=runtime, p=precision, n=t: load_session(
-                m, r, p, n, section.calibration_samples, section.agreement_samples if p == "int8" else FP32_CHECKS
+                m, r, p, n, section.calibration_samples, check_samples(m, p, section)
             ),
             lambda s, x=x: s.run(x),
         )

@@ -30,7 +30,7 @@ from edgecloud.payloads import Payload
 from edgecloud.timing import PERCENTILES, Estimate, bootstrap_percentiles, tail_untrusted
 
 BASELINE = "baseline"
-IDLE_RTOS = 3  # a path waits this many retransmission timeouts between its requests, so slow start restarts
+IDLE_RTOS = 2  # a path waits this many retransmission timeouts between its requests: TCP halves its window twice
 MODEL_DRAWS = 20  # network-time draws per loopback sample, so the model's median carries no sampling noise
 
 
@@ -51,21 +51,30 @@ def path_spec(profile: NetworkProfile | None) -> netns.PathSpec:
     )
 
 
-def idle_s(profile: NetworkProfile | None) -> float:
-    """Idle time before each request on a path: IDLE_RTOS × an RTO (the RTT's 95th percentile + Linux's 200 ms)."""
+def idle_s(profile: NetworkProfile | None, rtos: int = IDLE_RTOS) -> float:
+    """Idle time before each request on a path: rtos × an RTO (the RTT's 95th percentile + Linux's 200 ms), a bound
+    above the real RTO (smoothed RTT + 200 ms)."""
     if profile is None:
-        return IDLE_RTOS * 0.2
+        return rtos * 0.2
     floor, shape, scale = profile.rtt_gamma()
     p95 = floor + (float(stats.gamma.ppf(0.95, shape, scale=scale)) if shape else 0.0)
-    return IDLE_RTOS * (p95 + 200.0) / 1e3
+    return rtos * (p95 + 200.0) / 1e3
 
 
 def emulate(
-    port: int, protocol: str, model: str, payload: Payload, profiles: dict[str, NetworkProfile], n: int, seed: int
+    port: int,
+    protocol: str,
+    model: str,
+    payload: Payload,
+    profiles: dict[str, NetworkProfile],
+    n: int,
+    seed: int,
+    idle_rtos: int = IDLE_RTOS,
 ) -> dict[str, np.ndarray]:
-    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's."""
+    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
+    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing)."""
     routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
-    idle = {name: idle_s(p) for name, p in routes.items()}
+    idle = {name: idle_s(p, idle_rtos) for name, p in routes.items()}
     use_tc = netns.available()
     with ExitStack() as stack:
         if use_tc:
@@ -133,7 +142,7 @@ def compare(
     """Model percentiles (many draws over the baseline samples, loss included) against the emulated percentiles with
     their block-bootstrap CIs."""
     loop = rng.choice(baseline_ms, MODEL_DRAWS * len(baseline_ms))
-    modeled = network.end_to_end_ms(loop, profile, up_bytes, down_bytes, rng)
+    modeled = network.end_to_end_ms(loop, profile, up_bytes, down_bytes, rng, idle_rtos=IDLE_RTOS)
     est = bootstrap_percentiles(emulated_ms, timing.confidence, timing.bootstrap_resamples, 0)
     return ModelCheck(
         {q: est[q] for q in CHECKED},

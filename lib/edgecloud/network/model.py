@@ -1,8 +1,9 @@
 """The analytic network model: what a request/response exchange costs over a profile, per request.
 
-Each direction of the exchange is a TCP transfer that starts from the initial window (Linux restarts slow start
-after an idle longer than the RTO, which is how an edge device sending one request every few hundred ms meets the
-network): the message goes out in windows of 10, 20, 40 … segments, each but the last costing a stall of one RTT
+Each direction of the exchange is a TCP transfer that starts from the initial window (Linux halves the window per
+RTO of idle down to the initial one, which is how an edge device sending a request now and then meets the network;
+given the idle in RTOs, the window a steady run of requests settles at): the message goes out in windows of 10, 20,
+40 … segments, each but the last costing a stall of one RTT
 less the time to serialize it (Kurose & Ross's slow-start latency), plus the whole message's bytes ÷ the direction's
 bandwidth. The last packet of a window arrives with the slowest one-way delay among its packets, since a path keeps
 packet order. A lost packet costs one RACK reordering-window detection and retransmission (1.25 RTT), or, when it is
@@ -24,6 +25,9 @@ from edgecloud.params import NetworkProfile
 FIBER_MS_PER_KM = 10.0 / 1000.0  # light in fiber covers about 200 000 km/s: 10 ms round trip per 1000 km
 MSS_BYTES = 1448  # TCP payload per packet on a 1500-byte MTU path with timestamps
 INITIAL_WINDOW = 10  # segments (RFC 6928; Linux's default)
+HISTORY = 30  # messages a modeled connection has carried before the one timed
+CUBIC_BETA = 0.7
+CA_GAIN = 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA)  # CUBIC's TCP-friendly growth: 0.53 segment per window acked
 MIN_RTO_MS = 200.0  # Linux's minimum retransmission timeout, also its delayed-ACK allowance in the loss probe
 RACK_COST_RTT = 1.25  # a lost packet with later ones delivered: detected a quarter RTT after their SACK, resent
 TLP_COST_RTT = 2.0  # a lost last packet: the tail-loss probe fires after 2 smoothed RTTs
@@ -52,9 +56,40 @@ def transfer_ms(nbytes: float, bandwidth_mbps: float) -> float:
     return nbytes * 8 / (bandwidth_mbps * 1e6) * 1e3
 
 
-def windows(nbytes: int) -> list[int]:
-    """Segments sent per round trip in slow start from the initial window: 10, 20, 40 … until the message is out."""
-    left, size, out = max(1, math.ceil(nbytes / MSS_BYTES)), INITIAL_WINDOW, []
+def segments(nbytes: int) -> int:
+    return max(1, math.ceil(nbytes / MSS_BYTES))
+
+
+def start_windows(
+    nbytes: int, loss: float, idle_rtos: int | None, n: int, rng: np.random.Generator, history: int = HISTORY
+) -> np.ndarray:
+    """The congestion window (segments) each of n messages of nbytes starts with, on a connection that has carried
+    `history` such messages before, each after idle_rtos RTOs of idle (None: long enough for a full restart).
+
+    Linux, per message: after idle it halves the window once per RTO, not below min(initial window, window), and
+    keeps 3/4 of the old window as the slow-start threshold (tcp_cwnd_restart); sending grows the window by one per
+    segment acknowledged below the threshold and, above it, at CUBIC's TCP-friendly rate (CA_GAIN per window of
+    segments acknowledged); a loss sets window and threshold to CUBIC_BETA of the window. So on a lossy path the
+    window after a loss stays below the initial window for several messages."""
+    k = segments(nbytes)
+    window, threshold = np.full(n, float(INITIAL_WINDOW)), np.full(n, np.inf)
+    for _ in range(history + 1):
+        floor_ = np.minimum(INITIAL_WINDOW, window)
+        halved = window / 2.0 ** (64 if idle_rtos is None else idle_rtos)
+        threshold = np.maximum(threshold, 0.75 * window)
+        window = np.maximum(np.floor(halved), floor_)
+        start = window.copy()
+        slow = np.clip(threshold - window, 0, k)
+        window = window + slow + CA_GAIN * (k - slow) / np.maximum(window + slow, 1.0)
+        lost = rng.random(n) < 1 - (1 - loss) ** k
+        threshold = np.where(lost, np.maximum(2.0, CUBIC_BETA * window), threshold)
+        window = np.where(lost, threshold, window)
+    return np.maximum(1, np.floor(start)).astype(int)
+
+
+def windows(nbytes: int, first: int = INITIAL_WINDOW) -> list[int]:
+    """Segments sent per round trip in slow start from the first window (doubling) until the message is out."""
+    left, size, out = segments(nbytes), first, []
     while left > 0:
         out.append(min(size, left))
         left, size = left - size, size * 2
@@ -62,21 +97,30 @@ def windows(nbytes: int) -> list[int]:
 
 
 def direction_ms(
-    profile: NetworkProfile, nbytes: int, mbps: float, n: int, rng: np.random.Generator, with_loss: bool
+    profile: NetworkProfile,
+    nbytes: int,
+    mbps: float,
+    n: int,
+    rng: np.random.Generator,
+    with_loss: bool,
+    idle_rtos: int | None = None,
 ) -> np.ndarray:
     """n modeled times (ms) from a message's first byte sent to its last byte delivered, one direction."""
     seg = transfer_ms(MSS_BYTES, mbps)
-    wins = windows(nbytes)
     total = np.full(n, transfer_ms(nbytes, mbps))
-    for i, w in enumerate(wins):
-        arrival = one_way_ms(profile, (n, w), rng).max(axis=1)  # order kept: the slowest packet of the window
-        if i == len(wins) - 1:
-            total += arrival
-        else:
-            rtt = arrival + one_way_ms(profile, (n,), rng)
-            total += np.maximum(0.0, seg + rtt - w * seg)
+    starts = start_windows(nbytes, profile.loss if with_loss else 0.0, idle_rtos, n, rng)
+    for first in np.unique(starts):
+        rows = np.nonzero(starts == first)[0]
+        wins = windows(nbytes, int(first))
+        for i, w in enumerate(wins):
+            arrival = one_way_ms(profile, (len(rows), w), rng).max(axis=1)  # order kept: the slowest arrives last
+            if i == len(wins) - 1:
+                total[rows] += arrival
+            else:
+                rtt = arrival + one_way_ms(profile, (len(rows),), rng)
+                total[rows] += np.maximum(0.0, seg + rtt - w * seg)
     if with_loss and profile.loss > 0:
-        packets = sum(wins)
+        packets = segments(nbytes)
         rtt = sample_rtt_ms(profile, n, rng)
         rto = rtt + MIN_RTO_MS
         tail = np.minimum(TLP_COST_RTT * rtt + (MIN_RTO_MS if packets == 1 else 0.0), rto)
@@ -94,10 +138,12 @@ def network_time_ms(
     new_connection: bool = False,
     with_loss: bool = True,
     tls: bool = False,
+    idle_rtos: int | None = None,
 ) -> np.ndarray:
-    """n modeled network times (ms) for one request/response exchange over the profile."""
-    total = direction_ms(profile, up_bytes, profile.bandwidth_mbps, n, rng, with_loss)
-    total += direction_ms(profile, down_bytes, profile.down_mbps, n, rng, with_loss)
+    """n modeled network times (ms) for one request/response exchange over the profile; idle_rtos is the idle
+    before each request in RTOs (None: long enough for a full slow-start restart)."""
+    total = direction_ms(profile, up_bytes, profile.bandwidth_mbps, n, rng, with_loss, idle_rtos)
+    total += direction_ms(profile, down_bytes, profile.down_mbps, n, rng, with_loss, idle_rtos)
     for _ in range(int(new_connection) * (1 + int(tls))):
         total += sample_rtt_ms(profile, n, rng)
     return total
@@ -109,7 +155,7 @@ def end_to_end_ms(
     up_bytes: int,
     down_bytes: int,
     rng: np.random.Generator,
-    **kwargs: bool,
+    **kwargs: bool | int | None,
 ) -> np.ndarray:
     """Modeled end-to-end latency: measured loopback samples plus independent network-time samples."""
     return np.asarray(loopback_ms) + network_time_ms(profile, up_bytes, down_bytes, len(loopback_ms), rng, **kwargs)
