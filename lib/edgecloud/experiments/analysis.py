@@ -290,9 +290,10 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
             "measured",
             note=c.label,
         )
-    ends = {candidates[0].index, last}  # all in the cloud and all on the edge are always measured
-    chosen = sorted(ends.union(*best.values()))
-    _measure_splits(shared, section, nets, rec, model, path, x, [c for c in candidates if c.index in chosen], predicted)
+    where = {c.index: [n for n in cfg.profiles if c.index in best[n]] for c in candidates}
+    where[last] = list(cfg.profiles)  # all on the edge crosses no network: measured for every profile
+    chosen = [c for c in candidates if where[c.index]]
+    _measure_splits(shared, section, nets, rec, model, path, x, chosen, where, predicted)
 
 
 def _rtt_only(profile: NetworkProfile) -> float:
@@ -343,9 +344,11 @@ def _measure_splits(
     path,
     x: dict,
     chosen: list[split.Cut],
+    where: dict[int, list[str]],
     predicted: dict,
 ) -> None:
-    """Run each chosen cut for real and record measured p50 and p90 beside the prediction."""
+    """Run each chosen cut for real on the profiles it was chosen for (the best measured_cuts per profile) and record
+    measured p50 and p90 beside the prediction."""
     cfg, rng = section.split, np.random.default_rng(shared.seed + 1)
     served, heads, acts = [], {}, {}
     for c in chosen:
@@ -365,7 +368,7 @@ def _measure_splits(
         for c in chosen:
             if c.all_edge:
                 head_ms = measure_session(edge_whole, x, shared.timing).samples * 1e3
-                totals = {name: head_ms for name in cfg.profiles}
+                totals = {name: head_ms for name in where[c.index]}
             else:
                 head = heads.get(c.index)
                 head_ms = (
@@ -378,11 +381,11 @@ def _measure_splits(
                     PROTOCOL,
                     f"tail_{c.index}",
                     Payload("tensor", {c.tensor: acts[c.index]}),
-                    {n: nets[n] for n in cfg.profiles},
+                    {n: nets[n] for n in where[c.index]},
                     cfg.requests,
                     shared.seed,
                 )
-                totals = {n: rng.choice(head_ms, 2000) + rng.choice(found[n], 2000) for n in cfg.profiles}
+                totals = {n: rng.choice(head_ms, 2000) + rng.choice(found[n], 2000) for n in where[c.index]}
             for name, total in totals.items():
                 conf = Config(model=cfg.model, network=name, stage=str(c.index), scenario="split")
                 rec.add(

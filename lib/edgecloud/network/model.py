@@ -56,6 +56,14 @@ def transfer_ms(nbytes: float, bandwidth_mbps: float) -> float:
     return nbytes * 8 / (bandwidth_mbps * 1e6) * 1e3
 
 
+def loss_limited_mbps(profile: NetworkProfile) -> float:
+    """The throughput TCP sustains under random loss p at the profile's mean RTT: MSS × √(3/2) ÷ (RTT × √p)
+    (Mathis, Semke, Mahdavi and Ott, 1997)."""
+    floor, shape, scale = profile.rtt_gamma()
+    rtt_s = (floor + shape * scale) / 1e3
+    return MSS_BYTES * 8 * math.sqrt(1.5) / (rtt_s * math.sqrt(profile.loss)) / 1e6
+
+
 def segments(nbytes: int) -> int:
     return max(1, math.ceil(nbytes / MSS_BYTES))
 
@@ -108,6 +116,9 @@ def direction_ms(
     """n modeled times (ms) from a message's first byte sent to its last byte delivered, one direction."""
     seg = transfer_ms(MSS_BYTES, mbps)
     total = np.full(n, transfer_ms(nbytes, mbps))
+    if with_loss and profile.loss > 0:  # beyond the first window a long transfer goes no faster than loss allows
+        rest = max(0, nbytes - INITIAL_WINDOW * MSS_BYTES)
+        total += transfer_ms(rest, min(mbps, loss_limited_mbps(profile))) - transfer_ms(rest, mbps)
     starts = start_windows(nbytes, profile.loss if with_loss else 0.0, idle_rtos, n, rng)
     for first in np.unique(starts):
         rows = np.nonzero(starts == first)[0]
