@@ -405,6 +405,21 @@ def emulation(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cols).round(4)
 
 
+def emulation_view(emu: pd.DataFrame) -> pd.DataFrame:
+    """The emulation check for reading: per percentile, emulated and modeled ms and the model's error with its CI
+    (the method and n are in the sentence below it)."""
+    out = pd.DataFrame(index=emu.index)
+    for q in ("p50", "p90", "p99"):
+        out[f"{q} emulated ms"] = emu[f"emulated_{q}_ms"].round(1)
+        out[f"{q} modeled ms"] = emu[f"modeled_{q}_ms"].round(1)
+        low, high = emu[f"error_{q}_low"], emu[f"error_{q}_high"]
+        out[f"{q} error"] = [
+            f"{e:+.0%}" + (f" ({lo:+.0%} to {hi:+.0%})" if np.isfinite(lo) else "")
+            for e, lo, hi in zip(emu[f"error_{q}"], low, high, strict=True)
+        ]
+    return out
+
+
 def loadgen(rows: pd.DataFrame) -> pd.DataFrame:
     """Every LoadGen run: scenario, target rate, VALID or not and why, achieved rate and tail latency."""
     lg = rows[rows.metric.str.startswith("loadgen_")].copy()

@@ -117,7 +117,7 @@ def outages(rows: pd.DataFrame) -> pd.DataFrame:
     cost = select(rows, "strategy_usd_month")
     if len(cost):
         usd = cost.pivot_table(index="scenario", columns="target", values="value", aggfunc="first", sort=False)
-        wide = wide.join(usd.add_prefix("$/month: "))
+        wide = wide.join(usd.add_prefix("$/month: ").round(0))
     wide["options"] = o.groupby("scenario", sort=False).note.first()
     wide.index.name = "use case"
     wide.columns.name = None
