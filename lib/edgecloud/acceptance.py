@@ -119,7 +119,9 @@ def profiled_medians_ms(path: Path, inputs: dict, threads: int, timing: Timing) 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     opts.enable_profiling = True
-    opts.profile_file_prefix = str(paths.outputs() / "bench" / "ort-profile")
+    folder = paths.outputs() / "bench"
+    folder.mkdir(parents=True, exist_ok=True)  # ONNX Runtime writes its profile there, and a fresh clone has none
+    opts.profile_file_prefix = str(folder / "ort-profile")
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     ours = measure(lambda: session.run(None, inputs), "profiled", timing)
     profile = Path(session.end_profiling())
