@@ -103,7 +103,7 @@ def emulate(
             )
             found = json.loads(out.stdout.strip().splitlines()[-1])
         else:
-            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)  # the proxy has no TCP state
+            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)
     return {name: np.asarray(v) for name, v in found.items()}
 
 

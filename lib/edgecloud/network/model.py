@@ -80,6 +80,13 @@ def start_windows(
     segments acknowledged); a loss sets window and threshold to CUBIC_BETA of the window. So on a lossy path the
     window after a loss stays below the initial window for several messages."""
     k = segments(nbytes)
+    if loss == 0:  # deterministic: one connection's history stands for all n
+        return np.full(n, _history(k, 0.0, idle_rtos, 1, rng, history)[0])
+    return _history(k, loss, idle_rtos, n, rng, history)
+
+
+def _history(k: int, loss: float, idle_rtos: int | None, n: int, rng: np.random.Generator, history: int) -> np.ndarray:
+    """n connections' windows over history + 1 messages of k segments each; the windows the last one starts with."""
     window, threshold = np.full(n, float(INITIAL_WINDOW)), np.full(n, np.inf)
     for _ in range(history + 1):
         floor_ = np.minimum(INITIAL_WINDOW, window)
@@ -89,7 +96,7 @@ def start_windows(
         start = window.copy()
         slow = np.clip(threshold - window, 0, k)
         window = window + slow + CA_GAIN * (k - slow) / np.maximum(window + slow, 1.0)
-        lost = rng.random(n) < 1 - (1 - loss) ** k
+        lost = rng.random(n) < 1 - (1 - loss) ** k if loss else np.zeros(n, bool)
         threshold = np.where(lost, np.maximum(2.0, CUBIC_BETA * window), threshold)
         window = np.where(lost, threshold, window)
     return np.maximum(1, np.floor(start)).astype(int)

@@ -21,7 +21,8 @@ CONTROL_BYTES = 64  # smaller upstream messages are protocol control frames, not
 
 
 class DelayProxy:
-    """A TCP proxy that delays each message by half an RTT per direction and paces bytes at a bandwidth.
+    """A TCP proxy that delays each message by half an RTT per direction and paces bytes at a bandwidth (the
+    emulation without root), or, with no profile and no bandwidth, a plain relay (the ends of a packet-level path).
 
     It runs in its own process (a network element, not a thread competing for this interpreter's GIL) and sleeps
     with time.sleep, which is precise to tens of microseconds. One RTT is drawn per request and split between the
