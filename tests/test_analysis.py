@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime as ort
+import pandas as pd
 import pytest
 
 from edgecloud.decisions import claims, hybrid
@@ -16,8 +17,11 @@ from edgecloud.decisions.costs import (
     edge_model,
     fallback_monthly,
 )
+from edgecloud.findings import capacity as capacity_finding
 from edgecloud.models import split
 from edgecloud.models.zoo import get_model
+from edgecloud.results.analysis_tables import capacity
+from edgecloud.results.store import Config, Recorder
 from edgecloud.runtimes import export_onnx
 
 VOLUME = 1e6  # inferences a day
@@ -157,3 +161,32 @@ def test_fallback_pays_the_cloud_only_for_what_it_sends_on() -> None:
     some = fallback_monthly(edge, cloud, 1e6, 0.25)  # overflow peak 0.25e6/86400 × 3 = 8.7 req/s: one instance
     assert some.parts["edge"] == pytest.approx(100 + 10 + 1e-6 * 0.75e6 * 30.4)
     assert some.parts["cloud"] == pytest.approx(100 + 1e-5 * 0.25e6 * 30.4)
+
+
+def test_capacity_keeps_valid_in_bound_rates_and_an_fp32_ceiling_share(tmp_path) -> None:
+    r00, r01, r02 = (Recorder(n, root=tmp_path) for n in ("00-system", "01-concepts", "02-cloud-edge"))
+    r00.add("gemm_rate_peak", 100.0, "GFLOP/s", Config(threads=2, stage="gemm"))
+    r01.add("flops", 2e9, "FLOP", Config(model="m"))
+    for target, precision, rates in (("cloud", "fp32", (20.0, 25.0)), ("edge", "int8", (40.0, 30.0))):
+        for batch, rate in zip((1, 4), rates, strict=True):
+            conf = Config(target=target, model="m", precision=precision, threads=2, batch=batch, scenario="batch-sweep")
+            r02.add("throughput", rate, "samples/s", conf)
+    for target, scenario, qps, p99, valid in (
+        ("edge", "loadgen-Offline", None, 900.0, False),
+        ("edge", "loadgen-Server", 30.0, 9.0, True),
+        ("edge", "loadgen-Server", 35.0, 20.0, True),  # VALID but over the bound
+        ("edge", "loadgen-Server", 33.0, 9.5, False),  # within the bound but INVALID
+        ("cloud", "loadgen-Server", 10.0, 30.0, True),
+    ):
+        conf = Config(target=target, model="m", scenario=scenario)
+        figures = {"loadgen_samples_per_s": qps or 39.0, "loadgen_p90": p99, "loadgen_p99": p99}
+        for metric, value in {**figures, **({"loadgen_target_qps": qps} if qps else {})}.items():
+            r02.add(metric, value, "", conf, valid=valid)
+    table = capacity(r02.frame(), r00.frame(), r01.frame(), bound_ms=10.0)
+    assert table.loc["edge", "best batch"] == 1 and table.loc["cloud", "best batch"] == 4
+    assert table.loc["edge", "Server queries/s (VALID, within bound)"] == 30.0
+    assert pd.isna(table.loc["cloud", "Server queries/s (VALID, within bound)"])
+    assert pd.isna(table.loc["edge", "Offline samples/s (VALID)"])
+    assert table.loc["cloud", "share of fp32 ceiling"] == pytest.approx(25.0 * 2.0 / 100.0)  # 50 GFLOP/s of 100
+    assert pd.isna(table.loc["edge", "share of fp32 ceiling"])
+    assert "no VALID Server run met the bound on cloud" in capacity_finding(table)

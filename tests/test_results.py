@@ -4,6 +4,7 @@ store readable without torch, onnxruntime, papermill or Jupyter."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -117,3 +118,16 @@ def test_the_report_leaves_out_host_and_home_unless_asked() -> None:
     if len(socket.gethostname()) >= 4:
         assert socket.gethostname() not in shown
     assert redact(page, reveal=True) == page
+
+
+def test_tables_show_a_dash_for_missing_values_of_every_dtype() -> None:
+    df = pd.DataFrame(
+        {
+            "float": [1.5, np.nan],
+            "nullable float": pd.array([2.5, None], dtype="Float64"),
+            "nullable int": pd.array([3, None], dtype="Int64"),
+            "text": pd.array(["x", None], dtype="string"),
+        }
+    )
+    cells = re.findall(r"<td>(.*?)</td>", tables.html(df))
+    assert cells == ["1.5", "2.5", "3", "x", *[tables.MISSING] * 4]

@@ -70,3 +70,10 @@ def test_parse_summary_reads_validity_and_latencies() -> None:
         4.0,
         9.0,
     )
+
+
+def test_offline_stays_valid_when_the_system_is_a_little_faster_than_expected() -> None:
+    cfg = LoadGen(min_duration_s=0.3, min_query_count=16, server_latency_bound_ms=15.0)
+    # 2 ms per sample is 500/s; expect 450/s, as when the SingleStream estimate runs 10% slow
+    offline = run_scenario(_fixed_service(0.002), 8, "Offline", cfg, 0.002, expected_qps=450.0)
+    assert offline.valid, offline.invalid_reason

@@ -35,6 +35,26 @@ def costs(rows: pd.DataFrame) -> str:
 
 
 @escaped
+def capacity(table: pd.DataFrame) -> str:
+    """The highest rate each way of loading the targets sustained, and which target has no VALID Server rate."""
+    best = table["batch-sweep samples/s"]
+    served = table["Server queries/s (VALID, within bound)"].dropna()
+    text = (
+        f"**Measured:** batched, {best.idxmax()} sustains the most, **{best.max():.3g} samples/s** "
+        f"(batch {table['best batch'][best.idxmax()]})"
+    )
+    if len(served):
+        text += (
+            f"; under LoadGen's Poisson Server load within the bound, {served.idxmax()} holds the highest VALID rate, "
+            f"**{served.max():.3g} queries/s**"
+        )
+    missing = sorted(set(table.index) - set(served.index))
+    if missing:
+        text += f"; no VALID Server run met the bound on {', '.join(missing)}"
+    return text + "."
+
+
+@escaped
 def energy(table: pd.DataFrame) -> str:
     """The most and least frugal options for the model with the most options, each its own power × its own time."""
     model = table.index.get_level_values("model").value_counts().idxmax()

@@ -5,6 +5,7 @@ from the store; the hybrids are measured here."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 
 from edgecloud.client import connect
@@ -26,6 +27,8 @@ from edgecloud.sources import sourced
 from edgecloud.timing import difference, measure, tail_untrusted
 
 NOTEBOOK = "04-metrics-analysis"
+SYSTEM = "00-system-under-test"
+CONCEPTS = "01-inference-concepts"
 CLOUD_EDGE = "02-cloud-edge-measurements"
 USE_CASES = "03-use-cases"
 PROTOCOL = "grpc"
@@ -63,6 +66,11 @@ def differences(shared: Shared, rec: Recorder) -> None:
                 untrusted=thin,
                 note=f"cloud over {r.network} minus {edge.target} (measured)",
             )
+
+
+def capacity(bound_ms: float) -> pd.DataFrame:
+    """Throughput and utilisation per target, from notebooks 00–02's stored results."""
+    return analysis_tables.capacity(latest_here(CLOUD_EDGE), latest_here(SYSTEM), latest_here(CONCEPTS), bound_ms)
 
 
 # 2. Cost and TCO
@@ -408,7 +416,7 @@ def _measure_splits(
 
 def published_context(rec: Recorder) -> None:
     """This machine's ResNet-50 int8 beside published ResNet-50 results on other hardware (each cited)."""
-    rows01 = latest_here("01-inference-concepts")
+    rows01 = latest_here(CONCEPTS)
     here = tables.select(rows01, "latency_p50", model="resnet50", runtime="ort", precision="int8", batch=1)
     if not here.empty:
         r = here.sort_values("threads").iloc[-1]
@@ -454,9 +462,7 @@ PUBLISHED = (
 def ledger(rec: Recorder) -> None:
     """Every claim's deciding figure and verdict, computed from this run's rows and the latest of 01–03."""
     rows, _ = rec.stored()
-    evidence = analysis_tables.evidence(
-        rows, latest_here("01-inference-concepts"), latest_here(CLOUD_EDGE), latest_here(USE_CASES)
-    )
+    evidence = analysis_tables.evidence(rows, latest_here(CONCEPTS), latest_here(CLOUD_EDGE), latest_here(USE_CASES))
     for claim in claims.CLAIMS:
         v = claim.judge(evidence)
         rec.add(

@@ -7,7 +7,7 @@ import pandas as pd
 
 from edgecloud.decisions.claims import CLAIMS, Evidence, Fig
 from edgecloud.decisions.costs import CostModel
-from edgecloud.results import usecase_tables
+from edgecloud.results import tables, usecase_tables
 from edgecloud.results.tables import DIGITS, select
 
 CLOUD_ONLY, EDGE_ONLY = np.inf, 0.0
@@ -50,6 +50,40 @@ def differences(rows: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(out).round(DIGITS)
     table.index.name = f"cloud over … minus {select(rows, 'p50_minus_edge').note.iloc[0].split(' minus ')[1]}"
     return table
+
+
+def capacity(rows02: pd.DataFrame, rows00: pd.DataFrame, rows01: pd.DataFrame, bound_ms: float) -> pd.DataFrame:
+    """Per target of notebook 02: its best batch-sweep rate, LoadGen's Offline rate (VALID only) and highest VALID
+    Server rate within the bound, the server's CPU and memory, and the best rate's GFLOP/s as a share of notebook
+    00's fp32 ceiling at the target's threads (fp32 targets only: int8 work has another ceiling)."""
+    sweep = select(rows02, "throughput", scenario="batch-sweep")
+    best = sweep.loc[sweep.groupby("target").value.idxmax()].set_index("target")
+    lg = tables.loadgen(rows02)
+    lg = lg[lg.valid.fillna(False)]
+    offline = lg[lg.scenario == "Offline"].groupby("target").samples_per_s.max()
+    within = lg[(lg.scenario == "Server") & (lg.p99_ms <= bound_ms)].groupby("target").target_qps.max()
+    flops = select(rows01, "flops").set_index("model").value
+    gflops = best.value * best.model.map(flops) / 1e9
+    ceiling = best.threads.map(lambda t: tables.ceiling(rows00, int(t))["gflops"])
+    used = tables.resources(rows02)
+    process = used.loc["server"] if "server" in used.index else pd.Series(dtype=float)
+    out = pd.DataFrame(
+        {
+            "model": best.model,
+            "precision": best.precision,
+            "threads": best.threads,
+            "best batch": best.batch,
+            "batch-sweep samples/s": best.value,
+            "Offline samples/s (VALID)": offline,
+            "Server queries/s (VALID, within bound)": within,
+            "server CPU % (busiest run)": pd.Series({"cloud-cpu": process.get("cpu_mean_pct")}),
+            "server peak RSS MiB": pd.Series({"cloud-cpu": process.get("rss_peak_mib")}),
+            "GFLOP/s": gflops,
+            "share of fp32 ceiling": (gflops / ceiling).where(best.precision == "fp32"),
+        },
+        index=best.index,
+    )
+    return out.round(DIGITS)
 
 
 def costs(rows: pd.DataFrame) -> pd.DataFrame:

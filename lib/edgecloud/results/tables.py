@@ -18,9 +18,33 @@ DIGITS = 3
 TEXT_WIDTH = 160  # characters of a text cell shown before pandas cuts it
 
 
+MISSING = "—"  # how a table shows a value that does not exist (no VALID run, no interval, not applicable)
+
+
 def presentation() -> None:
     """How tables display, the same in every notebook and wherever a table is rebuilt from the store."""
     pd.set_option("display.max_colwidth", TEXT_WIDTH)
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, html)
+
+
+def html(df: pd.DataFrame) -> str:
+    """A table as pandas shows it in a notebook, with a dash where a value is missing instead of NaN or <NA>."""
+    shown = df.copy()
+    for i in range(shown.shape[1]):  # by position: column labels may repeat or be tuples
+        column = shown.iloc[:, i]
+        if pd.api.types.is_extension_array_dtype(column) and column.isna().any():
+            shown.isetitem(i, column.astype(object).where(column.notna(), np.nan))
+    return shown.to_html(
+        na_rep=MISSING,
+        notebook=True,
+        max_rows=pd.get_option("display.max_rows"),
+        max_cols=pd.get_option("display.max_columns"),
+        show_dimensions=False,
+    )
 
 
 IN_PROCESS = "in-process"  # the served work done in one process: the baseline of serving overhead, not a target
