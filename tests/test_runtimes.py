@@ -163,3 +163,11 @@ def test_calibration_and_evaluation_photos_never_share_a_scene() -> None:
     for i in range(24):
         calib = model.calibration_inputs(i)["input"][0]
         assert not any(np.array_equal(calib, e) for e in evaluation)
+
+
+def test_minilm_is_calibrated_on_sentences_it_is_never_evaluated_on() -> None:
+    model = get_model("minilm")
+    evaluation = model.inputs(model.distinct_inputs)["input_ids"]
+    for i in range(32):
+        calib = model.calibration_inputs(i)["input_ids"][0]
+        assert not any(np.array_equal(calib, e) for e in evaluation)

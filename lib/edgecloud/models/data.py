@@ -52,6 +52,26 @@ SENTENCES = (
     "The orchestra tuned their instruments before the concert began.",
 )
 
+# The quantizer calibrates MiniLM on these alone, so no sentence it checks or evaluates on is ever seen in calibration.
+CALIBRATION_SENTENCES = (
+    "Our bakery opens at seven and sells out of rye bread by noon on Saturdays.",
+    "The river flooded the lower fields twice this spring after heavy rain upstream.",
+    "She repainted the garden fence a pale shade of green last weekend.",
+    "Please return the library books before the end of the month to avoid a fine.",
+    "The goalkeeper saved a penalty in the last minute of extra time.",
+    "Mix the flour and butter until the dough feels like coarse sand.",
+    "A comet was visible to the naked eye for almost two weeks in March.",
+    "The committee postponed its vote on the new parking rules until autumn.",
+    "Hikers should carry water and a map when crossing the high plateau.",
+    "The old lighthouse was converted into a small museum about shipwrecks.",
+    "He forgot his umbrella on the train and walked home in the drizzle.",
+    "Tomatoes ripen faster when they are kept next to bananas on the counter.",
+    "The ferry to the island runs every hour except on public holidays.",
+    "Local elections drew the highest turnout the town had seen in decades.",
+    "The puppy chewed through the garden hose while everyone was at lunch.",
+    "Glaciers in the valley have retreated several hundred meters since 1950.",
+)
+
 
 def cosine_similarity(reference: np.ndarray, output: np.ndarray) -> tuple[str, float]:
     """Mean cosine similarity between matching rows."""

@@ -15,7 +15,13 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from edgecloud.models import architectures
-from edgecloud.models.data import CALIBRATION_SCENES, SENTENCES, cosine_similarity, photo_crops
+from edgecloud.models.data import (
+    CALIBRATION_SCENES,
+    CALIBRATION_SENTENCES,
+    SENTENCES,
+    cosine_similarity,
+    photo_crops,
+)
 
 CALIBRATION_OFFSET = 10_000  # calibration inputs never overlap the inputs used for checks
 CONFIDENT = 0.4  # fp32 top-1 probability above which a prediction counts as confident
@@ -202,6 +208,10 @@ class SentenceEmbedder(ZooModel):
     def inputs(self, batch: int, size: int | None = None, offset: int = 0) -> dict[str, np.ndarray]:
         texts = [SENTENCES[(i + offset) % len(SENTENCES)] for i in range(batch)]
         return self.tokenize(texts, size)
+
+    def calibration_inputs(self, i: int) -> dict[str, np.ndarray]:
+        """Calibration sentences only: none is among the sentences the model is checked or evaluated on."""
+        return self.tokenize([CALIBRATION_SENTENCES[i % len(CALIBRATION_SENTENCES)]])
 
     def dynamic_axes(self) -> dict[str, dict[int, str]]:
         return {
