@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from edgecloud import verdicts
 from edgecloud.machine import machine_id
 from edgecloud.params import Timing
 from edgecloud.results import COLUMNS, Config, Recorder, read, read_samples, runs, tables
@@ -131,3 +132,22 @@ def test_tables_show_a_dash_for_missing_values_of_every_dtype() -> None:
     )
     cells = re.findall(r"<td>(.*?)</td>", tables.html(df))
     assert cells == ["1.5", "2.5", "3", "x", *[tables.MISSING] * 4]
+
+
+def test_the_roofline_splits_models_at_the_ridge_and_flags_one_beating_the_ceiling(tmp_path) -> None:
+    rec = Recorder("01-inference-concepts", root=tmp_path)
+    # ceiling 100 GFLOP/s and 10 GB/s: the ridge is at 10 FLOP/byte
+    for model, flops, params, p50_ms in (("small", 8e3, 4e3, 0.01), ("big", 4e9, 1e6, 50.0), ("fast", 4e9, 1e6, 20.0)):
+        conf = Config(model=model)
+        rec.add("flops", flops, "FLOP", conf)
+        rec.add("parameters", params, "", conf)
+        rec.add(
+            "latency_p50", p50_ms, "ms", conf.with_(runtime="ort", precision="fp32", threads=2, scenario="runtimes")
+        )
+    arch = tables.architecture(rec.frame(), {"gflops": 100.0, "gbs": 10.0}, 2)
+    assert arch.bound.to_dict() == {"small": "memory", "big": "compute", "fast": "compute"}  # 0.5 and 1000 FLOP/B
+    assert arch.roof_share["small"] == pytest.approx(8e3 / 1e-5 / 1e9 / (0.5 * 10.0))  # 0.8 GFLOP/s of a 5 GFLOP/s roof
+    assert arch.roof_share["big"] == pytest.approx(0.8, rel=1e-3)  # 80 GFLOP/s of 100
+    assert arch.beats_ceiling.to_dict() == {"small": False, "big": False, "fast": True}  # 40 ms floor
+    assert "memory-bound, left of the ridge: small" in verdicts.architecture(arch)
+    assert "**Flag:** fast" in verdicts.architecture(arch)

@@ -181,17 +181,27 @@ def int8(mech: pd.DataFrame, threads: int) -> str:
 
 
 @escaped
-def beats_ceiling(arch: pd.DataFrame) -> str:
-    """Models faster than the compute floor: the ceiling is then no ceiling."""
+def architecture(arch: pd.DataFrame) -> str:
+    """Models faster than the compute floor (the ceiling is then no ceiling), and each side of the roofline's ridge."""
     over = arch[arch.beats_ceiling]
     if over.empty:
         worst = arch.floor_ratio.idxmin()
-        return (
+        text = (
             f"No model beats the ceiling; the closest is **{worst}** at {arch.floor_ratio[worst]:.1f}× its compute "
             f"floor ({arch.achieved_gflops[worst]:.1f} GFLOP/s achieved)."
         )
-    names = ", ".join(f"{m} ({r:.2f}×)" for m, r in over.floor_ratio.items())
-    return f"**Flag:** {names} ran faster than the measured GEMM ceiling allows, so that ceiling underestimates peak."
+    else:
+        names = ", ".join(f"{m} ({r:.2f}×)" for m, r in over.floor_ratio.items())
+        text = (
+            f"**Flag:** {names} ran faster than the measured GEMM ceiling allows, so that ceiling underestimates peak."
+        )
+    sides = {b: ", ".join(arch.index[arch.bound == b]) or "none" for b in ("memory", "compute")}
+    best = arch.roof_share.idxmax()
+    return text + (
+        f" **Modeled roofline** (FLOPs per byte of fp32 weights, each read once from memory): memory-bound, left of "
+        f"the ridge: {sides['memory']}; compute-bound: {sides['compute']}. The closest to its roof is **{best}** at "
+        f"{arch.roof_share[best]:.0%}; a small model whose weights fit in cache is not held to DRAM bandwidth at all."
+    )
 
 
 @escaped

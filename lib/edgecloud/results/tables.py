@@ -15,6 +15,7 @@ from edgecloud.results.store import Config
 from edgecloud.timing import Estimate, ratio
 
 DIGITS = 3
+FP32_BYTES = 4
 TEXT_WIDTH = 160  # characters of a text cell shown before pandas cuts it
 
 
@@ -240,7 +241,9 @@ def mechanisms_wide(mech: pd.DataFrame) -> pd.DataFrame:
 
 def architecture(rows: pd.DataFrame, roofline: dict[str, float], threads: int) -> pd.DataFrame:
     """ONNX Runtime fp32 latency at `threads` against FLOPs, parameters and the compute floor (FLOPs ÷ ceiling);
-    a ratio below 1 means the model beat the ceiling, which is then no ceiling, and is flagged."""
+    a ratio below 1 means the model beat the ceiling, which is then no ceiling, and is flagged. On the roofline, a
+    model's intensity is FLOPs per byte of fp32 weights (each weight read once: an upper bound), memory-bound left
+    of the ridge; roof_share is achieved GFLOP/s ÷ the roof at that intensity."""
     lat = select(rows, "latency_p50", runtime="ort", precision="fp32", threads=threads, scenario="runtimes")
     flops = select(rows, "flops").set_index("model").value
     params = select(rows, "parameters").set_index("model").value
@@ -250,6 +253,9 @@ def architecture(rows: pd.DataFrame, roofline: dict[str, float], threads: int) -
     out["achieved_gflops"] = out.GFLOP / (out.p50_ms / 1e3)
     out["floor_ratio"] = out.p50_ms / out.floor_ms
     out["beats_ceiling"] = out.floor_ratio < 1
+    out["flop_per_byte"] = out.GFLOP * 1e9 / (out["M params"] * 1e6 * FP32_BYTES)
+    out["bound"] = np.where(out.flop_per_byte < roofline["gflops"] / roofline["gbs"], "memory", "compute")
+    out["roof_share"] = out.achieved_gflops / np.minimum(roofline["gflops"], out.flop_per_byte * roofline["gbs"])
     return out.apply(lambda c: c.map(lambda v: float(f"{v:.4g}")) if c.dtype.kind == "f" else c)
 
 
