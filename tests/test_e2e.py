@@ -70,7 +70,7 @@ table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": table
          "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options,
          "04-metrics-analysis": analysis_tables.cascade}[sys.argv[1]](rows)
 assert not any(m.split(".")[0] in ("torch", "onnxruntime", "papermill", "IPython") for m in sys.modules)
-print(table._repr_html_())
+print(tables.html(table))
 """
 
 

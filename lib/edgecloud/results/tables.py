@@ -6,6 +6,7 @@ Every function takes the tidy frame the store holds (Recorder.frame() for this r
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -25,9 +26,8 @@ MISSING = "—"  # how a table shows a value that does not exist (no VALID run, 
 def presentation() -> None:
     """How tables display, the same in every notebook and wherever a table is rebuilt from the store."""
     pd.set_option("display.max_colwidth", TEXT_WIDTH)
-    from IPython import get_ipython
-
-    shell = get_ipython()
+    ipython = sys.modules.get("IPython")  # only inside a kernel: a store-only process never imports it
+    shell = ipython.get_ipython() if ipython else None
     if shell is not None:
         shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, html)
 
