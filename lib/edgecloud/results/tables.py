@@ -26,10 +26,16 @@ MISSING = "—"  # how a table shows a value that does not exist (no VALID run, 
 def presentation() -> None:
     """How tables display, the same in every notebook and wherever a table is rebuilt from the store."""
     pd.set_option("display.max_colwidth", TEXT_WIDTH)
+    pd.set_option("display.float_format", number)
     ipython = sys.modules.get("IPython")  # only inside a kernel: a store-only process never imports it
     shell = ipython.get_ipython() if ipython else None
     if shell is not None:
         shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, html)
+
+
+def number(v: float) -> str:
+    """A table's float: four significant digits, and whole numbers with thousands separators from 1000 up."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def html(df: pd.DataFrame) -> str:
