@@ -61,6 +61,13 @@ def test_a_loss_leaves_the_next_messages_a_smaller_window() -> None:
     assert (warm > model.INITIAL_WINDOW).all()
 
 
+def test_a_loss_cuts_the_window_it_was_found_at_not_the_one_the_message_would_have_ended_with() -> None:
+    """A slow-start message of 10 segments from a window of 10 ends at 20; a loss at segment j is found at 10 + j
+    (j uniform in 0..9), so CUBIC's 0.7 leaves the next message below 10 segments when j ≤ 4: half the time."""
+    starts = model.start_windows(MSS_BYTES * 10, 1.0, None, 4000, np.random.default_rng(5), history=1)
+    assert np.mean(starts < model.INITIAL_WINDOW) == pytest.approx(0.5, abs=0.05)
+
+
 def test_downlink_has_its_own_bandwidth() -> None:
     asym = profile(bandwidth_mbps=1e6, downlink_mbps=8.0)
     assert network_time_ms(asym, 100, 10_000, 1, np.random.default_rng(0))[0] == pytest.approx(60.0, abs=0.1)

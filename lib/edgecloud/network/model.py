@@ -77,8 +77,9 @@ def start_windows(
     Linux, per message: after idle it halves the window once per RTO, not below min(initial window, window), and
     keeps 3/4 of the old window as the slow-start threshold (tcp_cwnd_restart); sending grows the window by one per
     segment acknowledged below the threshold and, above it, at CUBIC's TCP-friendly rate (CA_GAIN per window of
-    segments acknowledged); a loss sets window and threshold to CUBIC_BETA of the window. So on a lossy path the
-    window after a loss stays below the initial window for several messages."""
+    segments acknowledged); a loss sets window and threshold to CUBIC_BETA of the window when it is found, grown
+    only by the segments acknowledged before the lost one. So on a lossy path the window after a loss stays below
+    the initial window for several messages."""
     k = segments(nbytes)
     if loss == 0:  # deterministic: one connection's history stands for all n
         return np.full(n, _history(k, 0.0, idle_rtos, 1, rng, history)[0])
@@ -95,10 +96,13 @@ def _history(k: int, loss: float, idle_rtos: int | None, n: int, rng: np.random.
         window = np.maximum(np.floor(halved), floor_)
         start = window.copy()
         slow = np.clip(threshold - window, 0, k)
-        window = window + slow + CA_GAIN * (k - slow) / np.maximum(window + slow, 1.0)
+        grown = window + slow + CA_GAIN * (k - slow) / np.maximum(window + slow, 1.0)
         lost = rng.random(n) < 1 - (1 - loss) ** k if loss else np.zeros(n, bool)
-        threshold = np.where(lost, np.maximum(2.0, CUBIC_BETA * window), threshold)
-        window = np.where(lost, threshold, window)
+        # the window when the loss is found: grown by the segments acknowledged before the lost one (uniform)
+        before = np.floor(rng.random(n) * k)
+        at_loss = window + np.minimum(slow, before) + CA_GAIN * np.maximum(before - slow, 0) / np.maximum(window, 1.0)
+        threshold = np.where(lost, np.maximum(2.0, CUBIC_BETA * at_loss), threshold)
+        window = np.where(lost, threshold, grown)
     return np.maximum(1, np.floor(start)).astype(int)
 
 
