@@ -71,9 +71,8 @@ def emulate(
     seed: int,
     idle_rtos: int = IDLE_RTOS,
 ) -> dict[str, np.ndarray]:
-    """Latencies (ms) of at least n interleaved requests to the server's port over the baseline path and every
-    profile's (more on paths with a shorter idle), each path idle for idle_rtos RTOs before each request (0 for
-    single-packet requests, where it changes nothing)."""
+    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
+    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing)."""
     routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
     idle = {name: idle_s(p, idle_rtos) for name, p in routes.items()}
     use_tc = netns.available()

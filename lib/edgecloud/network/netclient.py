@@ -52,10 +52,9 @@ def interleaved_latencies_ms(
     seed: int = 0,
     idle_s: dict[str, float] | None = None,
 ) -> dict[str, list[float]]:
-    """At least n requests over every path (host:port), interleaved: each time, among the paths idle for their idle_s
-    (so TCP restarts slow start there, as for a device sending one request every so often), a random one of those
-    with the fewest requests so far. Paths with a shorter idle keep sending until the slowest has its n, so they
-    gather more samples in the same time. Returns latencies (ms) per path."""
+    """n requests over every path (host:port), interleaved: each time, a random path among those that have been idle
+    for their idle_s (so TCP restarts slow start there, as for a device sending one request every so often).
+    Returns latencies (ms) per path."""
     clients = {name: connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items()}
     idle = {name: (idle_s or {}).get(name, 0.0) for name in clients}
     try:
@@ -64,14 +63,12 @@ def interleaved_latencies_ms(
                 client.infer(model, payload)
         out: dict[str, list[float]] = {name: [] for name in clients}
         rng, last_end = np.random.default_rng(seed), dict.fromkeys(clients, time.perf_counter())
-        while any(len(v) < n for v in out.values()):
+        while pending := [name for name in clients if len(out[name]) < n]:
             now = time.perf_counter()
-            ready = [name for name in clients if now - last_end[name] >= idle[name]]
+            ready = [name for name in pending if now - last_end[name] >= idle[name]]
             if not ready:
-                time.sleep(min(last_end[name] + idle[name] for name in clients) - now)
+                time.sleep(min(last_end[name] + idle[name] for name in pending) - now)
                 continue
-            fewest = min(len(out[name]) for name in ready)
-            ready = [name for name in ready if len(out[name]) == fewest]
             name = ready[rng.integers(len(ready))]
             t0 = time.perf_counter()
             clients[name].infer(model, payload)
