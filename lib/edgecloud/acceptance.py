@@ -16,14 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecloud import paths, system, targets
+from edgecloud import paths, system
 from edgecloud.experiments import cloud_edge
 from edgecloud.experiments.concepts import measure_session
 from edgecloud.machine import machine_id
 from edgecloud.models.data import cosine_similarity
 from edgecloud.models.zoo import get_model
 from edgecloud.params import Params, ParamsError, Timing, load_params
-from edgecloud.payloads import samples
 from edgecloud.results import tables
 from edgecloud.results.store import Recorder
 from edgecloud.runtimes import load_session, ort_session, quantize_int8
@@ -203,15 +202,10 @@ def batching_room(s: cloud_edge.CloudEdgeSession, batch: int = 8) -> float:
     in samples per second through the server. Adaptive batching cannot beat it."""
     client = s.client()
     try:
-        rates = []
-        for n in (1, batch):
-            m, _, _ = targets.served_latency(
-                client, targets.UNBATCHED, s.model, s.best.payload, samples(s.model, n), s.timing
-            )
-            rates.append(n / m.median)
+        one, many = (cloud_edge.served_batch(s, client, n) for n in (1, batch))
     finally:
         client.close()
-    return rates[1] / rates[0]
+    return batch * one.median / many.median
 
 
 def serving_goals(params: Params) -> list[Goal]:

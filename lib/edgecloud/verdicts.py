@@ -337,8 +337,7 @@ def loadgen(lg: pd.DataFrame, bound_ms: float) -> str:
     reasons = invalid["why INVALID"].str.split("; ").explode()
     reasons = reasons[~reasons.str.startswith("early stopping needs")].value_counts()
     why = ", ".join(f"{reason} ({count})" for reason, count in reasons.items())
-    ok = lg[(lg.scenario == "Server") & lg.valid.astype(bool) & (lg.p99_ms <= bound_ms)]
-    peak = ok.groupby("target").target_qps.max()
+    peak = tables.server_rates(lg, bound_ms)
     head = ", ".join(f"**{t}: {q:.0f} QPS**" for t, q in peak.items()) or "none (no VALID Server run met the bound)"
     text = f"**Measured:** {len(invalid)} of {len(lg)} LoadGen runs are INVALID by LoadGen's own rules"
     text += f" ({why})." if len(invalid) else "."

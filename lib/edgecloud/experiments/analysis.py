@@ -80,11 +80,10 @@ def server_cost(section: AnalysisSection, bound_ms: float, rec: Recorder) -> Non
     """$ per 1M inferences on the measured server: instance $/h ÷ the highest VALID LoadGen Server rate whose p99
     meets the bound, plus egress of the measured response bytes."""
     rows = latest_here(CLOUD_EDGE)
-    lg = tables.loadgen(rows)
-    ok = lg[(lg.target == "cloud-cpu") & (lg.scenario == "Server") & lg.valid.fillna(False) & (lg.p99_ms <= bound_ms)]
-    if ok.empty:
+    rates = tables.server_rates(tables.loadgen(rows), bound_ms)
+    if "cloud-cpu" not in rates.index:
         return
-    rate = float(ok.target_qps.max())
+    rate = float(rates["cloud-cpu"])
     hourly = cited(section.cloud_hourly)
     down = float(tables.select(latest_here(USE_CASES), "response_bytes_used").value.iloc[0])
     egress = sourced("aws_egress_gb")

@@ -27,7 +27,7 @@ from edgecloud.results import tables
 from edgecloud.results.store import Config, Recorder
 from edgecloud.runtimes import load_session
 from edgecloud.serving import Server
-from edgecloud.timing import difference, from_samples
+from edgecloud.timing import Measurement, difference, from_samples
 
 NOTEBOOK = "02-cloud-edge-measurements"
 CLOUD = "cloud-cpu"
@@ -158,11 +158,19 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
                 m = targets.edge_latency(s.edge[t.name], batch_sample, s.timing)
                 cfg = s.edge_config(t, batch=batch, scenario="batch-sweep")
                 s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
-            m, _, _ = targets.served_latency(client, targets.UNBATCHED, s.model, s.best.payload, batch_sample, s.timing)
+            m = served_batch(s, client, batch)
             cfg = s.cloud_config(batch=batch, scenario="batch-sweep", payload=s.best.payload, protocol=s.best.protocol)
             s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
     finally:
         client.close()
+
+
+def served_batch(s: CloudEdgeSession, client: Client, batch: int) -> Measurement:
+    """Latency of one unbatched-model request carrying `batch` samples on the chosen payload."""
+    m, _, _ = targets.served_latency(
+        client, targets.UNBATCHED, s.model, s.best.payload, samples(s.model, batch), s.timing
+    )
+    return m
 
 
 def concurrency(s: CloudEdgeSession) -> None:

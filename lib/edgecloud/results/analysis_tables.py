@@ -59,9 +59,7 @@ def capacity(rows02: pd.DataFrame, rows00: pd.DataFrame, rows01: pd.DataFrame, b
     sweep = select(rows02, "throughput", scenario="batch-sweep")
     best = sweep.loc[sweep.groupby("target").value.idxmax()].set_index("target")
     lg = tables.loadgen(rows02)
-    lg = lg[lg.valid.fillna(False)]
-    offline = lg[lg.scenario == "Offline"].groupby("target").samples_per_s.max()
-    within = lg[(lg.scenario == "Server") & (lg.p99_ms <= bound_ms)].groupby("target").target_qps.max()
+    offline = lg[(lg.scenario == "Offline") & lg.valid.fillna(False)].groupby("target").samples_per_s.max()
     flops = select(rows01, "flops").set_index("model").value
     gflops = best.value * best.model.map(flops) / 1e9
     ceiling = best.threads.map(lambda t: tables.ceiling(rows00, int(t))["gflops"])
@@ -75,7 +73,7 @@ def capacity(rows02: pd.DataFrame, rows00: pd.DataFrame, rows01: pd.DataFrame, b
             "best batch": best.batch,
             "batch-sweep samples/s": best.value,
             "Offline samples/s (VALID)": offline,
-            "Server queries/s (VALID, within bound)": within,
+            "Server queries/s (VALID, within bound)": tables.server_rates(lg, bound_ms),
             "server CPU % (busiest run)": pd.Series({"cloud-cpu": process.get("cpu_mean_pct")}),
             "server peak RSS MiB": pd.Series({"cloud-cpu": process.get("rss_peak_mib")}),
             "GFLOP/s": gflops,

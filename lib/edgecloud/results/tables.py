@@ -476,6 +476,12 @@ def loadgen(rows: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="run").round(DIGITS)
 
 
+def server_rates(lg: pd.DataFrame, bound_ms: float) -> pd.Series:
+    """Per target, the highest Server target rate of a VALID LoadGen run whose p99 met the bound (a loadgen table)."""
+    ok = lg[(lg.scenario == "Server") & lg.valid.fillna(False).astype(bool) & (lg.p99_ms <= bound_ms)]
+    return ok.groupby("target").target_qps.max()
+
+
 def resources(rows: pd.DataFrame) -> pd.DataFrame:
     """CPU% (100 = one core) and peak RSS per process during the highest-concurrency run."""
     r = rows[rows.metric.isin(["cpu_mean", "cpu_peak", "rss_peak"])]
