@@ -41,11 +41,12 @@ $(STAMPS) $(DATA_RESULTS) &: $(wildcard $(PARAMS)) $(INSTALLED) FORCE
 outputs/notebooks/%.ipynb: notebooks/%.ipynb outputs/.stamps/%.params $(LIB) requirements.txt requirements-dev.txt
 	$(PY) -m edgecloud run $* --params $(PARAMS)
 
-# Later notebooks read earlier notebooks' results.
-outputs/notebooks/01-inference-concepts.ipynb: outputs/notebooks/00-system-under-test.ipynb
-outputs/notebooks/02-cloud-edge-measurements.ipynb: outputs/notebooks/01-inference-concepts.ipynb $(DATA_RESULTS)
-outputs/notebooks/03-use-cases.ipynb: outputs/notebooks/02-cloud-edge-measurements.ipynb
-outputs/notebooks/04-metrics-analysis.ipynb: outputs/notebooks/03-use-cases.ipynb
+# Later notebooks read earlier notebooks' results: the edges come from the notebook registry (no venv needed).
+NOTEBOOK_DEPS := outputs/.stamps/notebooks.mk
+$(NOTEBOOK_DEPS): lib/edgecloud/notebooks.py
+	@mkdir -p $(@D) && python3 lib/edgecloud/notebooks.py > $@
+include $(NOTEBOOK_DEPS)
+outputs/notebooks/02-cloud-edge-measurements.ipynb: $(DATA_RESULTS)
 
 outputs/report.html: $(EXECUTED)
 	$(PY) -m edgecloud report
@@ -64,9 +65,19 @@ bench: $(RUNTIME)  ## acceptance goals as ratios measured in one run: outputs/be
 lint: $(INSTALLED)  ## ruff on the library, tests and notebooks
 	$(PY) -m ruff check lib tests notebooks
 
-test: $(INSTALLED)  ## lint, then the whole pytest suite (includes a smoke `make report`)
+test: $(INSTALLED)  ## lint, the import contracts, then the whole pytest suite (includes a smoke `make report`)
 	$(PY) -m ruff check lib tests notebooks
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
+
+# mutmut mutates only ./, src/ or source/: it runs in a copy of the project with lib/ as src/ ([tool.mutmut]).
+MUTATION := outputs/mutation
+mutate: $(INSTALLED)  ## mutation testing of timing, decisions/ and results/ (slow; not part of `make test`)
+	rm -rf $(MUTATION) && mkdir -p $(MUTATION)
+	cp -r lib $(MUTATION)/src && cp -r tests params data notebooks pyproject.toml README.md $(MUTATION)/
+	cd $(MUTATION) && $(CURDIR)/$(VENV)/bin/mutmut run --max-children 2 >mutmut.log 2>&1; \
+		$(CURDIR)/$(VENV)/bin/mutmut export-cicd-stats >/dev/null && $(CURDIR)/$(VENV)/bin/mutmut results >survivors.txt
+	$(PY) -m edgecloud.acceptance --mutation $(MUTATION)
 
 lab: $(INSTALLED)  ## JupyterLab with the edgecloud kernel on 127.0.0.1 (token in the URL it prints)
 	$(PY) -m edgecloud lab
@@ -77,5 +88,5 @@ clean:  ## remove generated outputs (keeps .venv and the model cache)
 distclean: clean  ## also remove .venv and the model cache
 	rm -rf $(VENV) outputs/cache
 
-.PHONY: help venv report validate measure bench lint test lab clean distclean FORCE
+.PHONY: help venv report validate measure bench lint test mutate lab clean distclean FORCE
 FORCE:

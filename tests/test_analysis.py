@@ -4,7 +4,6 @@ selection; the split's two halves against the whole model; claims whose verdicts
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 import pandas as pd
 import pytest
 
@@ -17,12 +16,15 @@ from edgecloud.decisions.costs import (
     edge_model,
     fallback_monthly,
 )
-from edgecloud.findings import capacity as capacity_finding
 from edgecloud.models import split
 from edgecloud.models.zoo import get_model
+from edgecloud.results import metrics
 from edgecloud.results.analysis_tables import capacity
 from edgecloud.results.store import Config, Recorder
-from edgecloud.runtimes import export_onnx
+from edgecloud.runtimes.onnx_files import export_onnx
+from edgecloud.runtimes.ort import ort_session
+from edgecloud.runtimes.ort_profile import node_shares
+from edgecloud.sentences.analysis import capacity as capacity_finding
 
 VOLUME = 1e6  # inferences a day
 
@@ -110,13 +112,13 @@ def test_split_halves_give_the_whole_models_output() -> None:
     path, x = export_onnx(model), model.inputs(4)
     cuts = split.cuts(path, model.inputs(1))
     assert cuts[0].index == 0 and cuts[-1].all_edge and len(cuts) > 3
-    whole = ort.InferenceSession(str(path)).run(None, x)[0]
+    whole = ort_session(path, 1).run(None, x)[0]
     for cut in cuts[1:-1]:
-        head, tail = (ort.InferenceSession(str(p)) for p in split.halves(path, cut))
+        head, tail = (ort_session(p, 1) for p in split.halves(path, cut))
         middle = head.run(None, x)[0]
         assert middle.nbytes == cut.nbytes * 4  # batch 4 against the batch-1 size
         np.testing.assert_allclose(tail.run(None, {cut.tensor: middle})[0], whole, rtol=1e-5, atol=1e-5)
-    shares = split.node_shares(path, 1, model.inputs(1), runs=5)
+    shares = node_shares(path, 1, model.inputs(1), runs=5)
     assert shares.sum() == pytest.approx(1.0) and (shares >= 0).all()
 
 
@@ -181,7 +183,7 @@ def test_capacity_keeps_valid_in_bound_rates_and_an_fp32_ceiling_share(tmp_path)
         conf = Config(target=target, model="m", scenario=scenario)
         figures = {"loadgen_samples_per_s": qps or 39.0, "loadgen_p90": p99, "loadgen_p99": p99}
         for metric, value in {**figures, **({"loadgen_target_qps": qps} if qps else {})}.items():
-            r02.add(metric, value, "", conf, valid=valid)
+            r02.add(metric, value, metrics.BY_NAME[metric].units[0], conf, valid=valid)
     table = capacity(r02.frame(), r00.frame(), r01.frame(), bound_ms=10.0)
     assert table.loc["edge", "best batch"] == 1 and table.loc["cloud", "best batch"] == 4
     assert table.loc["edge", "Server queries/s (VALID, within bound)"] == 30.0

@@ -12,7 +12,7 @@ import pytest
 from edgecloud.models import get_model
 from edgecloud.params import Timing
 from edgecloud.serving import ServedModel, Server
-from edgecloud.targets import closed_loop
+from edgecloud.targets.served import closed_loop
 
 MODEL = ServedModel("digits", "digits_cnn", threads=1)
 TIMING = Timing(bootstrap_resamples=100)

@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from edgecloud import lab
 
@@ -40,4 +41,5 @@ def test_lab_listens_on_loopback_with_a_token_and_stops(root) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
-    assert proc.returncode is not None
+    with pytest.raises(httpx.TransportError):  # Ctrl-C stopped the server: nothing listens on its port
+        httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=2)

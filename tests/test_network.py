@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from edgecloud.network import emulation, model, netns
-from edgecloud.network.model import MSS_BYTES, network_time_ms, propagation_floor_ms, sample_rtt_ms, transfer_ms
+from edgecloud.network.model import MSS_BYTES, network_time_ms, transfer_ms
+from edgecloud.network.profile import propagation_floor_ms, sample_rtt_ms
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile
 

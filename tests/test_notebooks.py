@@ -10,6 +10,7 @@ import nbformat
 import papermill as pm
 import pytest
 
+from edgecloud.notebooks import BY_ID
 from edgecloud.params import BORROWED, NOTEBOOK_SECTIONS, SECTIONS, Params, Shared
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -17,6 +18,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-
 
 def test_every_section_has_its_notebook() -> None:
     assert sorted(p.stem for p in NOTEBOOKS) == sorted(NOTEBOOK_SECTIONS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_registry_names_each_notebook_as_it_opens(path: Path) -> None:
+    first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+    assert first == f"# {BY_ID[path.stem].heading}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -51,13 +58,6 @@ def test_committed_notebooks_have_no_outputs(root) -> None:
                 assert not cell.outputs and cell.execution_count is None, f"{name} has outputs: clear them"
 
 
-LIMITS = {
-    "00-system-under-test": 40,
-    "01-inference-concepts": 60,
-    "02-cloud-edge-measurements": 75,
-    "03-use-cases": 50,
-    "04-metrics-analysis": 50,
-}
 # What a thin notebook never does with results: add rows, reshape or filter tables (the library does).
 FORBIDDEN = re.compile(r"\.add\(|\.latency\(|pivot|groupby|\.query\(|\.loc\[|\.iloc\[|\[\w+\.\w+\s*[=!<>]=?")
 
@@ -71,7 +71,8 @@ def _code(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebooks_stay_thin_and_never_reshape_results(path: Path) -> None:
     lines = _code(path)
-    assert len(lines) <= LIMITS[path.stem], f"{path.stem}: {len(lines)} code lines; move logic to lib/edgecloud"
+    limit = BY_ID[path.stem].code_lines
+    assert len(lines) <= limit, f"{path.stem}: {len(lines)} code lines; move logic to lib/edgecloud"
     offending = [line for line in lines if FORBIDDEN.search(line)]
     assert offending == [], f"{path.stem} reshapes results itself: {offending}"
 

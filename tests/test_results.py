@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edgecloud import verdicts
 from edgecloud.machine import machine_id
 from edgecloud.params import Timing
-from edgecloud.results import COLUMNS, Config, Recorder, read, read_samples, runs, tables
+from edgecloud.results import COLUMNS, Config, Recorder, query, read, read_samples, runs, tables
+from edgecloud.sentences import concepts as concepts_says
 from edgecloud.timing import from_samples
 
 CFG = Config(target="edge-1t", model="digits_cnn", runtime="ort", precision="int8", threads=1, batch=1)
@@ -29,7 +29,7 @@ def _measurement(n: int = 100, scale: float = 1.0):
 def test_rows_carry_provenance_kind_unit_flags_and_configuration(tmp_path) -> None:
     rec = Recorder("02-cloud-edge-measurements", {"seed": 0}, root=tmp_path)
     rec.latency(_measurement(), CFG)
-    rec.add("e2e_latency_p50", 55.0, "ms", CFG.with_(network="4g"), "modeled", source="Opensignal 2019")
+    rec.add("latency_p50", 55.0, "ms", CFG.with_(network="4g"), "modeled", source="Opensignal 2019")
     rec.complete()
     back = read([tmp_path])
     assert list(back.columns) == list(COLUMNS)
@@ -47,11 +47,11 @@ def test_untrusted_tails_publish_no_interval_and_samples_round_trip(tmp_path) ->
     m = _measurement(n=50)
     rec.latency(m, CFG)
     rows, samples = rec.stored()
-    p99 = tables.select(rows, "latency_p99").iloc[0]
+    p99 = query.select(rows, "latency_p99").iloc[0]
     assert bool(p99.untrusted) and np.isnan(p99.ci_low)
-    p50 = tables.select(rows, "latency_p50").iloc[0]
+    p50 = query.select(rows, "latency_p50").iloc[0]
     assert not bool(p50.untrusted) and p50.ci_low <= p50.value <= p50.ci_high
-    assert np.allclose(tables.samples_of(samples, CFG), m.samples * 1e3)
+    assert np.allclose(query.samples_of(samples, CFG), m.samples * 1e3)
 
 
 def test_incomplete_runs_are_ignored_unless_asked(tmp_path) -> None:
@@ -99,7 +99,8 @@ def _heavy_imports(modules: str, heavy: tuple[str, ...]) -> list[str]:
 
 def test_reading_the_store_imports_no_torch_onnxruntime_papermill_or_jupyter() -> None:
     heavy = ("torch", "onnxruntime", "papermill", "nbformat", "nbclient", "jupyter_client", "IPython")
-    assert _heavy_imports("edgecloud.results, edgecloud.results.tables, edgecloud.verdicts", heavy) == []
+    store_and_sentences = "edgecloud.results, edgecloud.results.tables, edgecloud.sentences.cloud_edge"
+    assert _heavy_imports(f"{store_and_sentences}, edgecloud.sentences.analysis", heavy) == []
 
 
 def test_measuring_without_jupyter_imports_no_papermill_or_jupyter() -> None:
@@ -140,7 +141,7 @@ def test_the_roofline_splits_models_at_the_ridge_and_flags_one_beating_the_ceili
     for model, flops, params, p50_ms in (("small", 8e3, 4e3, 0.01), ("big", 4e9, 1e6, 50.0), ("fast", 4e9, 1e6, 20.0)):
         conf = Config(model=model)
         rec.add("flops", flops, "FLOP", conf)
-        rec.add("parameters", params, "", conf)
+        rec.add("parameters", params, "count", conf)
         rec.add(
             "latency_p50", p50_ms, "ms", conf.with_(runtime="ort", precision="fp32", threads=2, scenario="runtimes")
         )
@@ -149,5 +150,5 @@ def test_the_roofline_splits_models_at_the_ridge_and_flags_one_beating_the_ceili
     assert arch.roof_share["small"] == pytest.approx(8e3 / 1e-5 / 1e9 / (0.5 * 10.0))  # 0.8 GFLOP/s of a 5 GFLOP/s roof
     assert arch.roof_share["big"] == pytest.approx(0.8, rel=1e-3)  # 80 GFLOP/s of 100
     assert arch.beats_ceiling.to_dict() == {"small": False, "big": False, "fast": True}  # 40 ms floor
-    assert "memory-bound, left of the ridge: small" in verdicts.architecture(arch)
-    assert "**Flag:** fast" in verdicts.architecture(arch)
+    assert "memory-bound, left of the ridge: small" in concepts_says.architecture(arch)
+    assert "**Flag:** fast" in concepts_says.architecture(arch)

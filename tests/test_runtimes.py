@@ -27,10 +27,13 @@ def test_onnx_fp32_matches_eager(name: str) -> None:
 @pytest.mark.parametrize("name", ["efficientnet_lite0", "minilm", "digits_cnn", "fraud_mlp"])
 def test_int8_loads_runs_and_reports_agreement(name: str) -> None:
     session = load_session(get_model(name), "ort", "int8", 1, calibration_samples=8, check_samples=8)
+    x = session.model.inputs(8)
     out = session.run(session.model.inputs(2))
     assert out.shape[0] == 2 and np.isfinite(out).all()
     assert session.parity["metric"] in {"top1_agreement", "cosine_similarity", "decision_agreement"}
-    assert 0.0 <= session.parity["value"] <= 1.0
+    metric, value = session.model.agreement(reference(session.model, x), session.run(x))  # recomputed here
+    assert (session.parity["metric"], session.parity["value"]) == (metric, pytest.approx(value))
+    assert value >= 0.5  # a broken quantization (scale or zero point wrong) agrees on next to nothing
     assert session.size_bytes() < load_session(session.model, "ort", "fp32", 1).size_bytes()
 
 
@@ -53,8 +56,10 @@ def test_efficientnet_sees_the_cat_and_the_rocket() -> None:
 
 def test_drifting_runtime_fails_parity(monkeypatch) -> None:
     model = get_model("digits_cnn")
-    monkeypatch.setattr("edgecloud.runtimes.reference", lambda m, x: np.zeros((len(x["input"]), 10), np.float32) + 5)
-    monkeypatch.setattr("edgecloud.runtimes._REFERENCES", {})  # no reference cached by an earlier test
+    monkeypatch.setattr(
+        "edgecloud.runtimes.session.reference", lambda m, x: np.zeros((len(x["input"]), 10), np.float32) + 5
+    )
+    monkeypatch.setattr("edgecloud.runtimes.session._REFERENCES", {})  # no reference cached by an earlier test
     with pytest.raises(ParityError, match="max"):
         load_session(model, "ort", "fp32", 1)
 
@@ -125,7 +130,7 @@ def test_the_cache_key_covers_every_module_that_builds_models() -> None:
     keyed = set(cache.keyed_files())
     models = Path(find_spec("edgecloud.models").origin).parent
     assert set(models.glob("*.py")) <= keyed
-    assert Path(find_spec("edgecloud.runtimes").origin) in keyed
+    assert Path(find_spec("edgecloud.runtimes.onnx_files").origin) in keyed  # builds the cached ONNX files
     assert all(path.is_file() for path in keyed)
 
 
@@ -143,14 +148,14 @@ def test_int8_agreement_stays_above_its_floor(name: str) -> None:
 
 
 def test_efficientnet_int8_flips_only_where_fp32_is_unsure() -> None:
-    """On 240 held-out crops (scenes calibration never saw): top-1 agreement at least 0.85 overall, int8's answer
-    always among fp32's top 5, and at least 0.95 where fp32's top-1 probability is at least 0.4."""
+    """On 240 held-out crops (scenes calibration never saw): int8's answer among fp32's top 5 on at least 99% of
+    them, and top-1 agreement at least 0.95 where fp32's top-1 probability is at least 0.4. The overall agreement is
+    reported with its interval, not held to a floor: two thirds of these crops fp32 itself calls with under 0.4."""
     model = get_model("efficientnet_lite0")
     session = load_session(model, "ort", "int8", 2, calibration_samples=128, check_samples=240)
     parity, more = session.parity, session.parity["more"]
-    assert parity["value"] >= 0.85, parity
-    assert parity["ci"].low <= parity["value"] <= parity["ci"].high
-    assert more["top1_in_fp32_top5"] >= 0.98, more
+    assert parity["n"] == 240 and parity["ci"].low <= parity["value"] <= parity["ci"].high
+    assert more["top1_in_fp32_top5"] >= 0.99, more
     assert more["top1_agreement_confident"] >= 0.95, more
 
 

@@ -22,11 +22,10 @@ def _digits():
 def test_single_stream_and_offline_complete_and_parse() -> None:
     infer = _digits()
     single = run_scenario(infer, 8, "SingleStream", CFG, 1e-4)
-    assert single.result in {"VALID", "INVALID"}
+    assert f"Result is : {single.result}" in single.summary  # the verdict is LoadGen's own, read from its summary
     assert 0 < single.p90_ms < 100 and single.samples_per_s > 0
     offline = run_scenario(infer, 8, "Offline", CFG, 1e-4)
     assert offline.samples_per_s > 0
-    assert "Result is" in single.summary
     assert (single.invalid_reason == "") == single.valid
 
 

@@ -64,7 +64,7 @@ def test_round_trip_matches_in_process(server, protocol, kind) -> None:
 
 
 def test_adaptive_batching_merges_concurrent_requests(server) -> None:
-    from edgecloud.targets import closed_loop
+    from edgecloud.targets.served import closed_loop
 
     model = get_model("efficientnet_lite0")
     from edgecloud.params import Timing

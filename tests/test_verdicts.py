@@ -6,19 +6,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edgecloud import verdicts
+from edgecloud import sentences
+from edgecloud.decisions import choices
 from edgecloud.params import Params, Timing
 from edgecloud.results import Config, Recorder, tables
 from edgecloud.scenarios import invalid_reason
+from edgecloud.sentences import cloud_edge as cloud_edge_says
+from edgecloud.sentences import concepts as concepts_says
 from edgecloud.timing import Estimate, from_samples
 
 TIMING = Timing(bootstrap_resamples=200)
 
 
 def test_compare_p50_names_the_faster_or_says_noise() -> None:
-    assert verdicts.compare_p50("edge", "cloud", Estimate(-2.0, -3.0, -1.0)).startswith("edge is faster than cloud")
-    assert verdicts.compare_p50("edge", "cloud", Estimate(2.0, 1.0, 3.0)).startswith("cloud is faster than edge")
-    assert "do not differ beyond noise" in verdicts.compare_p50("edge", "cloud", Estimate(0.1, -1.0, 1.0))
+    assert sentences.compare_p50("edge", "cloud", Estimate(-2.0, -3.0, -1.0)).startswith("edge is faster than cloud")
+    assert sentences.compare_p50("edge", "cloud", Estimate(2.0, 1.0, 3.0)).startswith("cloud is faster than edge")
+    assert "do not differ beyond noise" in sentences.compare_p50("edge", "cloud", Estimate(0.1, -1.0, 1.0))
 
 
 def _served(rec: Recorder, protocol: str, payload: str, p50_s: float, up: int, overhead: tuple[float, float, float]):
@@ -43,35 +46,33 @@ def test_payload_choice_weighs_bytes_against_loopback_time(tmp_path) -> None:
     _served(rec, "grpc", "uint8", 0.004, 150_000, (1.0, 0.5, 1.5))  # fast on loopback, big on the wire
     _served(rec, "grpc", "jpeg", 0.006, 16_000, (-1.0, -1.5, -0.5))  # slower to encode, small on the wire
     rows = rec.frame()
-    slow_link = tables.choose_payload(rows, _profiles(10))
-    fast_link = tables.choose_payload(rows, _profiles(10_000))
+    slow_link = choices.choose_payload(rows, _profiles(10))
+    fast_link = choices.choose_payload(rows, _profiles(10_000))
     assert (slow_link.payload, fast_link.payload) == ("jpeg", "uint8")
-    text = verdicts.payload(rows, tables.cloud(rows), slow_link)
+    text = cloud_edge_says.payload(rows, tables.cloud(rows), slow_link)
     assert "send **jpeg over grpc**" in text and "below zero beyond noise" in text
     assert "not different from zero" not in text
-    text = verdicts.payload(rows, tables.cloud(rows), fast_link)
+    text = cloud_edge_says.payload(rows, tables.cloud(rows), fast_link)
     assert "send **uint8 over grpc**" in text and "a cost beyond noise" in text
 
 
-def _edge_and_cloud(tmp_path, cloud_ms: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _edge_and_cloud(tmp_path, differences: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """Stored rows as notebook 02 leaves them: the edge target's p50, and each profile's p50 minus it with its CI."""
     rec = Recorder("02-cloud-edge-measurements", root=tmp_path)
-    rng = np.random.default_rng(0)
-    rec.latency(
-        from_samples(rng.normal(0.010, 0.0002, 300), "e", TIMING), Config(target="edge-1t", batch=1, network="none")
-    )
-    for name, ms in cloud_ms.items():
+    rec.add("latency_p50", 10.0, "ms", Config(target="edge-1t", batch=1, network="none"))
+    for name, (d, low, high) in differences.items():
         cfg = Config(target="cloud-cpu", network=name, scenario="warm connection", batch=1)
-        rec.latency(from_samples(rng.normal(ms / 1e3, 0.0002, 300), name, TIMING), cfg, "modeled")
-    return rec.stored()
+        rec.add("p50_minus_edge", d, "ms", cfg, "modeled", ci=(low, high), note=f"cloud over {name} minus edge-1t")
+    return rec.frame()
 
 
 def test_cloud_vs_edge_follows_the_data(tmp_path) -> None:
-    rows, samples = _edge_and_cloud(tmp_path, {"near": 5.0, "same": 10.0, "far": 80.0})
-    text, wins = verdicts.cloud_vs_edge(rows, samples, 0.95)
+    rows = _edge_and_cloud(tmp_path, {"near": (-5.0, -5.1, -4.9), "same": (0.01, -0.05, 0.07), "far": (70, 69, 71)})
+    text, wins = cloud_edge_says.cloud_vs_edge(rows)
     assert wins == ["near"]
     assert "faster beyond noise on **near**" in text and "no difference beyond noise on same" in text
-    rows, samples = _edge_and_cloud(tmp_path / "b", {"far": 80.0})
-    text, wins = verdicts.cloud_vs_edge(rows, samples, 0.95)
+    assert "edge-1t" in text
+    text, wins = cloud_edge_says.cloud_vs_edge(_edge_and_cloud(tmp_path / "b", {"far": (70, 69, 71)}))
     assert wins == [] and "**no profile**" in text
 
 
@@ -86,10 +87,10 @@ def test_loadgen_headline_comes_only_from_valid_runs() -> None:
             "why INVALID": ["too few queries for early stopping", "", "shorter than min_duration"],
         }
     )
-    text = verdicts.loadgen(lg, 15.0)
+    text = cloud_edge_says.loadgen(lg, 15.0)
     assert "**cloud-cpu: 50 QPS**" in text and "edge-1t" not in text.split("Highest")[1]
     assert "2 of 3 LoadGen runs are INVALID" in text and "shorter than min_duration (1)" in text
-    assert "none (no VALID Server run met the bound)" in verdicts.loadgen(lg.assign(valid=False), 15.0)
+    assert "none (no VALID Server run met the bound)" in cloud_edge_says.loadgen(lg.assign(valid=False), 15.0)
 
 
 def test_invalid_reason_is_read_from_the_summary() -> None:
@@ -109,12 +110,12 @@ def test_loop_overhead_is_negligible_only_when_it_is(tmp_path, overhead_ns, negl
     rec.add("measure_overhead", overhead_ns, "ns", Config(stage="timing loop"))
     rec.add("timer_resolution", 40, "ns", Config(stage="clock"))
     mech = pd.DataFrame({"model": ["digits"], "config": ["ort-fp32"], "p50_ms": [0.02]})
-    text = verdicts.overhead_against(mech, rec.frame())
+    text = concepts_says.overhead_against(mech, rec.frame())
     assert ("not negligible" not in text) == negligible
 
 
 def test_energy_is_measured_or_says_it_was_not(tmp_path) -> None:
     rec = Recorder("02-cloud-edge-measurements", root=tmp_path)
-    assert verdicts.energy(rec.frame()).startswith("**Not measured:**")
+    assert cloud_edge_says.energy(rec.frame()).startswith("**Not measured:**")
     rec.add("energy_per_inference", 0.05, "J", Config(target="cloud-cpu", concurrency=4), note="RAPL package")
-    assert "**50.0 mJ**" in verdicts.energy(rec.frame())
+    assert "**50.0 mJ**" in cloud_edge_says.energy(rec.frame())

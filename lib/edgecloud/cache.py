@@ -14,7 +14,7 @@ from edgecloud import paths
 
 KEYED_PACKAGES = ("torch", "onnx", "onnxruntime", "transformers", "scikit-learn")
 KEYED_PACKAGES_OF_CODE = ("edgecloud.models",)  # every module in these packages builds or feeds models
-KEYED_MODULES = ("edgecloud.runtimes",)
+KEYED_MODULES = ("edgecloud.runtimes.onnx_files",)
 
 
 def keyed_files() -> list[Path]:

@@ -2,37 +2,36 @@
 
 Every figure names a key of data/sourced_figures.csv or says 'assumption: …'. params/default.yaml spells out the
 same entries (a test keeps them equal); a user adds a device or a use case with one YAML entry in their params.
+Plain data: the params schema validates it, so this module imports nothing.
 """
 
 from __future__ import annotations
 
-from edgecloud.params import Device, UseCase
-
 A = "assumption: "
 
 DEFAULT_DEVICES = {
-    "this-machine-edge": Device(
+    "this-machine-edge": dict(
         role="edge",
         measured_target="edge-2t",
         price=A + "300 USD, a 2-core mini PC",
         power=A + "15 W, a mini PC",
         note="this machine as an edge box (measured)",
     ),
-    "raspberry-pi-5": Device(
+    "raspberry-pi-5": dict(
         role="edge",
         reference_latency="rpi5_resnet50_int8_4t",
         price="rpi5_price",
         power="rpi5_peak_power",
         note="ncnn int8 on 4 Cortex-A76 cores",
     ),
-    "jetson-orin": Device(
+    "jetson-orin": dict(
         role="edge",
         reference_latency="orin_nx_resnet50_ss_p90",
         price="orin_nano_super_price",
         power="orin_maxq_power",
         note="Orin NX latency (nearest MLPerf system); Orin Nano price; AGX MaxQ power",
     ),
-    "coral-edge-tpu": Device(
+    "coral-edge-tpu": dict(
         role="edge",
         reference_model="mobilenetv2",
         reference_latency="coral_mobilenetv2",
@@ -40,7 +39,7 @@ DEFAULT_DEVICES = {
         power=A + "14 W: coral_power 2 W plus rpi5_peak_power 12 W for the host",
         note="model execution only (the published figure excludes preprocessing)",
     ),
-    "phone-npu": Device(
+    "phone-npu": dict(
         role="edge",
         reference_model="efficientnet_lite0",
         reference_latency="pixel4_edgetpu_efficientnet_lite0_int8",
@@ -48,14 +47,14 @@ DEFAULT_DEVICES = {
         power=A + "3 W, phone SoC under load",
         note="Pixel 4 EdgeTPU",
     ),
-    "this-machine-cloud": Device(
+    "this-machine-cloud": dict(
         role="cloud",
         measured_target="cloud-cpu",
         price=A + "0 USD",
         hourly="aws_c7i_xlarge_hour",
         note="this machine's server (measured), priced as a 2-core cloud instance",
     ),
-    "cloud-cpu-4core": Device(
+    "cloud-cpu-4core": dict(
         role="cloud",
         reference_throughput="spr_4core_resnet50_int8",
         price=A + "0 USD",
@@ -63,7 +62,7 @@ DEFAULT_DEVICES = {
         price_multiplier=2.0,
         note="4 Sapphire Rapids cores, ONNX Runtime int8 (two c7i.xlarge of 2 cores)",
     ),
-    "t4": Device(
+    "t4": dict(
         role="cloud",
         reference_latency="t4_resnet50_ss_p90",
         price=A + "0 USD",
@@ -71,7 +70,7 @@ DEFAULT_DEVICES = {
         power="t4_power",
         note="AWS g4dn.xlarge",
     ),
-    "l4": Device(
+    "l4": dict(
         role="cloud",
         reference_latency="l4_resnet50_ss_p90",
         price=A + "0 USD",
@@ -79,7 +78,7 @@ DEFAULT_DEVICES = {
         power="l4_system_power",
         note="AWS g6.xlarge",
     ),
-    "h100": Device(
+    "h100": dict(
         role="cloud",
         reference_throughput="h100_resnet50_server",
         price=A + "0 USD",
@@ -90,7 +89,7 @@ DEFAULT_DEVICES = {
 }
 
 DEFAULT_CASES = {
-    "autonomous-driving": UseCase(
+    "autonomous-driving": dict(
         model="efficientnet_lite0",
         latency_budget_ms=100,
         percentile=99,
@@ -112,7 +111,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "2 h of driving a day at 30 fps per car",
         },
     ),
-    "visual-inspection": UseCase(
+    "visual-inspection": dict(
         model="efficientnet_lite0",
         latency_budget_ms=8,
         percentile=99,
@@ -134,7 +133,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "16 h a day at 10 per second on 20 lines",
         },
     ),
-    "smart-home-voice": UseCase(
+    "smart-home-voice": dict(
         model="minilm",
         latency_budget_ms=200,
         percentile=95,
@@ -156,7 +155,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "20 commands per home per day",
         },
     ),
-    "card-fraud": UseCase(
+    "card-fraud": dict(
         model="fraud_mlp",
         latency_budget_ms=1,
         percentile=99,
@@ -178,7 +177,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "10 million transactions a day",
         },
     ),
-    "imaging-triage": UseCase(
+    "imaging-triage": dict(
         model="resnet50",
         latency_budget_ms=200,
         percentile=95,
@@ -200,7 +199,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "2000 images per hospital per day",
         },
     ),
-    "remote-site": UseCase(
+    "remote-site": dict(
         model="mobilenetv2",
         latency_budget_ms=1000,
         percentile=95,
@@ -222,7 +221,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "one frame a minute per camera, all day",
         },
     ),
-    "batch-analytics": UseCase(
+    "batch-analytics": dict(
         model="resnet50",
         latency_budget_ms=None,
         percentile=50,
@@ -244,7 +243,7 @@ DEFAULT_CASES = {
             "daily_volume": A + "20 million images a day",
         },
     ),
-    "complex-model": UseCase(
+    "complex-model": dict(
         model="resnet50",
         latency_budget_ms=15,
         percentile=99,

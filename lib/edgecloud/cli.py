@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params, params_table
+from edgecloud.notebooks import BY_ID
+from edgecloud.params import ParamsError, load_params, params_table
 
 
 def _load(path: str):
@@ -35,16 +36,22 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=help_)
         p.add_argument("--params", default="params/default.yaml")
     run = sub.add_parser("run", help="execute one notebook with papermill")
-    run.add_argument("notebook", choices=list(NOTEBOOK_SECTIONS))
+    run.add_argument("notebook", choices=list(BY_ID))
     run.add_argument("--params", default="params/default.yaml")
     sub.add_parser("report", help="assemble outputs/report.html from executed notebooks")
     lab = sub.add_parser("lab", help="JupyterLab on 127.0.0.1 with a token (root users too)")
     lab.add_argument("--port", type=int, default=None)
     sub.add_parser("params-table", help="print the Markdown parameter table of the README")
+    sub.add_parser("metrics-table", help="print the Markdown metric table of the README")
     args = parser.parse_args(argv)
 
     if args.command == "params-table":
         print(params_table())
+        return 0
+    if args.command == "metrics-table":
+        from edgecloud.results import metrics
+
+        print(metrics.table())
         return 0
     if args.command == "lab":
         from edgecloud import lab

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import importlib
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from edgecloud import catalogue
+from edgecloud.network.profile import propagation_floor_ms, rtt_gamma
+from edgecloud.notebooks import NOTEBOOKS
+from edgecloud.vocabulary import CLOUD_CPU, RESERVED_TARGETS
 
 Positive = Annotated[int, Field(gt=0)]
-Runtime = Literal["eager", "ort"]
 Precision = Literal["fp32", "int8"]
 CONCEPT_MODELS = ("efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "fraud_mlp")
 ZOO = ("efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "digits_linear", "fraud_mlp")
@@ -45,34 +47,18 @@ class CustomModel(Section):
 
     @field_validator("onnx_path")
     @classmethod
-    def _onnx_usable(cls, path: str | None, info: ValidationInfo) -> str | None:
-        """The file exists, is an ONNX model, and every dynamic dimension but the batch has a size."""
-        if path is None:
-            return path
-        if not Path(path).is_file():
+    def _onnx_exists(cls, path: str | None) -> str | None:
+        """The file exists (whether it is a usable ONNX model is checked by `edgecloud.preflight`)."""
+        if path is not None and not Path(path).is_file():
             raise ValueError("no such file")
-        from edgecloud.models.onnx_inputs import resolved_shapes
-
-        resolved_shapes(path, info.data.get("input_shape"), info.data.get("input_dtype"))
         return path
 
     @field_validator("torch_factory")
     @classmethod
-    def _factory_usable(cls, factory: str | None) -> str | None:
-        """The factory imports and returns (module, example tensor) without raising."""
-        if factory is None:
-            return factory
-        module_name, _, func = factory.partition(":")
-        if not module_name or not func:
+    def _factory_form(cls, factory: str | None) -> str | None:
+        """Written as 'package.module:function' (whether it imports and builds is checked by `edgecloud.preflight`)."""
+        if factory is not None and not all(factory.partition(":")[::2]):
             raise ValueError("write it as 'package.module:function'")
-        try:
-            built = getattr(importlib.import_module(module_name), func)()
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"cannot be imported: {e}") from None
-        except Exception as e:  # the user's code: any failure is reported, never a traceback
-            raise ValueError(f"raised {type(e).__name__}: {e}") from None
-        if not (isinstance(built, tuple) and len(built) == 2):
-            raise ValueError("must return (torch module, example input tensor)")
         return factory
 
     @model_validator(mode="after")
@@ -130,7 +116,7 @@ class NetworkProfile(Section):
 
     @model_validator(mode="after")
     def _above_floor(self) -> NetworkProfile:
-        floor = self.distance_km / 100.0  # 10 ms RTT per 1000 km of fiber
+        floor = propagation_floor_ms(self.distance_km)
         if self.rtt_ms < floor:
             raise ValueError(f"rtt_ms {self.rtt_ms} is below the fiber floor {floor:.1f} ms for distance_km")
         return self
@@ -143,34 +129,6 @@ class NetworkProfile(Section):
         """The RTT as floor + gamma(shape, scale) excess (ms), whose rtt_statistic is rtt_ms and whose standard
         deviation is jitter_ms; shape 0 means a fixed RTT."""
         return rtt_gamma(self.rtt_ms, self.rtt_statistic, self.jitter_ms, self.distance_km)
-
-
-@functools.cache
-def rtt_gamma(rtt_ms: float, statistic: str, jitter_ms: float, distance_km: float) -> tuple[float, float, float]:
-    """Floor, shape and scale of an RTT distribution (fitted once per set of figures)."""
-    floor = distance_km / 100.0
-    excess = rtt_ms - floor
-    if jitter_ms == 0 or excess <= 0:
-        return rtt_ms, 0.0, 0.0
-    return (floor, *gamma_with_statistic(excess, jitter_ms, statistic))
-
-
-def gamma_with_statistic(value: float, sd: float, statistic: str) -> tuple[float, float]:
-    """Shape and scale of the gamma distribution with standard deviation sd whose mean, median or p95 is value."""
-    from scipy import optimize, stats
-
-    def shape_scale(mean: float) -> tuple[float, float]:
-        return (mean / sd) ** 2, sd**2 / mean
-
-    if statistic == "mean":
-        return shape_scale(value)
-    q = {"median": 0.5, "p95": 0.95}[statistic]
-
-    def miss(mean: float) -> float:
-        shape, scale = shape_scale(mean)
-        return float(stats.gamma.ppf(q, shape, scale=scale)) - value
-
-    return shape_scale(optimize.brentq(miss, 1e-6 * value, value + 10 * sd))
 
 
 def _profile(rtt, statistic, jitter, bandwidth, loss, km, source, figure=None, down=None) -> NetworkProfile:
@@ -264,18 +222,28 @@ DEFAULT_PROFILES = {
         100,
     ),
 }
-RESERVED_TARGETS = {"cloud-cpu", "cloud-gpu", "cloud-remote", "in-process"}
 
 
-class EdgeTarget(Section):
-    name: str = Field(pattern=r"^[a-z0-9-]+$")
-    runtime: Runtime = "ort"
+class RuntimeChoice(Section):
+    """A runtime from the registry (`edgecloud.runtimes`) and one of the precisions it offers."""
+
+    runtime: str = "ort"
     precision: Precision = "int8"
+
+    @model_validator(mode="after")
+    def _registered(self) -> RuntimeChoice:
+        from edgecloud.runtimes import registry  # names only: runtime modules load their frameworks on use
+
+        registry.check(self.runtime, self.precision)
+        return self
+
+
+class EdgeTarget(RuntimeChoice):
+    name: str = Field(pattern=r"^[a-z0-9-]+$")
     threads: Positive = 1
 
 
-class CloudTarget(Section):
-    runtime: Runtime = "ort"
+class CloudTarget(RuntimeChoice):
     precision: Precision = "fp32"
     threads: Positive = Field(2, description="Threads of the server's inference session.")
     max_batch_size: Positive = Field(8, description="MLServer adaptive batching: largest batch.")
@@ -295,7 +263,8 @@ class MeasurementsSection(Section):
         "efficientnet_lite0", description="Model deployed to every target: a zoo model or one of shared.custom_models."
     )
     edge_targets: list[EdgeTarget] = Field(
-        [EdgeTarget(name="edge-1t", threads=1), EdgeTarget(name="edge-2t", threads=2)], min_length=1
+        default_factory=lambda: [EdgeTarget(name="edge-1t", threads=1), EdgeTarget(name="edge-2t", threads=2)],
+        min_length=1,
     )
     cloud: CloudTarget = Field(default_factory=CloudTarget, description="The local cloud-cpu server.")
     remote_url: str | None = Field(None, description="Any Open Inference Protocol base URL (cloud-remote).")
@@ -401,20 +370,17 @@ class UseCase(Section):
         return self
 
 
-def _catalogue():
-    """The default devices and use cases (edgecloud.catalogue), imported when first needed."""
-    from edgecloud import catalogue
-
-    return catalogue
-
-
 class UseCasesSection(Section):
     precision: Precision = Field("int8", description="Precision on every option unless a device says otherwise.")
     devices: dict[str, Device] = Field(
-        default_factory=lambda: _catalogue().DEFAULT_DEVICES, min_length=1, description="Deployment options."
+        default_factory=lambda: {k: Device(**v) for k, v in catalogue.DEFAULT_DEVICES.items()},
+        min_length=1,
+        description="Deployment options.",
     )
     cases: dict[str, UseCase] = Field(
-        default_factory=lambda: _catalogue().DEFAULT_CASES, min_length=1, description="Applications to score."
+        default_factory=lambda: {k: UseCase(**v) for k, v in catalogue.DEFAULT_CASES.items()},
+        min_length=1,
+        description="Applications to score.",
     )
     mc_draws: Positive = Field(4000, description="Monte Carlo draws of compute + network per option.")
     peak_to_mean: float = Field(
@@ -469,13 +435,7 @@ SECTIONS: dict[str, type[Section]] = {
     "usecases": UseCasesSection,
     "analysis": AnalysisSection,
 }
-NOTEBOOK_SECTIONS = {
-    "00-system-under-test": "system",
-    "01-inference-concepts": "concepts",
-    "02-cloud-edge-measurements": "measurements",
-    "03-use-cases": "usecases",
-    "04-metrics-analysis": "analysis",
-}
+NOTEBOOK_SECTIONS = {n.id: n.section for n in NOTEBOOKS}
 # What a notebook reads from another section (notebook 03 scores use cases over notebook 02's network profiles).
 BORROWED = {
     "03-use-cases": {"network_profiles": "measurements"},
@@ -497,7 +457,7 @@ class Params(Section):
         models = set(ZOO) | {c.name for c in self.shared.custom_models}
         if self.measurements.model not in models:
             raise ValueError(f"measurements.model: {self.measurements.model!r} is neither in the zoo nor custom")
-        measured = {t.name for t in self.measurements.edge_targets} | {"cloud-cpu"}
+        measured = {t.name for t in self.measurements.edge_targets} | {CLOUD_CPU}
         for name, case in self.usecases.cases.items():
             if case.model not in models:
                 raise ValueError(f"usecases.cases.{name}.model: {case.model!r} is neither in the zoo nor custom")

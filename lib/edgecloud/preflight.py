@@ -1,13 +1,15 @@
-"""Checks that need the outside world, run with validation before any kernel starts: is `remote_url` an Open
-Inference Protocol server that serves `remote_model`?"""
+"""Checks that need the outside world or run a user's code, after the schema and before any kernel starts: is each
+custom model's ONNX file usable, does each torch factory import and build, is `remote_url` an Open Inference Protocol
+server that serves `remote_model`? Each problem is one line naming the file and the key, like a schema error."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import httpx
 
-from edgecloud.params import Params
+from edgecloud.params import CustomModel, Params
 
 
 def endpoint_problem(url: str, model: str, timeout_s: float = 5.0) -> str | None:
@@ -42,10 +44,47 @@ def endpoint_problem(url: str, model: str, timeout_s: float = 5.0) -> str | None
     return None
 
 
+def onnx_problem(spec: CustomModel) -> str | None:
+    """None when the ONNX file loads and every dynamic dimension but the batch has a size; otherwise why not."""
+    from edgecloud.models.onnx_inputs import resolved_shapes
+
+    try:
+        resolved_shapes(spec.onnx_path, spec.input_shape, spec.input_dtype)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def factory_problem(factory: str) -> str | None:
+    """None when the factory imports and returns (module, example tensor) without raising; otherwise why not."""
+    module_name, _, func = factory.partition(":")
+    try:
+        built = getattr(importlib.import_module(module_name), func)()
+    except (ImportError, AttributeError) as e:
+        return f"cannot be imported: {e}"
+    except Exception as e:  # the user's code: any failure is reported, never a traceback
+        return f"raised {type(e).__name__}: {e}"
+    if not (isinstance(built, tuple) and len(built) == 2):
+        return "must return (torch module, example input tensor)"
+    return None
+
+
+def custom_model_problems(params: Params, path: Path | str) -> list[str]:
+    """One line per custom model whose file or factory cannot be used."""
+    out = []
+    for i, spec in enumerate(params.shared.custom_models):
+        key, value = ("onnx_path", spec.onnx_path) if spec.onnx_path else ("torch_factory", spec.torch_factory)
+        problem = onnx_problem(spec) if spec.onnx_path else factory_problem(spec.torch_factory)
+        if problem:
+            out.append(f"{path}: shared.custom_models[{i}].{key}: {value!r} is not allowed: {problem}")
+    return out
+
+
 def problems(params: Params, path: Path | str, timeout_s: float = 5.0) -> list[str]:
     """One line per problem, naming the file and the key, like a validation error."""
+    found = custom_model_problems(params, path)
     m = params.measurements
     if not m.remote_url:
-        return []
+        return found
     problem = endpoint_problem(m.remote_url, m.remote_model, timeout_s)
-    return [f"{path}: measurements.remote_url: {m.remote_url!r} {problem}"] if problem else []
+    return [*found, f"{path}: measurements.remote_url: {m.remote_url!r} {problem}"] if problem else found

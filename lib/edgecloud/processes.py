@@ -7,8 +7,10 @@ import sys
 
 
 def die_with_parent() -> None:
-    """In the child, before exec (Linux): the kernel sends SIGTERM when the starting thread's process dies, even by
-    SIGKILL or Ctrl-C, so a failed notebook leaves no server or proxy behind."""
+    """In the child, before exec: ignore Ctrl-C (SIGINT), which the parent handles by stopping its children, so a
+    child prints no traceback of its own; and (Linux) have the kernel send SIGTERM when the starting thread's process
+    dies, even by SIGKILL or Ctrl-C, so a failed notebook leaves no server or proxy behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # kept across exec; Python leaves an ignored SIGINT ignored
     if sys.platform.startswith("linux"):
         import ctypes
 

@@ -17,7 +17,8 @@ from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 from edgecloud import machine, paths
-from edgecloud.params import NOTEBOOK_SECTIONS, ParamsError, load_params
+from edgecloud.notebooks import NOTEBOOKS
+from edgecloud.params import ParamsError, load_params
 
 SHOW_CODE_TAG = "show-code"
 # The report runs no script and loads nothing from outside: figures are data URIs, styles are inline.
@@ -136,7 +137,7 @@ def build(out: Path | None = None) -> Path:
     """Assemble outputs/report.html from every executed notebook, writing via a temporary file."""
     root = paths.project_root()
     out = out or paths.outputs() / "report.html"
-    executed = [n for n in NOTEBOOK_SECTIONS if (paths.outputs() / "notebooks" / f"{n}.ipynb").exists()]
+    executed = [n.id for n in NOTEBOOKS if (paths.outputs() / "notebooks" / f"{n.id}.ipynb").exists()]
     if not executed:
         raise FileNotFoundError("no executed notebooks under outputs/notebooks: run `make report`")
     stamp = paths.outputs() / ".stamps" / "params-file"

@@ -27,17 +27,16 @@ def torch_threads(n: int):
 
 def gemm(size: int, threads: int, timing: Timing) -> Measurement:
     """Time an fp32 size×size MatMul in ONNX Runtime (MLAS), the kernel library that runs the models."""
-    import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
+
+    from edgecloud.runtimes.ort import ort_session
 
     rng = np.random.default_rng(0)
     b = numpy_helper.from_array(rng.random((size, size), dtype=np.float32), "B")
     io = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [size, size]) for n in ("A", "C")]
     graph = helper.make_graph([helper.make_node("MatMul", ["A", "B"], ["C"])], "gemm", io[:1], io[1:], [b])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    session = ort_session(model.SerializeToString(), threads)
     a = {"A": rng.random((size, size), dtype=np.float32)}
     return measure(
         lambda: session.run(None, a),

@@ -8,10 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgecloud.params import Timing
+if TYPE_CHECKING:  # annotations only: the statistics need no schema
+    from edgecloud.params import Timing
+
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
 NOISE_IQR_RATIO = 0.10  # torch.utils.benchmark flags IQR/median above 10%
@@ -125,9 +128,12 @@ def block_length(n: int) -> int:
     return max(1, round(n ** (1 / 3)))
 
 
-def block_resample(samples: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:
-    """Moving-block bootstrap: resamples × n arrays built from random runs of consecutive samples."""
-    n, b = len(samples), block_length(len(samples))
+def block_resample(
+    samples: np.ndarray, rng: np.random.Generator, resamples: int, block: int | None = None
+) -> np.ndarray:
+    """Moving-block bootstrap: resamples × n arrays built from random runs of `block` consecutive samples (by default
+    block_length(n); 1 for independent draws, the plain bootstrap)."""
+    n, b = len(samples), block or block_length(len(samples))
     starts = rng.integers(0, n - b + 1, size=(resamples, -(-n // b)))
     idx = (starts[:, :, None] + np.arange(b)).reshape(resamples, -1)[:, :n]
     return samples[idx]
@@ -160,6 +166,24 @@ def ratio(
     return _paired_stat(a, b, q, np.divide, confidence, resamples, seed)
 
 
+def percentile(
+    samples: np.ndarray,
+    q: float,
+    confidence: float,
+    resamples: int,
+    rng: np.random.Generator,
+    independent: bool = False,
+) -> Estimate:
+    """Percentile q with its bootstrap interval: moving blocks for latencies in time order, blocks of one for
+    independent Monte Carlo draws. The one way a single percentile gets an interval."""
+    samples = np.asarray(samples, dtype=float)
+    boot = np.percentile(block_resample(samples, rng, resamples, 1 if independent else None), q, axis=1)
+    point = float(np.percentile(samples, q))
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return Estimate(point, float(min(low, point)), float(max(high, point)))
+
+
 def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int, seed: int) -> dict[str, Estimate]:
     """Percentiles of samples (in time order) with moving-block bootstrap intervals, resampled in bounded chunks.
 
@@ -182,6 +206,37 @@ def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int
     }
 
 
+def clocked(fn: Callable[[], object]) -> Callable[[], float]:
+    """fn as a timed call: each call returns its own duration in seconds (perf_counter_ns)."""
+    clock = time.perf_counter_ns
+
+    def call() -> float:
+        t0 = clock()
+        fn()
+        return (clock() - t0) / 1e9
+
+    return call
+
+
+def collect(
+    call: Callable[[], float],
+    label: str,
+    timing: Timing,
+    config: dict | None = None,
+    cold_start: ColdStart | None = None,
+) -> Measurement:
+    """The one sampling loop: warm up, then take the seconds each call reports until both timing.min_time_s and
+    timing.min_count are reached (at most max_count). A call times itself, so a GPU's events or a server's client
+    fit the same loop."""
+    for _ in range(timing.warmup):
+        call()
+    samples: list[float] = []
+    deadline = time.perf_counter() + timing.min_time_s
+    while len(samples) < timing.max_count and (len(samples) < timing.min_count or time.perf_counter() < deadline):
+        samples.append(call())
+    return from_samples(np.asarray(samples), label, timing, config, cold_start)
+
+
 def measure(
     fn: Callable[[], object],
     label: str,
@@ -189,17 +244,8 @@ def measure(
     config: dict | None = None,
     cold_start: ColdStart | None = None,
 ) -> Measurement:
-    """Warm up, then call fn until both timing.min_time_s and timing.min_count are reached."""
-    for _ in range(timing.warmup):
-        fn()
-    samples: list[int] = []
-    clock = time.perf_counter_ns
-    deadline = clock() + int(timing.min_time_s * 1e9)
-    while len(samples) < timing.max_count and (len(samples) < timing.min_count or clock() < deadline):
-        t0 = clock()
-        fn()
-        samples.append(clock() - t0)
-    return from_samples(np.asarray(samples) / 1e9, label, timing, config, cold_start)
+    """Latency of fn by the wall clock: `collect` over `clocked(fn)`."""
+    return collect(clocked(fn), label, timing, config, cold_start)
 
 
 def from_samples(

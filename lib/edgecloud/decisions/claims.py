@@ -7,6 +7,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pandas as pd
+
+from edgecloud.results.query import select
+
 SUPPORTED, CONTRADICTED, UNTESTABLE = "supported", "contradicted", "not testable here"
 
 
@@ -170,3 +174,22 @@ CLAIMS: tuple[Claim, ...] = (
         _threshold("input_effect", SUPPORTED, CONTRADICTED, 1.2),
     ),
 )
+
+
+def ledger(rows: pd.DataFrame) -> pd.DataFrame:
+    """The claims ledger: statement, what would decide it, the deciding figure and the verdict."""
+    found = select(rows, "claim").set_index("value")
+    out = []
+    for c in CLAIMS:
+        r = found.loc[float(c.number)]
+        out.append(
+            {
+                "#": c.number,
+                "claim": c.statement,
+                "what decides it": c.test,
+                "deciding figure": r.note,
+                "kind": r.kind,
+                "verdict": r.stage,
+            }
+        )
+    return pd.DataFrame(out).set_index("#")

@@ -16,7 +16,9 @@ from edgecloud.decisions.costs import CostModel, MonthlyCost, cloud_model, edge_
 from edgecloud.decisions.devices import Option
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import NetworkProfile, UseCase
-from edgecloud.timing import Estimate
+from edgecloud.timing import Estimate, percentile
+
+MC_RESAMPLES = 200  # bootstrap resamples of a percentile of Monte Carlo draws (thousands of independent draws)
 
 
 @dataclass(frozen=True)
@@ -118,15 +120,6 @@ def latency_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
     )
 
 
-def percentile_estimate(draws: np.ndarray, q: float, confidence: float, rng: np.random.Generator) -> Estimate:
-    """Percentile q of independent Monte Carlo draws with a bootstrap interval."""
-    boot = np.percentile(rng.choice(draws, (200, len(draws))), q, axis=1)
-    alpha = (1 - confidence) / 2
-    point = float(np.percentile(draws, q))
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
-    return Estimate(point, float(min(low, point)), float(max(high, point)))
-
-
 def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
     """How many single requests' worth the measured server sustains: the highest closed-loop throughput whose p99
     meets the budget × one request's p50 (at least 1: one request at a time always fits)."""
@@ -139,7 +132,11 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     n = ctx.draws  # sweeps too: fewer draws make feasibility flicker near a zero margin
     draws = latency_draws(ctx, case, option, n, what)
     q = case.percentile
-    latency = percentile_estimate(draws, q, ctx.confidence, ctx.rng) if ci else Estimate(*[np.percentile(draws, q)] * 3)
+    latency = (
+        percentile(draws, q, ctx.confidence, MC_RESAMPLES, ctx.rng, independent=True)
+        if ci
+        else Estimate(*[np.percentile(draws, q)] * 3)
+    )
     cloud = option.role == "cloud"
     reqs = []
     if case.latency_budget_ms is not None:

@@ -1,7 +1,7 @@
 """The measurements behind each notebook, one module per notebook: system (00), concepts (01), cloud_edge (02).
 
 Each step measures, records typed numbers into the run's Recorder, and returns nothing a notebook must reshape:
-tables and sentences come from the store (edgecloud.results.tables, edgecloud.verdicts).
+tables and sentences come from the store (edgecloud.results.tables, edgecloud.sentences).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import softmax
 
+from edgecloud import notebooks
 from edgecloud.client import connect
-from edgecloud.decisions import claims, hybrid
+from edgecloud.decisions import claims, evidence, hybrid
 from edgecloud.decisions.costs import break_even_month
 from edgecloud.decisions.devices import cited
 from edgecloud.experiments.concepts import measure_session
@@ -19,14 +20,18 @@ from edgecloud.network import emulation
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import AnalysisSection, CustomModel, NetworkProfile, Shared
 from edgecloud.payloads import Payload
-from edgecloud.results import analysis_tables, tables
+from edgecloud.results import analysis_tables, query, tables
 from edgecloud.results.store import Config, Recorder, latest_here
-from edgecloud.runtimes import export_onnx, load_session, ort_session
+from edgecloud.runtimes import load_session
+from edgecloud.runtimes.onnx_files import export_onnx
+from edgecloud.runtimes.ort import ort_session
+from edgecloud.runtimes.ort_profile import node_shares
 from edgecloud.serving import ServedModel, Server
 from edgecloud.sources import sourced
-from edgecloud.timing import difference, measure, tail_untrusted
+from edgecloud.timing import measure
+from edgecloud.vocabulary import CLOUD_CPU
 
-NOTEBOOK = "04-metrics-analysis"
+NOTEBOOK = notebooks.of_experiment(__name__)
 SYSTEM = "00-system-under-test"
 CONCEPTS = "01-inference-concepts"
 CLOUD_EDGE = "02-cloud-edge-measurements"
@@ -43,29 +48,9 @@ def profiles(namespace: dict) -> dict[str, NetworkProfile]:
 # 1. Tails and differences
 
 
-def differences(shared: Shared, rec: Recorder) -> None:
-    """Each cloud profile's modeled p50 and p99 minus the fastest edge target's, with block-bootstrap intervals
-    (no interval on a p99 with too few samples beyond it)."""
-    rows, samples = latest_here(CLOUD_EDGE), latest_here(CLOUD_EDGE, "samples")
-    edge = tables.select(rows, "latency_p50", network="none", batch=1)
-    edge = edge[edge.target != tables.IN_PROCESS].sort_values("value").iloc[0]
-    edge_samples = tables.samples_of(samples, tables.config_of(edge))
-    for r in tables.select(rows, "latency_p50", scenario="warm connection").itertuples():
-        cloud = tables.samples_of(samples, tables.config_of(r))
-        for q in (50, 99):
-            d = difference(cloud, edge_samples, q, shared.timing.confidence, shared.timing.bootstrap_resamples)
-            thin = tail_untrusted(q, min(len(cloud), len(edge_samples)))
-            rec.add(
-                f"p{q}_minus_edge",
-                d.value,
-                "ms",
-                Config(target=r.target, network=r.network, model=r.model),
-                "modeled",
-                ci=None if thin else (d.low, d.high),
-                n=len(cloud),
-                untrusted=thin,
-                note=f"cloud over {r.network} minus {edge.target} (measured)",
-            )
+def differences() -> pd.DataFrame:
+    """Cloud minus edge at p50 and p99 per profile, as notebook 02 stored them."""
+    return analysis_tables.differences(latest_here(CLOUD_EDGE))
 
 
 def capacity(bound_ms: float) -> pd.DataFrame:
@@ -81,18 +66,18 @@ def server_cost(section: AnalysisSection, bound_ms: float, rec: Recorder) -> Non
     meets the bound, plus egress of the measured response bytes."""
     rows = latest_here(CLOUD_EDGE)
     rates = tables.server_rates(tables.loadgen(rows), bound_ms)
-    if "cloud-cpu" not in rates.index:
+    if CLOUD_CPU not in rates.index:
         return
-    rate = float(rates["cloud-cpu"])
+    rate = float(rates[CLOUD_CPU])
     hourly = cited(section.cloud_hourly)
-    down = float(tables.select(latest_here(USE_CASES), "response_bytes_used").value.iloc[0])
+    down = float(query.select(latest_here(USE_CASES), "response_bytes_used").value.iloc[0])
     egress = sourced("aws_egress_gb")
     usd = hourly.value / (rate * 3600) * 1e6 + down / 1e9 * float(egress) * 1e6
     rec.add(
         "usd_per_million",
         usd,
         "USD/1M",
-        Config(target="cloud-cpu", scenario="loadgen-Server"),
+        Config(target=CLOUD_CPU, scenario="loadgen-Server"),
         "modeled",
         note=f"{hourly.cite} ÷ {rate:.3g} queries/s (VALID, p99 within the bound) + egress of {down:.0f} B "
         f"({egress.cite()})",
@@ -103,11 +88,11 @@ def tco(section: AnalysisSection, rec: Recorder) -> None:
     """Per use case: the cheapest edge and cloud options' cumulative cost month by month, the break-even month, and
     how it moves with price, volume and device life."""
     rows03 = latest_here(USE_CASES)
-    models = analysis_tables.cost_models(rows03)
-    volumes = tables.select(rows03, "daily_volume").set_index("scenario").value
+    models = evidence.cost_models(rows03)
+    volumes = query.select(rows03, "daily_volume").set_index("scenario").value
     months = np.arange(section.horizon_months + 1)
     for case, volume in volumes.items():
-        (edge, edge_ok), (cloud, cloud_ok) = (analysis_tables.cheapest(rows03, case, r) for r in ("edge", "cloud"))
+        (edge, edge_ok), (cloud, cloud_ok) = (evidence.cheapest(rows03, case, r) for r in ("edge", "cloud"))
         e, c = models[(case, edge)], models[(case, cloud)]
         note = f"edge {edge} ({'feasible' if edge_ok else 'infeasible'}); cloud {cloud} " + (
             "(feasible)" if cloud_ok else "(infeasible)"
@@ -235,7 +220,7 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
     path, x = export_onnx(model), model.inputs(1)
     candidates = [c for c in split.cuts(path, x) if c.nbytes <= GRPC_MAX_BYTES]
     last = candidates[-1].index
-    shares = {t: split.node_shares(path, t, x) for t in {cfg.edge_threads, cfg.cloud_threads}}
+    shares = {t: node_shares(path, t, x) for t in {cfg.edge_threads, cfg.cloud_threads}}
     whole = {
         t: float(np.median(measure_session(load_session(model, "ort", "fp32", t), x, shared.timing).samples)) * 1e3
         for t in shares
@@ -416,7 +401,7 @@ def _measure_splits(
 def published_context(rec: Recorder) -> None:
     """This machine's ResNet-50 int8 beside published ResNet-50 results on other hardware (each cited)."""
     rows01 = latest_here(CONCEPTS)
-    here = tables.select(rows01, "latency_p50", model="resnet50", runtime="ort", precision="int8", batch=1)
+    here = query.select(rows01, "latency_p50", model="resnet50", runtime="ort", precision="int8", batch=1)
     if not here.empty:
         r = here.sort_values("threads").iloc[-1]
         rec.add(
@@ -461,9 +446,9 @@ PUBLISHED = (
 def ledger(rec: Recorder) -> None:
     """Every claim's deciding figure and verdict, computed from this run's rows and the latest of 01–03."""
     rows, _ = rec.stored()
-    evidence = analysis_tables.evidence(rows, latest_here(CONCEPTS), latest_here(CLOUD_EDGE), latest_here(USE_CASES))
+    found = evidence.evidence(rows, latest_here(CONCEPTS), latest_here(CLOUD_EDGE), latest_here(USE_CASES))
     for claim in claims.CLAIMS:
-        v = claim.judge(evidence)
+        v = claim.judge(found)
         rec.add(
             "claim",
             float(claim.number),

@@ -14,23 +14,29 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from edgecloud import scenarios, targets
+from edgecloud import notebooks, scenarios, targets
 from edgecloud.client import Client, HttpJsonClient, connect
+from edgecloud.decisions import choices
 from edgecloud.models.families import ZooModel
 from edgecloud.models.zoo import get_model
-from edgecloud.network import emulation
+from edgecloud.network import check, emulation
 from edgecloud.network import model as network
-from edgecloud.params import EdgeTarget, MeasurementsSection, Params, Shared
-from edgecloud.payloads import kinds_for, make_payload, model_inputs, samples
+from edgecloud.network.profile import propagation_floor_ms
+from edgecloud.params import MeasurementsSection, Params, Shared
+from edgecloud.payloads import PayloadKind, kinds_for, make_payload, model_inputs, samples
 from edgecloud.resources import ResourceMonitor
-from edgecloud.results import tables
+from edgecloud.results import query
 from edgecloud.results.store import Config, Recorder
 from edgecloud.runtimes import load_session
 from edgecloud.serving import Server
-from edgecloud.timing import Measurement, difference, from_samples
+from edgecloud.targets import served
+from edgecloud.targets.gpu import Gpu, cuda_available
+from edgecloud.targets.in_process import InProcess, served_work
+from edgecloud.timing import Measurement, difference, from_samples, tail_untrusted
+from edgecloud.vocabulary import CLOUD_CPU, CLOUD_REMOTE, IN_PROCESS
 
-NOTEBOOK = "02-cloud-edge-measurements"
-CLOUD = "cloud-cpu"
+NOTEBOOK = notebooks.of_experiment(__name__)
+CLOUD = CLOUD_CPU
 
 
 class CloudEdgeSession:
@@ -43,9 +49,12 @@ class CloudEdgeSession:
         self.sample = samples(self.model, 1)
         self.payloads = kinds_for(self.model, section.payloads)
         self.rng = np.random.default_rng(shared.seed)
-        self.edge = {t.name: load_session(self.model, t.runtime, t.precision, t.threads) for t in section.edge_targets}
+        self.edge = {
+            t.name: InProcess(t.name, load_session(self.model, t.runtime, t.precision, t.threads))
+            for t in section.edge_targets
+        }
         self.server: Server | None = None
-        self.best: tables.PayloadChoice | None = None
+        self.best: choices.PayloadChoice | None = None
 
     def describe(self) -> str:
         """One paragraph naming the model and every target, for the notebook's first output."""
@@ -61,16 +70,15 @@ class CloudEdgeSession:
         )
 
     def start_server(self, stack: ExitStack) -> Server:
-        self.server = stack.enter_context(Server(targets.served_models(self.section, self.shared.seed, self.custom)))
+        self.server = stack.enter_context(Server(served.served_models(self.section, self.shared.seed, self.custom)))
         return self.server
 
     def client(self, protocol: str | None = None) -> Client:
         return connect(protocol or self.best.protocol, self.server.http_url, self.server.grpc_url)
 
-    def edge_config(self, t: EdgeTarget, **extra: object) -> Config:
-        return Config(
-            target=t.name, model=self.model.name, runtime=t.runtime, precision=t.precision, threads=t.threads, **extra
-        )
+    def served(self, client: Client, kind: PayloadKind, served_name: str = served.UNBATCHED) -> served.Served:
+        """cloud-cpu as a target: the local server's model behind client, sent kind payloads."""
+        return served.Served(CLOUD, client, served_name, self.model, kind, self.cloud_config())
 
     def cloud_config(self, **extra: object) -> Config:
         c = self.section.cloud
@@ -81,12 +89,11 @@ class CloudEdgeSession:
 
 def edge_latency(s: CloudEdgeSession) -> None:
     """Each edge target: a camera frame (preprocessed here) or the model's tensors → model, in-process, batch 1."""
-    for t in s.section.edge_targets:
-        m = targets.edge_latency(s.edge[t.name], s.sample, s.timing, target=t.name)
-        s.rec.latency(m, s.edge_config(t, batch=1, network="none"))
+    for t in s.edge.values():
+        s.rec.latency(targets.latency(t, s.sample, s.timing), t.config(batch=1, network="none"))
 
 
-def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
+def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
     """cloud-cpu on loopback for every protocol × payload: latency, stage breakdown, bytes each way, and the serving
     overhead over the same work in one process (with a block-bootstrap CI). Then picks the payload from the data."""
     c = s.section.cloud
@@ -95,13 +102,12 @@ def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
         client = s.client(protocol)
         try:
             for kind in s.payloads:
-                m, breakdown, response = targets.served_latency(
-                    client, targets.UNBATCHED, s.model, kind, s.sample, s.timing
-                )
-                local = targets.in_process_equivalent(reference, kind, s.sample, s.timing)
+                target = s.served(client, kind)
+                m, breakdown = target.latency(s.sample, s.timing)
+                local = served_work(reference, kind, s.sample, s.timing)
                 cfg = s.cloud_config(batch=1, payload=kind, protocol=protocol, network="loopback")
                 s.rec.latency(m, cfg)
-                s.rec.latency(local, cfg.with_(target=tables.IN_PROCESS, network="none"))
+                s.rec.latency(local, cfg.with_(target=IN_PROCESS, network="none"))
                 d = difference(
                     m.samples * 1e3, local.samples * 1e3, 50, s.timing.confidence, s.timing.bootstrap_resamples
                 )
@@ -115,13 +121,13 @@ def cloud_payloads(s: CloudEdgeSession) -> tables.PayloadChoice:
                     n=m.n,
                     note="served p50 − in-process p50",
                 )
-                s.rec.add("payload_bytes", targets.payload_bytes(s.model, kind, s.sample), "bytes", cfg)
-                s.rec.add("response_bytes", response, "bytes", cfg, note="output tensor bytes as received")
+                s.rec.add("payload_bytes", served.payload_bytes(s.model, kind, s.sample), "bytes", cfg)
+                s.rec.add("response_bytes", target.received, "bytes", cfg, note="output tensor bytes as received")
                 for stage, value in breakdown.median().items():
                     s.rec.add("stage_p50", value, "ms", cfg.with_(stage=stage), n=len(breakdown))
         finally:
             client.close()
-    s.best = tables.choose_payload(s.rec.frame(), s.section.network_profiles)
+    s.best = choices.choose_payload(s.rec.frame(), s.section.network_profiles)
     return s.best
 
 
@@ -131,20 +137,22 @@ def remote(s: CloudEdgeSession) -> None:
         return
     client = HttpJsonClient(s.section.remote_url)
     try:
-        m, _, _ = targets.served_latency(client, s.section.remote_model, s.model, "tensor", s.sample, s.timing)
+        target = served.Served(CLOUD_REMOTE, client, s.section.remote_model, s.model, "tensor", Config(protocol="http"))
+        m, _ = target.latency(s.sample, s.timing)
     finally:
         client.close()
-    s.rec.latency(m, Config(target="cloud-remote", model=s.model.name, payload="tensor", protocol="http", batch=1))
+    s.rec.latency(m, target.config(batch=1))
 
 
 def gpu(s: CloudEdgeSession) -> None:
     """cloud-gpu: eager fp32 on CUDA with CUDA events, when a GPU is present."""
-    if not targets.cuda_available():
+    if not cuda_available():
         return
+    target = Gpu(s.model)
     for batch in (1, 8, 32):
-        m = targets.cuda_latency(s.model, batch, s.timing)
-        cfg = Config(target="cloud-gpu", model=s.model.name, runtime="eager", precision="fp32", batch=batch)
-        s.rec.latency(m, cfg, source=m.config.get("device", ""))
+        m = targets.latency(target, samples(s.model, batch), s.timing)
+        cfg = target.config(batch=batch)
+        s.rec.latency(m, cfg, source=target.device())
         s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
 
 
@@ -154,9 +162,9 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
     try:
         for batch in batch_sizes:
             batch_sample = samples(s.model, batch)
-            for t in s.section.edge_targets:
-                m = targets.edge_latency(s.edge[t.name], batch_sample, s.timing)
-                cfg = s.edge_config(t, batch=batch, scenario="batch-sweep")
+            for t in s.edge.values():
+                m = targets.latency(t, batch_sample, s.timing)
+                cfg = t.config(batch=batch, scenario="batch-sweep")
                 s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
             m = served_batch(s, client, batch)
             cfg = s.cloud_config(batch=batch, scenario="batch-sweep", payload=s.best.payload, protocol=s.best.protocol)
@@ -167,20 +175,18 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
 
 def served_batch(s: CloudEdgeSession, client: Client, batch: int) -> Measurement:
     """Latency of one unbatched-model request carrying `batch` samples on the chosen payload."""
-    m, _, _ = targets.served_latency(
-        client, targets.UNBATCHED, s.model, s.best.payload, samples(s.model, batch), s.timing
-    )
+    m, _ = s.served(client, s.best.payload).latency(samples(s.model, batch), s.timing)
     return m
 
 
 def concurrency(s: CloudEdgeSession) -> None:
     """Closed-loop clients against cloud-cpu, with and without adaptive batching, on the chosen payload."""
-    steps = [(name, n) for n in s.section.concurrency for name in (targets.UNBATCHED, targets.BATCHED)]
+    steps = [(name, n) for n in s.section.concurrency for name in (served.UNBATCHED, served.BATCHED)]
     for name, n in tqdm(steps, desc="concurrency", leave=False):
-        r = targets.closed_loop(
+        r = served.closed_loop(
             s.server, s.best.protocol, name, s.model, s.best.payload, n, s.section.requests_per_client, s.timing
         )
-        scenario = "batched" if name == targets.BATCHED else "unbatched"
+        scenario = "batched" if name == served.BATCHED else "unbatched"
         cfg = s.cloud_config(concurrency=n, payload=s.best.payload, protocol=s.best.protocol, scenario=scenario)
         m = r.require_success()
         s.rec.latency(m, cfg)
@@ -190,25 +196,40 @@ def concurrency(s: CloudEdgeSession) -> None:
             s.rec.add("failed_requests", sum(r.errors.values()), "requests", cfg, n=r.sent, note=str(r.errors))
 
 
+def cloud_minus_edge(s: CloudEdgeSession, cloud_ms: np.ndarray, edge_ms: np.ndarray, edge: str, cfg: Config) -> None:
+    """A profile's modeled cloud latency minus the fastest edge target's measured one at p50 and p99, with
+    block-bootstrap intervals (none on a p99 with too few samples beyond it): computed once, here, for every reader."""
+    for q in (50, 99):
+        d = difference(cloud_ms, edge_ms, q, s.timing.confidence, s.timing.bootstrap_resamples)
+        thin = tail_untrusted(q, min(len(cloud_ms), len(edge_ms)))
+        note = f"cloud over {cfg.network} minus {edge} (measured)"
+        ci = None if thin else (d.low, d.high)
+        s.rec.add(f"p{q}_minus_edge", d.value, "ms", cfg, "modeled", ci=ci, n=len(cloud_ms), untrusted=thin, note=note)
+
+
 def network_model(s: CloudEdgeSession) -> None:
     """Modeled end-to-end latency per profile: measured loopback samples plus modeled network time, warm and new
     connections; the profile's RTT (sourced) and the fiber floor (modeled) beside it."""
     loop = s.rec.sample_frame()
     cfg = s.cloud_config(batch=1, payload=s.best.payload, protocol=s.best.protocol, network="loopback")
-    samples = tables.samples_of(loop, cfg)
+    samples = query.samples_of(loop, cfg)
     up, down = s.best.up_bytes, s.best.down_bytes
+    edge = choices.fastest_edge(s.rec.frame())
+    edge_ms = query.samples_of(loop, query.config_of(edge))
     for name, profile in s.section.network_profiles.items():
         for scenario, new in (("warm connection", False), ("new connection", True)):
             e2e = network.end_to_end_ms(samples, profile, up, down, s.rng, new_connection=new)
             m = from_samples(e2e / 1e3, f"{CLOUD}/{name}", s.timing)
             s.rec.latency(m, cfg.with_(network=name, scenario=scenario), "modeled", source=profile.source)
+            if not new:
+                cloud_minus_edge(s, e2e, edge_ms, str(edge.target), cfg.with_(network=name, scenario=scenario))
         net = network.network_time_ms(profile, up, down, len(samples), s.rng)
         pcfg = cfg.with_(network=name, scenario="warm connection")
         s.rec.add("network_p50", float(np.median(net)), "ms", pcfg, "modeled", n=len(net))
         s.rec.add("rtt", profile.rtt_ms, "ms", pcfg, "sourced", source=profile.source)
         s.rec.add(
             "propagation_floor",
-            network.propagation_floor_ms(profile.distance_km),
+            propagation_floor_ms(profile.distance_km),
             "ms",
             pcfg,
             "modeled",
@@ -224,7 +245,7 @@ def emulation_check(s: CloudEdgeSession) -> None:
     found = emulation.emulate(
         port,
         s.best.protocol,
-        targets.UNBATCHED,
+        served.UNBATCHED,
         payload,
         s.section.network_profiles,
         s.section.emulation_requests,
@@ -232,17 +253,17 @@ def emulation_check(s: CloudEdgeSession) -> None:
     )
     how = emulation.method()
     for name, profile in s.section.network_profiles.items():
-        check = emulation.compare(
+        result = check.compare(
             found[emulation.BASELINE], found[name], profile, s.best.up_bytes, s.best.down_bytes, s.rng, s.timing
         )
         cfg = s.cloud_config(network=name, payload=s.best.payload, protocol=s.best.protocol, scenario="emulated")
-        for q in emulation.CHECKED:
-            e, p, thin = check.error(q), check.emulated[q], check.untrusted(q)
+        for q in check.CHECKED:
+            e, p, thin = result.error(q), result.emulated[q], result.untrusted(q)
             ci = None if thin else (e.low, e.high)
-            s.rec.add(f"model_error_{q}", e.value, "fraction", cfg, ci=ci, n=check.n, untrusted=thin, source=how)
+            s.rec.add(f"model_error_{q}", e.value, "fraction", cfg, ci=ci, n=result.n, untrusted=thin, source=how)
             ci = None if thin else (p.low, p.high)
-            s.rec.add(f"emulated_{q}", p.value, "ms", cfg, ci=ci, n=check.n, untrusted=thin, source=how)
-            s.rec.add(f"modeled_{q}", check.modeled_ms[q], "ms", cfg, "modeled", n=check.n)
+            s.rec.add(f"emulated_{q}", p.value, "ms", cfg, ci=ci, n=result.n, untrusted=thin, source=how)
+            s.rec.add(f"modeled_{q}", result.modeled_ms[q], "ms", cfg, "modeled", n=result.n)
 
 
 def loadgen(s: CloudEdgeSession) -> None:
@@ -254,8 +275,8 @@ def loadgen(s: CloudEdgeSession) -> None:
     inputs = [model_inputs(s.model, f) for f in frames]
     systems: dict[str, tuple] = {}
     for t in s.section.edge_targets:
-        p50 = tables.value(rows, "latency_p50", target=t.name, network="none") / 1e3
-        systems[t.name] = (lambda i, x=s.edge[t.name]: x.run(inputs[i]), p50, 1 / p50, 1)
+        p50 = query.value(rows, "latency_p50", target=t.name, network="none") / 1e3
+        systems[t.name] = (lambda i, x=s.edge[t.name].session: x.run(inputs[i]), p50, 1 / p50, 1)
     clients = [s.client() for _ in range(max(s.section.concurrency))]
     idle: queue.SimpleQueue = queue.SimpleQueue()
     for c in clients:
@@ -264,12 +285,12 @@ def loadgen(s: CloudEdgeSession) -> None:
     def infer_cloud(i: int) -> None:
         client = idle.get()
         try:
-            targets.served_request(client, targets.BATCHED, s.model, s.best.payload, frames[i])
+            served.served_request(client, served.BATCHED, s.model, s.best.payload, frames[i])
         finally:
             idle.put(client)
 
     p50 = (
-        tables.value(
+        query.value(
             rows, "latency_p50", target=CLOUD, payload=s.best.payload, protocol=s.best.protocol, network="loopback"
         )
         / 1e3
@@ -309,10 +330,10 @@ def resources(s: CloudEdgeSession) -> None:
     """CPU% and peak RSS of client and server under the highest concurrency, and energy where RAPL is readable."""
     n = max(s.section.concurrency)
     with ResourceMonitor({"client": os.getpid(), "server": s.server.process.pid}) as mon:
-        r = targets.closed_loop(
+        r = served.closed_loop(
             s.server,
             s.best.protocol,
-            targets.BATCHED,
+            served.BATCHED,
             s.model,
             s.best.payload,
             n,

@@ -6,15 +6,16 @@ import json
 
 from tqdm import tqdm
 
+from edgecloud import notebooks
 from edgecloud.models.data import encode_jpeg, photo_crops
 from edgecloud.models.families import CONFIDENT, ImageClassifier, SentenceEmbedder, ZooModel
 from edgecloud.models.zoo import get_model
 from edgecloud.params import ConceptsSection, Shared, Timing
 from edgecloud.results.store import Config, Recorder
-from edgecloud.runtimes import RUNTIMES, Session, load_session
-from edgecloud.timing import ColdStart, Measurement, cold_start, measure
+from edgecloud.runtimes import Session, combos, load_session
+from edgecloud.timing import ColdStart, Measurement, cold_start, difference, measure, ratio
 
-NOTEBOOK = "01-inference-concepts"
+NOTEBOOK = notebooks.of_experiment(__name__)
 
 
 def session_config(session: Session, **extra: object) -> Config:
@@ -88,8 +89,9 @@ def check_samples(model: ZooModel, precision: str, section: ConceptsSection) -> 
 def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection, rec: Recorder) -> None:
     """Every model × runtime × thread count at batch 1: latency, cold start, size, fp32 parity or int8 agreement,
     task quality where labels exist; and each model's FLOPs and parameter count."""
-    combos = [(m, r, p, t) for m in models for r, p in RUNTIMES for t in shared.threads]
-    for model, runtime, precision, t in tqdm(combos, desc="runtimes", leave=False):
+    configs = [(m, r, p, t) for m in models for r, p in combos() for t in shared.threads]
+    timed: dict[Config, Measurement] = {}
+    for model, runtime, precision, t in tqdm(configs, desc="runtimes", leave=False):
         if runtime == "eager" and getattr(model, "onnx_path", None):
             continue
         x = model.inputs(1)
@@ -100,7 +102,8 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
             lambda s, x=x: s.run(x),
         )
         cfg = session_config(session, batch=1, scenario="runtimes")
-        rec.latency(measure_session(session, x, shared.timing, cold), cfg)
+        timed[cfg] = measure_session(session, x, shared.timing, cold)
+        rec.latency(timed[cfg], cfg)
         rec.add("model_size", session.size_bytes() / 1e6, "MB", cfg)
         parity = session.parity
         kind_of = "fp32 parity" if precision == "fp32" else model.agreement_note()
@@ -110,6 +113,7 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
             rec.add(metric, value, "fraction", cfg, n=parity["n"], note=FIDELITY_NOTES[metric])
         if quality := model.quality(session.run):
             rec.add(quality[0], quality[1], "fraction", cfg, note="held-out labelled data")
+    compare_runtimes(timed, shared.timing, rec)
     for model in models:
         rec.add("flops", model.flops(), "FLOP", Config(model=model.name, batch=1))
         rec.add(
@@ -119,6 +123,25 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
             Config(model=model.name),
             note=f"{model.task}; {model.weights}",
         )
+
+
+def compare_runtimes(timed: dict[Config, Measurement], timing: Timing, rec: Recorder) -> None:
+    """The comparisons that sentences and tables quote, computed once from the samples: each configuration's speed-up
+    over eager fp32 at the same threads, and each model's fastest configuration against its runner-up (p50
+    difference), both with moving-block bootstrap intervals."""
+    stats = dict(confidence=timing.confidence, resamples=timing.bootstrap_resamples)
+    for cfg, m in timed.items():
+        eager = timed.get(cfg.with_(runtime="eager", precision="fp32"))
+        if eager is not None:
+            r = ratio(eager.samples, m.samples, 50, **stats)
+            rec.add("speedup_vs_eager", r.value, "×", cfg, ci=(r.low, r.high), n=m.n)
+    for model in dict.fromkeys(cfg.model for cfg in timed):
+        ranked = sorted((c for c in timed if c.model == model), key=lambda c: timed[c].median)
+        if len(ranked) > 1:
+            a, b = ranked[:2]
+            d = difference(timed[a].samples * 1e3, timed[b].samples * 1e3, 50, **stats)
+            note = f"{b.runtime}-{b.precision}@{b.threads}t"
+            rec.add("p50_gap_to_runner_up", d.value, "ms", a, ci=(d.low, d.high), n=timed[a].n, note=note)
 
 
 def input_sweeps(shared: Shared, section: ConceptsSection, rec: Recorder) -> None:

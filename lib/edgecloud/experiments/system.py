@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from edgecloud import system
+from edgecloud import notebooks, system
 from edgecloud.params import Shared, SystemSection
 from edgecloud.results.store import Config, Recorder
 
-NOTEBOOK = "00-system-under-test"
+NOTEBOOK = notebooks.of_experiment(__name__)
 
 
 def measure_ceilings(section: SystemSection, shared: Shared, rec: Recorder) -> None:

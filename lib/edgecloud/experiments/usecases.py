@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edgecloud.decisions import sensitivity
+from edgecloud import notebooks
+from edgecloud.decisions import choices, sensitivity
 from edgecloud.decisions.costs import energy_j, fallback_monthly
 from edgecloud.decisions.devices import resolve
 from edgecloud.decisions.usecases import (
@@ -21,12 +22,13 @@ from edgecloud.decisions.usecases import (
 from edgecloud.experiments.concepts import measure_session
 from edgecloud.models.zoo import get_model
 from edgecloud.params import Device, NetworkProfile, Shared, UseCase, UseCasesSection
-from edgecloud.results import tables
+from edgecloud.results import query, tables
 from edgecloud.results.store import Config, MissingResults, Recorder, latest_here, read
 from edgecloud.runtimes import load_session
 from edgecloud.sources import sourced
+from edgecloud.vocabulary import CLOUD_CPU, IN_PROCESS
 
-NOTEBOOK = "03-use-cases"
+NOTEBOOK = notebooks.of_experiment(__name__)
 CLOUD_EDGE = "02-cloud-edge-measurements"
 SWEEPS = {"rtt": (0.1, 10.0), "bandwidth": (0.1, 10.0), "volume": (0.01, 100.0)}
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -55,7 +57,7 @@ class LocalSamples(dict):
         model, precision = key
         threads = max(self.shared.threads)
         cfg = Config(model=model, runtime="ort", precision=precision, threads=threads, batch=1, scenario="runtimes")
-        found = tables.samples_of(self.stored, cfg)
+        found = query.samples_of(self.stored, cfg)
         if not len(found):
             zoo_model = get_model(model, self.shared.seed, self.shared.custom_models)
             session = load_session(zoo_model, "ort", precision, threads)
@@ -86,8 +88,8 @@ def measured_elsewhere(rows: pd.DataFrame, device: Device, samples: LocalSamples
         raise MissingResults(
             f"usecases.devices.{name}: no complete notebook-02 run of {device.measured_machine!r} under data/results/"
         )
-    target = tables.IN_PROCESS if device.measured_target == "cloud-cpu" else device.measured_target
-    found = tables.select(theirs, "latency_p50", target=target, batch=1)
+    target = IN_PROCESS if device.measured_target == CLOUD_CPU else device.measured_target
+    found = query.select(theirs, "latency_p50", target=target, batch=1)
     if found.empty:
         raise MissingResults(f"usecases.devices.{name}: {device.measured_machine!r} did not measure {target!r}")
     r = found.sort_values("value").iloc[0]
@@ -120,8 +122,8 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
             source=option.role,
         )
     rows02 = latest_here(CLOUD_EDGE)
-    choice = tables.choose_payload(rows02, nets)
-    measured = tables.value(rows02, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload)
+    choice = choices.choose_payload(rows02, nets)
+    measured = query.value(rows02, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload)
     cloud = Config(target="cloud", protocol=choice.protocol, payload=choice.payload)
     rec.add(
         "serving_overhead_used",

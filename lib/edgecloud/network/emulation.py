@@ -5,9 +5,9 @@ share the machine's conditions. As root with iproute2 and TUN (as in CI) the emu
 code with the model: the client runs in a network namespace, the delay box delays each packet by its own draw from
 the profile's RTT distribution, keeps order and drops with the profile's loss, and `tc tbf` limits each direction's
 bandwidth, so real TCP meets the RTT, slow start and loss recovery. A plain relay on the host end reaches the server.
-Otherwise (no root) a delaying proxy draws one RTT per request and paces bytes with the model's own formulas, so
-agreement there is by construction, and the method says so. The model's input is the baseline path (same relay,
-no delay), so the harness's own cost cancels out.
+Otherwise (no root) a delaying proxy draws one RTT per request from the same distribution and paces bytes at the
+profile's bandwidth, with no TCP behaviour of its own, so agreement there says little, and the method says so. The
+model's input is the baseline path (same relay, no delay), so the harness's own cost cancels out.
 """
 
 from __future__ import annotations
@@ -16,22 +16,18 @@ import json
 import subprocess
 import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from edgecloud.network import model as network
 from edgecloud.network import netns
 from edgecloud.network.netclient import interleaved_latencies_ms, payload_to_json
 from edgecloud.network.proxy import DelayProxy
-from edgecloud.params import NetworkProfile, Timing
+from edgecloud.params import NetworkProfile
 from edgecloud.payloads import Payload
-from edgecloud.timing import PERCENTILES, Estimate, bootstrap_percentiles, tail_untrusted
 
 BASELINE = "baseline"
 IDLE_RTOS = 2  # a path waits this many retransmission timeouts between its requests: TCP halves its window twice
-MODEL_DRAWS = 20  # network-time draws per loopback sample, so the model's median carries no sampling noise
 
 
 def method() -> str:
@@ -105,47 +101,3 @@ def emulate(
         else:
             found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)
     return {name: np.asarray(v) for name, v in found.items()}
-
-
-CHECKED = ("p50", "p90", "p99")
-
-
-@dataclass(frozen=True)
-class ModelCheck:
-    """The model's percentiles against the emulated ones (with CIs) for one profile; error = model / emulated − 1."""
-
-    emulated: dict[str, Estimate]
-    modeled_ms: dict[str, float]
-    n: int
-
-    def untrusted(self, q: str) -> bool:
-        return tail_untrusted(PERCENTILES[q], self.n)
-
-    def error(self, q: str) -> Estimate:
-        """The model's relative error at percentile q; its CI comes from the emulated percentile's (none when that
-        tail has too few samples beyond it)."""
-        e, m = self.emulated[q], self.modeled_ms[q]
-        if self.untrusted(q):
-            return Estimate(m / e.value - 1, float("nan"), float("nan"))
-        return Estimate(m / e.value - 1, m / e.high - 1, m / e.low - 1)
-
-
-def compare(
-    baseline_ms: np.ndarray,
-    emulated_ms: np.ndarray,
-    profile: NetworkProfile,
-    up_bytes: int,
-    down_bytes: int,
-    rng: np.random.Generator,
-    timing: Timing,
-) -> ModelCheck:
-    """Model percentiles (many draws over the baseline samples, loss included) against the emulated percentiles with
-    their block-bootstrap CIs."""
-    loop = rng.choice(baseline_ms, MODEL_DRAWS * len(baseline_ms))
-    modeled = network.end_to_end_ms(loop, profile, up_bytes, down_bytes, rng, idle_rtos=IDLE_RTOS)
-    est = bootstrap_percentiles(emulated_ms, timing.confidence, timing.bootstrap_resamples, 0)
-    return ModelCheck(
-        {q: est[q] for q in CHECKED},
-        {q: float(np.percentile(modeled, PERCENTILES[q])) for q in CHECKED},
-        len(emulated_ms),
-    )

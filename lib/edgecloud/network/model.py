@@ -9,20 +9,22 @@ bandwidth. The last packet of a window arrives with the slowest one-way delay am
 packet order. A lost packet costs one RACK reordering-window detection and retransmission (1.25 RTT), or, when it is
 a message's last packet, a tail-loss probe (2 RTT, plus the 200 ms delayed-ACK allowance for a lone packet), at most
 one RTO (RTT + 200 ms). A new connection adds the TCP handshake and, with TLS 1.3, one more RTT.
-RTT = fiber propagation floor (10 ms per 1000 km of path) + a gamma excess fitted so that the profile's rtt_statistic
-(mean, median or p95) is rtt_ms and its standard deviation is jitter_ms (NetworkProfile.rtt_gamma); each direction
-takes half of the floor and half of the gamma's shape.
+The RTT of a path is its profile's distribution (`network.profile`), which the emulation draws from too.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgecloud.params import NetworkProfile
+from edgecloud.network.profile import one_way_ms, sample_rtt_ms
 
-FIBER_MS_PER_KM = 10.0 / 1000.0  # light in fiber covers about 200 000 km/s: 10 ms round trip per 1000 km
+if TYPE_CHECKING:  # annotations only: the model takes a profile's numbers
+    from edgecloud.params import NetworkProfile
+
+
 MSS_BYTES = 1448  # TCP payload per packet on a 1500-byte MTU path with timestamps
 INITIAL_WINDOW = 10  # segments (RFC 6928; Linux's default)
 HISTORY = 30  # messages a modeled connection has carried before the one timed
@@ -31,24 +33,6 @@ CA_GAIN = 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA)  # CUBIC's TCP-friendly growth
 MIN_RTO_MS = 200.0  # Linux's minimum retransmission timeout, also its delayed-ACK allowance in the loss probe
 RACK_COST_RTT = 1.25  # a lost packet with later ones delivered: detected a quarter RTT after their SACK, resent
 TLP_COST_RTT = 2.0  # a lost last packet: the tail-loss probe fires after 2 smoothed RTTs
-
-
-def propagation_floor_ms(distance_km: float) -> float:
-    """The least possible RTT over distance_km of fiber."""
-    return distance_km * FIBER_MS_PER_KM
-
-
-def one_way_ms(profile: NetworkProfile, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """One-way delays: half the RTT's floor plus a gamma with half its shape (two directions sum to one RTT)."""
-    floor, k, scale = profile.rtt_gamma()
-    if k == 0:
-        return np.full(shape, floor / 2)
-    return floor / 2 + rng.gamma(k / 2, scale, shape)
-
-
-def sample_rtt_ms(profile: NetworkProfile, n: int, rng: np.random.Generator) -> np.ndarray:
-    """RTT samples: propagation floor plus gamma excess (the profile's rtt_statistic at rtt_ms, sd jitter_ms)."""
-    return one_way_ms(profile, (n,), rng) + one_way_ms(profile, (n,), rng)
 
 
 def transfer_ms(nbytes: float, bandwidth_mbps: float) -> float:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edgecloud.network.model import sample_rtt_ms, transfer_ms
+from edgecloud.network.profile import sample_rtt_ms
 from edgecloud.params import NetworkProfile
 from edgecloud.processes import die_with_parent
 
@@ -134,7 +134,7 @@ class _Link:
                 now = time.monotonic()
                 if now >= last_release:  # the link was idle: a new message draws its delay
                     delay = self._half_rtt(upstream, len(chunk))
-                tx = transfer_ms(len(chunk), self.bandwidth_mbps) / 1e3 if self.bandwidth_mbps else 0.0
+                tx = len(chunk) * 8 / (self.bandwidth_mbps * 1e6) if self.bandwidth_mbps else 0.0
                 link_free = max(link_free, now) + tx
                 last_release = max(last_release, link_free + delay)
                 q.put((last_release, chunk))

@@ -14,18 +14,18 @@ import uuid
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from edgecloud import paths
 from edgecloud.env import RUN_ID_VAR
 from edgecloud.machine import describe, git_state, machine_id
+from edgecloud.results import metrics
+from edgecloud.results.metrics import Kind
 
 if TYPE_CHECKING:  # a Measurement is only passed in; reading the store needs pandas and pyarrow alone
     from edgecloud.timing import Measurement
-
-Kind = Literal["measured", "modeled", "sourced"]
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,9 @@ class Recorder:
         source: str = "",
         note: str = "",
     ) -> None:
-        """Record one statistic with its configuration, unit, kind and flags."""
+        """Record one statistic with its configuration, unit, kind and flags; the metric, its unit and kind must be
+        in the registry (`results.metrics`)."""
+        metrics.check(metric, unit, kind)
         low, high = ci if ci else (float("nan"), float("nan"))
         self._rows.append(
             {

@@ -7,13 +7,12 @@ Every function takes the tidy frame the store holds (Recorder.frame() for this r
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
-from edgecloud.results.store import Config
-from edgecloud.timing import Estimate, ratio
+from edgecloud.results.query import select
+from edgecloud.vocabulary import CLOUD_CPU, CLOUD_GPU, CLOUD_REMOTE, IN_PROCESS
 
 DIGITS = 3
 FP32_BYTES = 4
@@ -52,41 +51,6 @@ def html(df: pd.DataFrame) -> str:
         max_cols=pd.get_option("display.max_columns"),
         show_dimensions=False,
     )
-
-
-IN_PROCESS = "in-process"  # the served work done in one process: the baseline of serving overhead, not a target
-
-
-def select(rows: pd.DataFrame, metric: str | None = None, **config: object) -> pd.DataFrame:
-    """Rows of one metric whose configuration matches every given field (None matches a missing value)."""
-    mask = pd.Series(True, index=rows.index)
-    if metric:
-        mask &= rows["metric"] == metric
-    for key, want in config.items():
-        mask &= rows[key].isna() if want is None else (rows[key] == want).fillna(False)
-    return rows[mask]
-
-
-def value(rows: pd.DataFrame, metric: str, **config: object) -> float:
-    """The one value of a metric for a configuration (KeyError naming it when absent)."""
-    found = select(rows, metric, **config)
-    if found.empty:
-        raise KeyError(f"no {metric} for {config} in the results")
-    return float(found["value"].iloc[0])
-
-
-def samples_of(samples: pd.DataFrame, config: Config) -> np.ndarray:
-    """Raw latencies (ms, in time order) recorded under exactly this configuration."""
-    mask = pd.Series(True, index=samples.index)
-    for f in fields(Config):
-        want = getattr(config, f.name)
-        mask &= samples[f.name].isna() if want is None else (samples[f.name] == want).fillna(False)
-    return samples.loc[mask, "latency_ms"].to_numpy()
-
-
-def config_of(r) -> Config:
-    """The Config of a stored row (a namedtuple from itertuples, or a Series)."""
-    return Config(**{k: (None if pd.isna(getattr(r, k)) else getattr(r, k)) for k in Config.__dataclass_fields__})
 
 
 def _ci(df: pd.DataFrame) -> pd.Series:
@@ -174,9 +138,9 @@ def anatomy(rows: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True).round(DIGITS)
 
 
-def mechanisms(rows: pd.DataFrame, samples: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
-    """Every model × runtime-precision × threads at batch 1: p50, speed-up over eager fp32 (block-bootstrap CI when
-    samples are given), size, fp32 parity or int8 agreement, task quality and cold start."""
+def mechanisms(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every model × runtime-precision × threads at batch 1: p50, speed-up over eager fp32 (with its block-bootstrap
+    CI, as notebook 01 stored it), size, fp32 parity or int8 agreement, task quality and cold start."""
     lat = select(rows, "latency_p50", scenario="runtimes")
     keys = ["model", "runtime", "precision", "threads"]
     out = lat[keys].assign(p50_ms=lat.value.to_numpy(), noisy=lat.noisy.to_numpy()).reset_index(drop=True)
@@ -194,24 +158,11 @@ def mechanisms(rows: pd.DataFrame, samples: pd.DataFrame | None = None, confiden
     quality = rows[rows.metric.isin(["accuracy", "average_precision"])].set_index(keys)
     out["quality_metric"] = [quality.metric.get(tuple(k), "") for k in out[keys].itertuples(index=False)]
     out["quality"] = [quality.value.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
-    speed = [_speedup(lat, samples, r, confidence) for r in out.itertuples()]
-    out["speedup_vs_eager"] = [s.value for s in speed]
-    out["speedup_low"] = [s.low for s in speed]
-    out["speedup_high"] = [s.high for s in speed]
+    speed = select(rows, "speedup_vs_eager", scenario="runtimes").set_index(keys)
+    out["speedup_vs_eager"] = [speed.value.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
+    out["speedup_low"] = [speed.ci_low.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
+    out["speedup_high"] = [speed.ci_high.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)]
     return out.round(DIGITS)
-
-
-def _speedup(lat: pd.DataFrame, samples: pd.DataFrame | None, r, confidence: float) -> Estimate:
-    base = select(lat, model=r.model, runtime="eager", precision="fp32", threads=r.threads)
-    if base.empty:
-        return Estimate(np.nan, np.nan, np.nan)
-    if samples is None:
-        v = float(base.value.iloc[0]) / r.p50_ms
-        return Estimate(v, np.nan, np.nan)
-    cfg = Config(model=r.model, threads=r.threads, batch=1, scenario="runtimes")
-    a = samples_of(samples, cfg.with_(runtime="eager", precision="fp32"))
-    b = samples_of(samples, cfg.with_(runtime=r.runtime, precision=r.precision))
-    return ratio(a, b, 50, confidence, 500)
 
 
 def int8_fidelity(rows: pd.DataFrame) -> pd.DataFrame:
@@ -311,7 +262,7 @@ def edge(rows: pd.DataFrame) -> pd.DataFrame:
 
 def cloud(rows: pd.DataFrame) -> pd.DataFrame:
     """cloud-cpu on loopback per protocol × payload: latency, bytes each way, in-process p50 and serving overhead."""
-    served = latency(rows, ["protocol", "payload"], target="cloud-cpu", network="loopback", batch=1)
+    served = latency(rows, ["protocol", "payload"], target=CLOUD_CPU, network="loopback", batch=1)
     local = select(rows, "latency_p50", target=IN_PROCESS).set_index(["protocol", "payload"]).value
     over = select(rows, "serving_overhead_p50").set_index(["protocol", "payload"])
     up = select(rows, "payload_bytes").set_index(["protocol", "payload"]).value
@@ -339,14 +290,7 @@ def cloud(rows: pd.DataFrame) -> pd.DataFrame:
 
 def extra_targets(rows: pd.DataFrame) -> pd.DataFrame:
     """cloud-remote and cloud-gpu latencies, when they ran."""
-    return latency(rows[rows.target.isin(["cloud-remote", "cloud-gpu"])], ["target", "batch"])
-
-
-def fastest_edge(rows: pd.DataFrame) -> tuple[str, float]:
-    """The edge target with the lowest p50 at batch 1, and that p50 (ms)."""
-    edge = select(rows, "latency_p50", network="none", batch=1)
-    edge = edge[edge.target != IN_PROCESS].sort_values("value").iloc[0]
-    return str(edge.target), float(edge.value)
+    return latency(rows[rows.target.isin([CLOUD_REMOTE, CLOUD_GPU])], ["target", "batch"])
 
 
 def breakdown(rows: pd.DataFrame) -> pd.DataFrame:
@@ -359,42 +303,6 @@ def breakdown(rows: pd.DataFrame) -> pd.DataFrame:
     return wide[[c for c in order if c in wide]].round(DIGITS)
 
 
-@dataclass(frozen=True)
-class PayloadChoice:
-    """The protocol and payload a deployment should use, and why (from this run's data)."""
-
-    protocol: str
-    payload: str
-    up_bytes: int
-    down_bytes: int
-    score_ms: float
-    runner_up: str
-    runner_up_ms: float
-
-
-def choose_payload(rows: pd.DataFrame, profiles: dict) -> PayloadChoice:
-    """The protocol × payload with the lowest loopback p50 plus its transfer time up and down, averaged over the
-    network profiles: the one that crosses real networks best. The only place the payload is chosen."""
-    from edgecloud.network.model import transfer_ms
-
-    served = select(rows, "latency_p50", target="cloud-cpu", network="loopback", batch=1).set_index(
-        ["protocol", "payload"]
-    )
-    up = select(rows, "payload_bytes").set_index(["protocol", "payload"]).value
-    down = select(rows, "response_bytes").set_index(["protocol", "payload"]).value
-    nets = list(profiles.values())
-    scores = {
-        key: float(served.value[key])
-        + float(np.mean([transfer_ms(up[key], p.bandwidth_mbps) + transfer_ms(down[key], p.down_mbps) for p in nets]))
-        for key in served.index
-    }
-    ranked = sorted(scores, key=scores.get)
-    best, second = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
-    return PayloadChoice(
-        best[0], best[1], int(up[best]), int(down[best]), scores[best], "/".join(second), scores[second]
-    )
-
-
 def throughput_batches(rows: pd.DataFrame) -> pd.DataFrame:
     """Samples per second against batch size, per target."""
     t = select(rows, "throughput", scenario="batch-sweep")
@@ -404,7 +312,7 @@ def throughput_batches(rows: pd.DataFrame) -> pd.DataFrame:
 def concurrency(rows: pd.DataFrame) -> pd.DataFrame:
     """Closed-loop clients: throughput, p50 and p99, and the mean batch the server formed, with and without
     adaptive batching."""
-    lat = rows[(rows.target == "cloud-cpu") & rows.concurrency.notna() & rows.scenario.isin(["batched", "unbatched"])]
+    lat = rows[(rows.target == CLOUD_CPU) & rows.concurrency.notna() & rows.scenario.isin(["batched", "unbatched"])]
     wide = lat.pivot_table(index=["scenario", "concurrency"], columns="metric", values="value", aggfunc="first")
     out = wide[["throughput", "latency_p50", "latency_p99", "mean_batch"]].rename(
         columns={"throughput": "throughput_rps", "latency_p50": "p50_ms", "latency_p99": "p99_ms"}
@@ -521,6 +429,6 @@ def accuracy(arch: pd.DataFrame, top1: dict[str, float]) -> pd.DataFrame:
 def ecdf_samples(samples: pd.DataFrame) -> pd.DataFrame:
     """Raw latencies of the edge targets and of cloud-cpu on loopback (every protocol × payload), for ECDFs."""
     edge = samples[(samples.network == "none") & (samples.batch == 1) & (samples.target != IN_PROCESS)]
-    cloud = samples[(samples.target == "cloud-cpu") & (samples.network == "loopback") & (samples.batch == 1)]
+    cloud = samples[(samples.target == CLOUD_CPU) & (samples.network == "loopback") & (samples.batch == 1)]
     label = cloud.target + " " + cloud.protocol + "/" + cloud.payload
     return pd.concat([edge.assign(label=edge.target), cloud.assign(label=label)])[["label", "latency_ms"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from edgecloud.results.tables import select
+from edgecloud.results.query import select
 
 REQUIREMENTS = ["latency", "throughput", "privacy", "connectivity"]
 

@@ -1,4 +1,5 @@
-"""Where a model runs: in-process edge targets, the local cloud-cpu server, a remote URL, a GPU when present."""
+"""Served targets: an Open Inference Protocol server (the local MLServer as cloud-cpu, or any URL as cloud-remote)
+reached by a client, one request at a time or by closed-loop clients."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import dataclasses
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,10 +17,10 @@ import pandas as pd
 from edgecloud.client import Client, Timeline, connect, error_kind
 from edgecloud.models.families import ZooModel
 from edgecloud.params import CloudTarget, MeasurementsSection, Timing
-from edgecloud.payloads import PayloadKind, Sample, make_payload, model_inputs, samples, to_model_inputs
-from edgecloud.runtimes import Session
+from edgecloud.payloads import PayloadKind, Sample, make_payload, samples
+from edgecloud.results.store import Config
 from edgecloud.serving import ServedModel, Server
-from edgecloud.timing import Measurement, from_samples, measure
+from edgecloud.timing import Measurement, collect, from_samples
 
 UNBATCHED, BATCHED = "served", "served-batched"
 
@@ -35,24 +37,6 @@ def served_models(section: MeasurementsSection, seed: int, custom: tuple[dict, .
     ]
 
 
-def edge_latency(session: Session, sample: Sample, timing: Timing, **config: object) -> Measurement:
-    """An edge request: the sample (camera pixels, preprocessed here; or tensors) → model, in this process."""
-    model = session.model
-    return measure(
-        lambda: session.run(model_inputs(model, sample)), session.label, timing, {"target": "edge", **config}
-    )
-
-
-def in_process_equivalent(session: Session, kind: PayloadKind, sample: Sample, timing: Timing) -> Measurement:
-    """The work a served request does (build payload, server-side decode, model) without the protocol."""
-    model = session.model
-
-    def work() -> None:
-        session.run(to_model_inputs(model, make_payload(model, kind, sample)))
-
-    return measure(work, f"in-process/{kind}", timing, {"payload": kind})
-
-
 def served_request(
     client: Client, name: str, model: ZooModel, kind: PayloadKind, sample: Sample
 ) -> tuple[np.ndarray, Timeline]:
@@ -62,30 +46,42 @@ def served_request(
     return out, dataclasses.replace(timeline, start=start)
 
 
-def served_latency(
-    client: Client,
-    name: str,
-    model: ZooModel,
-    kind: PayloadKind,
-    sample: Sample,
-    timing: Timing,
-    **config: object,
-) -> tuple[Measurement, pd.DataFrame, int]:
-    """Latency of requests to a served model, the per-request breakdown of where the time went, and the bytes of
-    the output tensor received."""
-    timelines: list[Timeline] = []
-    received: list[int] = []
+@dataclass
+class Served:
+    """A model served as `served_name` behind client, sent `kind` payloads; it keeps each request's timeline and the
+    bytes of the last output received, so a latency comes with where the time went."""
 
-    def call() -> None:
-        out, timeline = served_request(client, name, model, kind, sample)
-        timelines.append(timeline)
-        received.append(out.nbytes)
+    name: str
+    client: Client
+    served_name: str
+    model: ZooModel
+    kind: PayloadKind
+    base: Config = field(default_factory=Config)
+    timelines: list[Timeline] = field(default_factory=list)
+    received: int = 0
 
-    for _ in range(timing.warmup):
-        call()
-    timelines.clear()
-    m = measure(call, f"{name}/{kind}", timing.model_copy(update={"warmup": 0}), {"payload": kind, **config})
-    return m, pd.DataFrame([t.breakdown_ms() for t in timelines]), received[-1]
+    def config(self, **extra: object) -> Config:
+        return self.base.with_(target=self.name, model=self.model.name, payload=self.kind, **extra)
+
+    def call(self, sample: Sample) -> Callable[[], float]:
+        def timed() -> float:
+            t0 = time.perf_counter()
+            out, timeline = served_request(self.client, self.served_name, self.model, self.kind, sample)
+            elapsed = time.perf_counter() - t0
+            self.timelines.append(timeline)
+            self.received = out.nbytes
+            return elapsed
+
+        return timed
+
+    def latency(self, sample: Sample, timing: Timing) -> tuple[Measurement, pd.DataFrame]:
+        """Latency on sample and the per-request breakdown (ms per stage) of the timed requests, warm-up left out."""
+        timed = self.call(sample)
+        for _ in range(timing.warmup):
+            timed()
+        self.timelines.clear()
+        m = collect(timed, f"{self.served_name}/{self.kind}", timing.model_copy(update={"warmup": 0}))
+        return m, pd.DataFrame([t.breakdown_ms() for t in self.timelines])
 
 
 def payload_bytes(model: ZooModel, kind: PayloadKind, sample: Sample) -> int:
@@ -122,8 +118,9 @@ def closed_loop(
     duration_s: float | None = None,
     timeout_s: float = 30.0,
 ) -> ClosedLoop:
-    """`clients` threads each send requests back to back after a shared start, until requests_per_client are sent
-    or duration_s has passed; a failed or timed-out request is counted by kind and the client goes on."""
+    """`clients` threads, each with its own connection, send requests back to back after a shared start, until
+    requests_per_client are sent or duration_s has passed; a failed or timed-out request is counted by kind and the
+    client goes on."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     batches: list[list[int]] = [[] for _ in range(clients)]
     errors: list[Counter] = [Counter() for _ in range(clients)]
@@ -133,21 +130,21 @@ def closed_loop(
 
     def worker(i: int) -> None:
         client = connect(protocol, server.http_url, server.grpc_url, timeout_s)
+        target = Served(name, client, name, model, kind)
+        timed = target.call(requests[i])
         try:
             with contextlib.suppress(Exception):
-                served_request(client, name, model, kind, requests[i])  # connect and warm
+                timed()  # connect and warm
             barrier.wait()
             for _ in range(requests_per_client):
                 if time.perf_counter() >= stop[0]:
                     break
-                t0 = time.perf_counter()
                 try:
-                    _, timeline = served_request(client, name, model, kind, requests[i])
+                    latencies[i].append(timed())
                 except Exception as e:  # a failed request is a result, not a crash
                     errors[i][error_kind(e)] += 1
                     continue
-                latencies[i].append(time.perf_counter() - t0)
-                batches[i].append(timeline.batch_size)
+                batches[i].append(target.timelines[-1].batch_size)
         finally:
             client.close()
 
@@ -171,36 +168,4 @@ def closed_loop(
         len(flat) + sum(counts.values()),
         len(flat),
         dict(counts),
-    )
-
-
-def cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def cuda_latency(model: ZooModel, batch: int, timing: Timing) -> Measurement:
-    """Eager fp32 latency on the GPU, timed with CUDA events (device time, synchronised per call)."""
-    import torch
-
-    module = model.module().cuda()
-    x = {k: torch.from_numpy(v).cuda() for k, v in model.inputs(batch).items()}
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    samples: list[float] = []
-
-    def call() -> None:
-        start.record()
-        with torch.no_grad():
-            module(**x) if len(x) > 1 else module(*x.values())
-        end.record()
-        torch.cuda.synchronize()
-        samples.append(start.elapsed_time(end) / 1e3)
-
-    measure(call, "cuda", timing)
-    return from_samples(
-        np.asarray(samples[timing.warmup :]),
-        f"cloud-gpu/{batch}",
-        timing,
-        {"target": "cloud-gpu", "batch": batch, "device": torch.cuda.get_device_name()},
     )

@@ -1,13 +1,15 @@
-"""Notebook 04's sentences and the report's executive summary, each number rendered from the store with its kind."""
+"""Notebook 04: capacity, cost, energy, the hybrids, the claims ledger and the executive summary."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from edgecloud.decisions import choices, claims
 from edgecloud.results import analysis_tables as at
 from edgecloud.results import usecase_tables
-from edgecloud.results.tables import IN_PROCESS, select
-from edgecloud.verdicts import escape, escaped, outages, recommendation_mix
+from edgecloud.results.query import select
+from edgecloud.sentences import escape, escaped
+from edgecloud.sentences.usecases import outages, recommendation_mix
 
 
 @escaped
@@ -127,10 +129,9 @@ def executive(rows: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) ->
     """The report's first section: the recommendation per use case and the key findings, each with its kind."""
     recs = usecase_tables.recommendations(rows03)[["model", "recommended", "role"]]
     recs.index.name = "use case"
-    edge = select(rows02, "latency_p50", network="none", batch=1)
-    edge = edge[edge.target != IN_PROCESS].sort_values("value").iloc[0]
+    edge = choices.fastest_edge(rows02)
     cloud = select(rows02, "latency_p50", scenario="warm connection").sort_values("value")
-    ledger_table = at.ledger(rows)
+    ledger_table = claims.ledger(rows)
     findings = [
         recommendation_mix(usecase_tables.recommendations(rows03)),
         escape(

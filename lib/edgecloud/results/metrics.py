@@ -1,0 +1,158 @@
+"""Every metric the store holds, once: its name, unit(s), kind(s) and what it means.
+
+Recording a metric that is not here, or in a unit or kind it does not take, is an error; the README's metric table
+is generated from this (`python -m edgecloud metrics-table`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["measured", "modeled", "sourced"]
+M, D, S = "measured", "modeled", "sourced"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: the units it is recorded in (the first is usual), the kinds it can be, and its meaning."""
+
+    name: str
+    units: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    description: str
+
+
+def _m(name: str, unit: str | tuple[str, ...], kind: Kind | tuple[Kind, ...], description: str) -> Metric:
+    return Metric(
+        name,
+        unit if isinstance(unit, tuple) else (unit,),
+        kind if isinstance(kind, tuple) else (kind,),
+        description,
+    )
+
+
+_LATENCY = tuple(
+    _m(f"latency_{q}", "ms", (M, D), f"{what} of the request latency, with a block-bootstrap CI")
+    for q, what in (("p50", "Median"), ("p90", "90th percentile"), ("p99", "99th percentile"), ("p99.9", "99.9th pct."))
+)
+_CHECKED = ("p50", "p90", "p99")
+
+METRICS: tuple[Metric, ...] = (
+    # 00 · the system under test
+    _m("gemm_rate", "GFLOP/s", M, "fp32 MatMul rate of ONNX Runtime (MLAS) at the median call"),
+    _m("gemm_rate_peak", "GFLOP/s", M, "fp32 MatMul rate of the fastest call: the compute ceiling"),
+    _m("triad_bandwidth", "GB/s", M, "STREAM-style triad bandwidth at the median call"),
+    _m("triad_bandwidth_peak", "GB/s", M, "STREAM-style triad bandwidth of the fastest call: the memory ceiling"),
+    _m("isa_peak", "GFLOP/s", D, "fp32 peak from the cores, clock and vector width (ISA arithmetic)"),
+    _m("timer_resolution", "ns", M, "Smallest step of the clock used for timing"),
+    _m("measure_overhead", "ns", M, "Cost of the timing loop around an empty call"),
+    # 01 · inference concepts
+    *_LATENCY,
+    _m("latency_mean", "ms", (M, D), "Mean request latency"),
+    _m("load_time", "ms", M, "Cold start: loading the model"),
+    _m("first_call", "ms", M, "Cold start: the first call after loading"),
+    _m("model_size", "MB", M, "Bytes of the model file a runtime loads (or its fp32 weights)"),
+    _m("max_abs_diff", "", M, "fp32 parity: largest absolute difference from eager PyTorch"),
+    _m("top1_agreement", ("", "fraction"), M, "Share of inputs whose top-1 class matches fp32's"),
+    _m("cosine_similarity", "", M, "Mean cosine similarity of outputs to fp32's"),
+    _m("decision_agreement", "", M, "Share of inputs whose decision matches fp32's"),
+    _m("top1_in_fp32_top5", "fraction", M, "Share of inputs whose top-1 class is among fp32's top 5"),
+    _m("top1_agreement_confident", "fraction", M, "Top-1 agreement where fp32's top-1 probability is at least 0.4"),
+    _m("confident_share", "fraction", M, "Share of inputs where fp32's top-1 probability is at least 0.4"),
+    _m("accuracy", "fraction", M, "Accuracy on held-out labelled data"),
+    _m("average_precision", "fraction", M, "Average precision on held-out labelled data (imbalanced classes)"),
+    _m("speedup_vs_eager", "×", M, "p50 of eager fp32 over this configuration's, same threads, with its CI"),
+    _m("p50_gap_to_runner_up", "ms", M, "A model's fastest configuration's p50 minus the runner-up's (in the note)"),
+    _m("flops", "FLOP", M, "FLOPs of one sample (torch.utils.flop_counter)"),
+    _m("parameters", "count", M, "Number of weights"),
+    _m("output_bytes", "bytes", M, "Bytes of a model's raw output for one sample"),
+    _m("answer_json_bytes", "bytes", M, "Bytes of the answer a client needs, as JSON"),
+    _m("throughput", ("samples/s", "requests/s"), M, "Work done per second"),
+    # 02 · cloud and edge
+    _m("payload_bytes", "bytes", M, "Bytes of a request's payload"),
+    _m("response_bytes", "bytes", M, "Bytes of a response's output tensor"),
+    _m("serving_overhead_p50", "ms", M, "Served p50 minus the same work in-process, with its CI"),
+    _m("stage_p50", "ms", M, "Median time of one stage of a served request (server timestamps)"),
+    _m("mean_batch", "requests", M, "Mean batch the server formed under concurrent clients"),
+    _m("failed_requests", "requests", M, "Requests that failed or timed out, by kind in the note"),
+    _m("cpu_mean", "% of one core", M, "Mean CPU of a process during a run"),
+    _m("cpu_peak", "% of one core", M, "Peak CPU of a process during a run"),
+    _m("rss_peak", "MiB", M, "Peak resident memory of a process during a run"),
+    _m("energy_per_inference", "J", (M, D), "Energy per inference (RAPL here; power × time for a device)"),
+    _m("rtt", "ms", S, "A network profile's published round-trip time"),
+    _m("propagation_floor", "ms", D, "Least RTT over the profile's distance of fiber"),
+    _m("network_p50", "ms", D, "Median modeled network time of a request"),
+    *(_m(f"emulated_{q}", "ms", M, f"End-to-end {q} over the packet-level emulated path") for q in _CHECKED),
+    *(_m(f"modeled_{q}", "ms", D, f"End-to-end {q} from the network model over loopback samples") for q in _CHECKED),
+    *(_m(f"model_error_{q}", "fraction", M, f"Network model {q} / emulated {q} − 1") for q in _CHECKED),
+    _m("loadgen_p90", "ms", M, "MLPerf LoadGen's 90th percentile latency"),
+    _m("loadgen_p99", "ms", M, "MLPerf LoadGen's 99th percentile latency"),
+    _m("loadgen_samples_per_s", "samples/s", M, "MLPerf LoadGen's completed samples per second"),
+    _m("loadgen_target_qps", "queries/s", M, "The query rate LoadGen was asked for"),
+    # 03 · use cases
+    _m("device_factor", "×", (M, D), "A device's latency over this machine's for the same model family"),
+    _m("latency_at_percentile", "ms", (M, D), "An option's latency at the use case's percentile, network included"),
+    _m("latency_budget", "ms", D, "The use case's latency budget"),
+    _m("margin", "fraction", (M, D), "How far inside (positive) or outside its binding requirement an option is"),
+    _m("answered_within_budget", "fraction", D, "Share of requests answered within the budget"),
+    _m("availability", "%", D, "Share of time an option answers, outages included"),
+    _m("bytes_per_inference", "bytes", D, "Bytes a request moves over the network"),
+    _m("response_bytes_used", "bytes", M, "Response bytes used for transfer cost"),
+    _m("serving_overhead_used", "ms", M, "Serving overhead added to a served option"),
+    _m("daily_volume", "inferences/day", D, "The use case's daily volume"),
+    _m("monthly_cost", "USD/month", D, "An option's monthly cost at the use case's volume"),
+    _m("cost_model", "", D, "A cost model's parameters (in the note)"),
+    _m("cloud_curve", "requests/s", M, "Served throughput against concurrency, for cloud sizing"),
+    _m("recommendation", "", D, "The recommended option of a use case (1 for the chosen one)"),
+    _m("flip_point", "scale", D, "Scale of a parameter at which the recommendation changes"),
+    _m("sweep", "scale", D, "A point of a sensitivity sweep"),
+    _m("what_if", "× cloud speed", D, "What-if scaling of the cloud's speed"),
+    _m("strategy_usd_month", "USD/month", D, "Monthly cost of a hybrid strategy"),
+    # 04 · metrics analysis
+    _m("per_million", "USD/1M", D, "Cost per million inferences"),
+    _m("usd_per_million", "USD/1M", D, "Cost per million inferences of a target"),
+    _m("tco", "USD", D, "Total cost of ownership at a month of the horizon"),
+    _m("break_even", "months", D, "Month at which the edge's total cost falls below the cloud's"),
+    _m("cascade_accuracy", "fraction", M, "Accuracy of the edge-then-cloud cascade at a threshold"),
+    _m("cascade_offloaded", "fraction", M, "Share of inputs the cascade sends to the cloud"),
+    _m("cascade_mean", "ms", M, "Mean cascade latency"),
+    _m("cascade_p99", "ms", M, "99th percentile cascade latency"),
+    _m("cascade_frontier", "", D, "Whether a threshold is on the accuracy/latency frontier (1) or not (0)"),
+    _m("cascade_usd_per_million", "USD/1M", D, "Cost per million inferences of the cascade"),
+    _m("split_bytes", "bytes", M, "Bytes of the tensor that crosses a split"),
+    _m("split_predicted_p50", "ms", D, "Predicted p50 of a split"),
+    _m("split_predicted_p90", "ms", D, "Predicted p90 of a split"),
+    _m("split_measured_p50", "ms", M, "Measured p50 of a split"),
+    _m("split_measured_p90", "ms", M, "Measured p90 of a split"),
+    _m("split_best", "", D, "The best cut of a profile (its index)"),
+    _m("split_change_bandwidth", "Mbit/s", D, "Bandwidth at which the best cut changes"),
+    _m("serving_cost", "ms", M, "What serving costs per request of a split"),
+    _m("published_context", ("ms", "samples/s", "queries/s"), (M, S), "A published ResNet-50 figure, or ours"),
+    *(_m(f"p{q}_minus_edge", "ms", D, f"Cloud {q}th percentile minus the edge's") for q in ("50", "99")),
+    _m("claim", "", (M, D, S), "A claim's verdict (its evidence figure in the value, verdict in the note)"),
+)
+BY_NAME = {m.name: m for m in METRICS}
+
+
+class UnknownMetric(ValueError):
+    """A metric, unit or kind that the registry does not have."""
+
+
+def check(name: str, unit: str, kind: str) -> None:
+    """Raise UnknownMetric unless the registry has the metric, in that unit and of that kind."""
+    metric = BY_NAME.get(name)
+    if metric is None:
+        raise UnknownMetric(f"unknown metric {name!r}: add it to edgecloud/results/metrics.py")
+    if unit not in metric.units:
+        raise UnknownMetric(f"{name} is recorded in {', '.join(map(repr, metric.units))}, not {unit!r}")
+    if kind not in metric.kinds:
+        raise UnknownMetric(f"{name} is {' or '.join(metric.kinds)}, not {kind}")
+
+
+def table() -> str:
+    """The README's Markdown table of every metric."""
+    rows = ["| metric | unit | kind | meaning |", "| --- | --- | --- | --- |"]
+    for m in METRICS:
+        units = ", ".join(f"`{u}`" for u in m.units if u) or "—"
+        rows.append(f"| `{m.name}` | {units} | {', '.join(m.kinds)} | {m.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,9 @@
+"""Names that the store, the experiments, the decisions and the sentences share, defined once.
+
+Edge targets are named in params (`measurements.edge_targets`); these are the targets the workbook itself defines."""
+
+CLOUD_CPU = "cloud-cpu"  # the local MLServer process: the measured cloud option
+CLOUD_REMOTE = "cloud-remote"  # any Open Inference Protocol URL (measurements.remote_url)
+CLOUD_GPU = "cloud-gpu"  # eager fp32 on CUDA, when a GPU is present
+IN_PROCESS = "in-process"  # the served work done in one process: the baseline of serving overhead, not a target
+RESERVED_TARGETS = frozenset({CLOUD_CPU, CLOUD_REMOTE, CLOUD_GPU, IN_PROCESS})
