@@ -42,10 +42,7 @@ outputs/notebooks/%.ipynb: notebooks/%.ipynb outputs/.stamps/%.params $(LIB) req
 	$(PY) -m edgecloud run $* --params $(PARAMS)
 
 # Later notebooks read earlier notebooks' results: the edges come from the notebook registry (no venv needed).
-NOTEBOOK_DEPS := outputs/.stamps/notebooks.mk
-$(NOTEBOOK_DEPS): lib/edgecloud/notebooks.py
-	@mkdir -p $(@D) && python3 lib/edgecloud/notebooks.py > $@
-include $(NOTEBOOK_DEPS)
+$(foreach edge,$(shell python3 lib/edgecloud/notebooks.py),$(eval $(subst :,: ,$(edge))))
 outputs/notebooks/02-cloud-edge-measurements.ipynb: $(DATA_RESULTS)
 
 outputs/report.html: $(EXECUTED)

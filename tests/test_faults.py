@@ -11,6 +11,7 @@ import pytest
 
 from edgecloud.models import get_model
 from edgecloud.params import Timing
+from edgecloud.results.store import Config
 from edgecloud.serving import ServedModel, Server
 from edgecloud.targets.served import closed_loop
 
@@ -25,7 +26,9 @@ def digits():
 
 def test_a_bounded_load_test_loses_nothing(digits) -> None:
     with Server([MODEL]) as srv:
-        r = closed_loop(srv, "grpc", "digits", digits, "tensor", 8, 10_000, TIMING, duration_s=2.0, timeout_s=5.0)
+        r = closed_loop(
+            srv, "grpc", "digits", digits, "tensor", 8, 10_000, TIMING, Config(), duration_s=2.0, timeout_s=5.0
+        )
     assert r.sent == r.ok + sum(r.errors.values())
     assert r.ok > 100 and r.errors == {}
     print(f"\nload test: 8 clients for 2 s: sent {r.sent}, ok {r.ok}, errors {r.errors}, {r.throughput_rps:.0f}/s")
@@ -35,7 +38,9 @@ def test_a_server_that_dies_mid_run_gives_counted_errors_and_no_hang(digits) -> 
     with Server([MODEL]) as srv:
         threading.Timer(0.7, srv.process.kill).start()
         t0 = time.monotonic()
-        r = closed_loop(srv, "http", "digits", digits, "tensor", 4, 100_000, TIMING, duration_s=2.5, timeout_s=1.0)
+        r = closed_loop(
+            srv, "http", "digits", digits, "tensor", 4, 100_000, TIMING, Config(), duration_s=2.5, timeout_s=1.0
+        )
         elapsed = time.monotonic() - t0
     assert r.ok > 0 and sum(r.errors.values()) > 0 and set(r.errors) <= {"connection", "timeout"}
     assert r.sent == r.ok + sum(r.errors.values())
@@ -56,7 +61,9 @@ class _Silent:
 def test_requests_that_time_out_are_counted_not_dropped(digits) -> None:
     silent = _Silent()
     try:
-        r = closed_loop(silent, "http", "digits", digits, "tensor", 2, 1000, TIMING, duration_s=1.0, timeout_s=0.3)
+        r = closed_loop(
+            silent, "http", "digits", digits, "tensor", 2, 1000, TIMING, Config(), duration_s=1.0, timeout_s=0.3
+        )
     finally:
         silent.sock.close()
     assert r.ok == 0 and r.latency is None and r.errors.get("timeout", 0) == r.sent > 0

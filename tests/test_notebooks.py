@@ -82,3 +82,17 @@ def test_every_notebook_starts_and_completes_its_run_the_same_way(path: Path) ->
     lines = _code(path)
     assert any("experiments.start(experiment.NOTEBOOK, globals())" in line for line in lines)
     assert lines[-1].strip() == "rec.complete()"
+
+
+def test_make_orders_the_notebooks_as_the_registry_says(root) -> None:
+    database = subprocess.run(["make", "-pn", "help"], cwd=root, capture_output=True, text=True).stdout
+    rules = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].split()
+        for line in database.splitlines()
+        if line.startswith("outputs/notebooks/") and ":" in line
+    }
+    for n in BY_ID.values():
+        prerequisites = rules[f"outputs/notebooks/{n.id}.ipynb"]
+        assert [p for p in prerequisites if p.startswith("outputs/notebooks/")] == [
+            f"outputs/notebooks/{u}.ipynb" for u in n.upstream
+        ]

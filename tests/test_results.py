@@ -23,12 +23,12 @@ CFG = Config(target="edge-1t", model="digits_cnn", runtime="ort", precision="int
 
 
 def _measurement(n: int = 100, scale: float = 1.0):
-    return from_samples(np.linspace(0.001, 0.002, n) * scale, "x", Timing(bootstrap_resamples=100))
+    return from_samples(np.linspace(0.001, 0.002, n) * scale, CFG, Timing(bootstrap_resamples=100))
 
 
 def test_rows_carry_provenance_kind_unit_flags_and_configuration(tmp_path) -> None:
     rec = Recorder("02-cloud-edge-measurements", {"seed": 0}, root=tmp_path)
-    rec.latency(_measurement(), CFG)
+    rec.latency(_measurement())
     rec.add("latency_p50", 55.0, "ms", CFG.with_(network="4g"), "modeled", source="Opensignal 2019")
     rec.complete()
     back = read([tmp_path])
@@ -45,7 +45,7 @@ def test_rows_carry_provenance_kind_unit_flags_and_configuration(tmp_path) -> No
 def test_untrusted_tails_publish_no_interval_and_samples_round_trip(tmp_path) -> None:
     rec = Recorder("01-inference-concepts", root=tmp_path)
     m = _measurement(n=50)
-    rec.latency(m, CFG)
+    rec.latency(m)
     rows, samples = rec.stored()
     p99 = query.select(rows, "latency_p99").iloc[0]
     assert bool(p99.untrusted) and np.isnan(p99.ci_low)
@@ -75,10 +75,10 @@ def test_latest_complete_run_per_machine_and_notebook(tmp_path) -> None:
 
 def test_runs_copied_from_another_machine_are_merged_and_labelled(tmp_path) -> None:
     mine = Recorder("02-cloud-edge-measurements", root=tmp_path / "outputs")
-    mine.latency(_measurement(), CFG)
+    mine.latency(_measurement())
     mine.complete()
     theirs = Recorder("02-cloud-edge-measurements", root=tmp_path / "scratch")
-    theirs.latency(_measurement(scale=9.0), CFG)
+    theirs.latency(_measurement(scale=9.0))
     theirs.complete()
     pi = tmp_path / "data" / "raspberry-pi-5-4c" / "runs"
     shutil.copytree(theirs.folder, pi / theirs.run_id)

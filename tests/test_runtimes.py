@@ -9,6 +9,7 @@ import torch
 from edgecloud import cache
 from edgecloud.models import get_model
 from edgecloud.params import CustomModel, Timing
+from edgecloud.results.store import Config
 from edgecloud.runtimes import ParityError, load_session, reference
 from edgecloud.timing import measure
 
@@ -116,7 +117,9 @@ def test_a_users_onnx_file_runs_through_the_measurements(tmp_path) -> None:
     for precision in ("fp32", "int8"):
         session = load_session(model, "ort", precision, 1, calibration_samples=4)
         m = measure(
-            lambda s=session: s.run(model.inputs(1)), session.label, Timing(warmup=1, min_time_s=0.01, min_count=5)
+            lambda s=session: s.run(model.inputs(1)),
+            Config(model="mine"),
+            Timing(warmup=1, min_time_s=0.01, min_count=5),
         )
         assert m.n >= 5 and m.median > 0
     with pytest.raises(ValueError, match="torch_factory"):

@@ -64,13 +64,14 @@ def test_round_trip_matches_in_process(server, protocol, kind) -> None:
 
 
 def test_adaptive_batching_merges_concurrent_requests(server) -> None:
+    from edgecloud.params import Timing
+    from edgecloud.results.store import Config
     from edgecloud.targets.served import closed_loop
 
     model = get_model("efficientnet_lite0")
-    from edgecloud.params import Timing
-
-    r = closed_loop(server, "grpc", "eff-batched", model, "jpeg", 4, 6, Timing())
+    r = closed_loop(server, "grpc", "eff-batched", model, "jpeg", 4, 6, Timing(), Config(scenario="batched"))
     assert r.latency.n == 24 and r.mean_batch > 1.0 and r.throughput_rps > 0
+    assert r.latency.config == Config(scenario="batched", concurrency=4)  # labelled as the store will hold it
 
 
 def test_server_stops_after_an_exception_in_the_block() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from edgecloud.params import Timing
+from edgecloud.results.store import Config
 from edgecloud.timing import block_length, bootstrap_percentiles, difference, from_samples, measure, ratio
 
 
@@ -34,12 +35,12 @@ def test_interval_covers_the_true_median_of_a_lognormal() -> None:
 
 def test_moments_noise_flag_and_untrusted_tails() -> None:
     timing = Timing(bootstrap_resamples=100)
-    steady = from_samples(np.full(50, 0.002) + np.linspace(0, 1e-5, 50), "steady", timing)
+    steady = from_samples(np.full(50, 0.002) + np.linspace(0, 1e-5, 50), Config(stage="steady"), timing)
     assert steady.warnings == (
         "p99 untrusted: fewer than 5 samples beyond it (n=50)",
         "p99.9 untrusted: fewer than 5 samples beyond it (n=50)",
     )
-    noisy = from_samples(np.r_[np.full(500, 1.0), np.full(500, 2.0)], "noisy", timing)
+    noisy = from_samples(np.r_[np.full(500, 1.0), np.full(500, 2.0)], Config(stage="noisy"), timing)
     assert noisy.warnings[0].startswith("noisy: IQR/median")
     assert noisy.mean == pytest.approx(1.5)
     assert noisy.cov == pytest.approx(noisy.std / 1.5)
@@ -48,13 +49,13 @@ def test_moments_noise_flag_and_untrusted_tails() -> None:
 
 def test_measure_reaches_min_count_and_min_time() -> None:
     calls = []
-    m = measure(lambda: calls.append(1), "count", Timing(warmup=2, min_time_s=0.001, min_count=37))
+    m = measure(lambda: calls.append(1), Config(), Timing(warmup=2, min_time_s=0.001, min_count=37))
     assert m.n >= 37 and len(calls) == m.n + 2
     t0 = time.perf_counter()
-    m = measure(lambda: time.sleep(0.001), "time", Timing(warmup=0, min_time_s=0.05, min_count=5))
+    m = measure(lambda: time.sleep(0.001), Config(), Timing(warmup=0, min_time_s=0.05, min_count=5))
     assert time.perf_counter() - t0 >= 0.05 and m.n >= 5
     assert 0.001 <= m.median < 0.02
-    capped = measure(lambda: None, "cap", Timing(warmup=0, min_time_s=10, min_count=5, max_count=50))
+    capped = measure(lambda: None, Config(), Timing(warmup=0, min_time_s=10, min_count=5, max_count=50))
     assert capped.n == 50
 
 

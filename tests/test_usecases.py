@@ -189,7 +189,7 @@ def test_a_device_measured_on_another_machine_scales_by_its_measured_time(tmp_pa
         batch=1,
         network="none",
     )
-    rec.latency(from_samples(np.full(50, 0.009) + np.linspace(0, 1e-5, 50), "pi", Timing(bootstrap_resamples=100)), cfg)
+    rec.latency(from_samples(np.full(50, 0.009) + np.linspace(0, 1e-5, 50), cfg, Timing(bootstrap_resamples=100)))
     rows = rec.frame().assign(machine="raspberry-pi-5-mine")
     device = Device(role="edge", measured_target="edge-2t", measured_machine="raspberry-pi-5-mine", price="rpi5_price")
     samples = {("efficientnet_lite0", "int8"): np.full(50, 3.0)}

@@ -27,9 +27,9 @@ def test_compare_p50_names_the_faster_or_says_noise() -> None:
 def _served(rec: Recorder, protocol: str, payload: str, p50_s: float, up: int, overhead: tuple[float, float, float]):
     rng = np.random.default_rng(len(protocol) + len(payload))
     cfg = Config(target="cloud-cpu", batch=1, payload=payload, protocol=protocol, network="loopback")
-    rec.latency(from_samples(rng.normal(p50_s, p50_s / 50, 200), "x", TIMING), cfg)
+    rec.latency(from_samples(rng.normal(p50_s, p50_s / 50, 200), cfg, TIMING))
     rec.latency(
-        from_samples(rng.normal(p50_s, p50_s / 50, 200), "x", TIMING), cfg.with_(target="in-process", network="none")
+        from_samples(rng.normal(p50_s, p50_s / 50, 200), cfg.with_(target="in-process", network="none"), TIMING)
     )
     rec.add("payload_bytes", up, "bytes", cfg)
     rec.add("response_bytes", 4000, "bytes", cfg)

@@ -24,7 +24,7 @@ from edgecloud.models.data import cosine_similarity
 from edgecloud.models.zoo import get_model
 from edgecloud.params import Params, ParamsError, Timing, load_params
 from edgecloud.results import query, tables
-from edgecloud.results.store import Recorder
+from edgecloud.results.store import Config, Recorder
 from edgecloud.runtimes import load_session
 from edgecloud.runtimes.onnx_files import quantize_int8
 from edgecloud.runtimes.ort import ort_session
@@ -52,16 +52,18 @@ def at_most(name: str, value: float, bound: float, **detail: object) -> Goal:
 
 
 def runtime_goals(timing: Timing, threads: int = 2) -> list[Goal]:
-    """int8 static vs eager fp32 at batch 1 (MobileNetV2 ≥ 3×, ResNet-50 ≥ 2.5×); ResNet-50 fp32 vs compute floor."""
+    """int8 static vs eager fp32 at batch 1 (MobileNetV2 ≥ 3×, ResNet-50 ≥ 2.5×), at p50; ResNet-50 fp32 against the
+    compute floor, like with like: its fastest call against the FLOPs at the GEMM's fastest rate (both are the best the
+    machine did, so a noisy neighbour moves neither)."""
     out = []
-    peak = max(system.peak_rate(system.gemm(size, threads, timing)) for size in system.gemm_sizes(1024))
+    peak = max(system.gemm(size, threads, timing).peak_rate() for size in system.gemm_sizes(1024))
     for name, goal in (("mobilenetv2", 3.0), ("resnet50", 2.5)):
         model = get_model(name)
         x = model.inputs(1)
-        p50 = {}
+        p50, best = {}, {}
         for runtime, precision in (("eager", "fp32"), ("ort", "fp32"), ("ort", "int8")):
-            session = load_session(model, runtime, precision, threads)
-            p50[(runtime, precision)] = measure_session(session, x, timing).median
+            m = measure_session(load_session(model, runtime, precision, threads), x, timing)
+            p50[(runtime, precision)], best[(runtime, precision)] = m.median, float(np.min(m.samples))
         speedup = p50[("eager", "fp32")] / p50[("ort", "int8")]
         out.append(
             at_least(
@@ -74,26 +76,34 @@ def runtime_goals(timing: Timing, threads: int = 2) -> list[Goal]:
         )
         if name == "resnet50":
             floor = model.flops() / (peak * 1e9)
-            ratio = p50[("ort", "fp32")] / floor
+            ratio = best[("ort", "fp32")] / floor
             out.append(
                 at_least(
-                    "resnet50 ORT fp32 at or above the compute floor",
+                    "resnet50 ORT fp32 (fastest call) at or above the compute floor",
                     ratio,
                     1.0,
-                    latency_ms=p50[("ort", "fp32")] * 1e3,
+                    fastest_ms=best[("ort", "fp32")] * 1e3,
+                    p50_ms=p50[("ort", "fp32")] * 1e3,
                     floor_ms=floor * 1e3,
                     gemm_peak_gflops=peak,
                 )
             )
-            out.append(at_most("resnet50 ORT fp32 within 1.3x of the compute floor", ratio, 1.3))
+            out.append(at_most("resnet50 ORT fp32 (fastest call) within 1.3x of the compute floor", ratio, 1.3))
     return out
 
 
-REPEAT_ALTERNATIONS = 6  # each configuration's two runs are measured in this many alternating halves
+REPEAT_ALTERNATIONS = 8  # each configuration's two runs are measured in this many counterbalanced pairs (ABBA)
+
+
+def counterbalanced(i: int) -> tuple[int, int]:
+    """The order of the two arms in pair i: A B, then B A, and so on (ABBA), so that a steady drift of the machine
+    adds as much to one arm as to the other."""
+    return (0, 1) if i % 2 == 0 else (1, 0)
 
 
 def repeatability_goals(timing: Timing, threads: int = 2) -> list[Goal]:
-    """Each configuration measured as two runs, interleaved (A B A B …) so that a drift of the machine lands in both:
+    """Each configuration measured as two runs, interleaved and counterbalanced (A B B A …) so that a drift of the
+    machine lands in both alike:
     the p50 difference (with its block-bootstrap CI) within 5% of the p50, so that a difference between two
     configurations larger than that is not the machine's noise."""
     out = []
@@ -102,9 +112,9 @@ def repeatability_goals(timing: Timing, threads: int = 2) -> list[Goal]:
         x = model.inputs(1)
         session = load_session(model, "ort", precision, threads)
         halves: tuple[list, list] = ([], [])
-        for _ in range(REPEAT_ALTERNATIONS):
-            for run in halves:
-                run.append(measure_session(session, x, timing).samples * 1e3)
+        for i in range(REPEAT_ALTERNATIONS):
+            for arm in counterbalanced(i):
+                halves[arm].append(measure_session(session, x, timing).samples * 1e3)
         first, second = (np.concatenate(run) for run in halves)
         d = difference(second, first, 50, timing.confidence, timing.bootstrap_resamples)
         p50 = float(np.median(first))
@@ -128,7 +138,7 @@ def profiled_medians_ms(path: Path, inputs: dict, threads: int, timing: Timing) 
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)  # ONNX Runtime writes its profile there, and a fresh clone has none
     session = ort_session(path, threads, profile_prefix=folder / "ort-profile")
-    ours = measure(lambda: session.run(None, inputs), "profiled", timing)
+    ours = measure(lambda: session.run(None, inputs), Config(stage="profiled"), timing)
     profile = Path(session.end_profiling())
     trace = json.loads(profile.read_text())
     profile.unlink()
@@ -136,12 +146,12 @@ def profiled_medians_ms(path: Path, inputs: dict, threads: int, timing: Timing) 
     return ours.median * 1e3, float(np.median(durations)) / 1e3
 
 
-ALTERNATIONS = 5
+ALTERNATIONS = 8
 
 
 def timer_agreement_goals(timing: Timing, threads: int = 2) -> list[Goal]:
-    """Our p50 against torch.utils.benchmark's blocked_autorange (same session, same input, alternated; the median of
-    each timer's medians) and against ONNX Runtime's profiler (the very same runs): each within 5%."""
+    """Our p50 against torch.utils.benchmark's blocked_autorange (same session, same input, alternated ABBA; the median
+    of each timer's medians) and against ONNX Runtime's profiler (the very same runs): each within 5%."""
     from torch.utils import benchmark
 
     out = []
@@ -150,10 +160,15 @@ def timer_agreement_goals(timing: Timing, threads: int = 2) -> list[Goal]:
         x = model.inputs(1)
         session = load_session(model, "ort", "fp32", threads)
         timer = benchmark.Timer("run(x)", globals={"run": session.run, "x": x})
-        ours_runs, torch_runs = [], []
-        for _ in range(ALTERNATIONS):  # alternate the two timers, so that drift lands in both alike
-            ours_runs.append(measure_session(session, x, timing).median * 1e3)
-            torch_runs.append(timer.blocked_autorange(min_run_time=timing.min_time_s).median * 1e3)
+        runs: tuple[list, list] = ([], [])
+        timers = (
+            lambda s=session, x=x: measure_session(s, x, timing).median * 1e3,
+            lambda t=timer: t.blocked_autorange(min_run_time=timing.min_time_s).median * 1e3,
+        )
+        for i in range(ALTERNATIONS):  # alternate the two timers ABBA, so that drift lands in both alike
+            for arm in counterbalanced(i):
+                runs[arm].append(timers[arm]())
+        ours_runs, torch_runs = runs
         ours, torch_ms = float(np.median(ours_runs)), float(np.median(torch_runs))
         profiled, ort_ms = profiled_medians_ms(session.path, x, threads, timing)
         for other, mine, value in (
@@ -177,7 +192,10 @@ def minilm_goal(timing: Timing, threads: int = 2) -> list[Goal]:
     detail = {}
     for method in ("static", "dynamic"):
         session = ort_session(quantize_int8(model, 32, method), threads)
-        detail[f"{method}_ms"] = measure(lambda s=session: s.run(None, model.inputs(1)), method, timing).median * 1e3
+        detail[f"{method}_ms"] = (
+            measure(lambda s=session: s.run(None, model.inputs(1)), Config(model="minilm", stage=method), timing).median
+            * 1e3
+        )
         detail[f"{method}_cosine"] = cosine_similarity(reference, session.run(None, x)[0])[1]
     return [at_least("minilm dynamic int8 cosine to fp32", detail["dynamic_cosine"], 0.95, **detail)]
 

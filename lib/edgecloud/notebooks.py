@@ -1,6 +1,6 @@
 """The notebooks, once: id, title, params section, experiment module, upstream notebooks and code-line limit.
 
-The Makefile's dependencies (`python3 lib/edgecloud/notebooks.py` writes them), the params schema, the report and
+The Makefile's dependencies (`python3 lib/edgecloud/notebooks.py` prints them), the params schema, the report and
 the tests all read this; adding a notebook is one entry here plus the notebook and its experiment module."""
 
 from __future__ import annotations
@@ -63,15 +63,11 @@ def of_experiment(module: str) -> str:
     return next(n.id for n in NOTEBOOKS if f"edgecloud.experiments.{n.experiment}" == module)
 
 
-def make_rules() -> str:
-    """Make's dependencies between executed notebooks: a notebook re-runs when one it reads from has re-run."""
-    return "".join(
-        f"outputs/notebooks/{n.id}.ipynb: {' '.join(f'outputs/notebooks/{u}.ipynb' for u in n.upstream)}\n"
-        for n in NOTEBOOKS
-        if n.upstream
-    )
+def make_edges() -> list[str]:
+    """Make's dependencies between executed notebooks, one 'target:prerequisite' word per edge: a notebook re-runs
+    when one it reads from has re-run."""
+    return [f"outputs/notebooks/{n.id}.ipynb:outputs/notebooks/{u}.ipynb" for n in NOTEBOOKS for u in n.upstream]
 
 
 if __name__ == "__main__":
-    print("# generated from lib/edgecloud/notebooks.py: later notebooks read earlier notebooks' results")
-    print(make_rules(), end="")
+    print(" ".join(make_edges()))

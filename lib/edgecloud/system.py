@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import psutil
@@ -11,6 +12,7 @@ import torch
 
 from edgecloud.machine import cpu_flags
 from edgecloud.params import SystemSection, Timing
+from edgecloud.results.store import Config
 from edgecloud.timing import Measurement, measure
 
 
@@ -25,7 +27,19 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
-def gemm(size: int, threads: int, timing: Timing) -> Measurement:
+@dataclass(frozen=True)
+class Kernel:
+    """A timed kernel and the work one call does: GFLOP for a GEMM, GB moved for the triad."""
+
+    measurement: Measurement
+    work_g: float
+
+    def peak_rate(self) -> float:
+        """Work per second of the fastest repeat: a ceiling is the best the machine did, not its typical run."""
+        return self.work_g / float(np.min(self.measurement.samples))
+
+
+def gemm(size: int, threads: int, timing: Timing) -> Kernel:
     """Time an fp32 size×size MatMul in ONNX Runtime (MLAS), the kernel library that runs the models."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -38,25 +52,17 @@ def gemm(size: int, threads: int, timing: Timing) -> Measurement:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     session = ort_session(model.SerializeToString(), threads)
     a = {"A": rng.random((size, size), dtype=np.float32)}
-    return measure(
-        lambda: session.run(None, a),
-        f"gemm-{size}-{threads}t",
-        timing,
-        {"kernel": "gemm", "size": size, "threads": threads, "flop": 2 * size**3},
-    )
+    m = measure(lambda: session.run(None, a), Config(stage="gemm", input_size=size, threads=threads), timing)
+    return Kernel(m, 2 * size**3 / 1e9)
 
 
-def triad(mib: int, threads: int, timing: Timing) -> Measurement:
+def triad(mib: int, threads: int, timing: Timing) -> Kernel:
     """Time a STREAM triad a = b + s·c on fp32 arrays of mib MiB each."""
     n = mib * 2**20 // 4
     a, b, c = torch.empty(n), torch.rand(n), torch.rand(n)
     with torch_threads(threads):
-        return measure(
-            lambda: torch.add(b, c, alpha=3.0, out=a),
-            f"triad-{mib}MiB-{threads}t",
-            timing,
-            {"kernel": "triad", "mib": mib, "threads": threads, "bytes": 3 * 4 * n},
-        )
+        m = measure(lambda: torch.add(b, c, alpha=3.0, out=a), Config(stage="triad", threads=threads), timing)
+    return Kernel(m, 3 * 4 * n / 1e9)
 
 
 def timer_resolution_ns(tries: int = 10_000) -> float:
@@ -65,34 +71,25 @@ def timer_resolution_ns(tries: int = 10_000) -> float:
     return float(steps[steps > 0].min())
 
 
-def ceilings(section: SystemSection, threads: list[int], timing: Timing) -> list[Measurement]:
-    """GEMM at several shapes and the triad, for each thread count, plus the empty-call cost of measure()."""
+def ceilings(section: SystemSection, threads: list[int], timing: Timing) -> list[Kernel]:
+    """GEMM at several shapes and the triad, for each thread count."""
     repeat = timing.model_copy(update={"min_count": max(timing.min_count, section.ceiling_repeats)})
-    out: list[Measurement] = []
+    out: list[Kernel] = []
     for t in threads:
         out.extend(gemm(size, t, repeat) for size in gemm_sizes(section.gemm_size))
         out.append(triad(section.triad_mib, t, repeat))
-    out.append(
-        measure(
-            lambda: None,
-            "empty-call",
-            timing.model_copy(update={"min_count": 1000}),
-            {"kernel": "empty-call", "threads": 1},
-        )
-    )
     return out
+
+
+def loop_overhead(timing: Timing) -> Measurement:
+    """What the timing loop itself costs: measure() around an empty call."""
+    return measure(lambda: None, Config(stage="timing loop"), timing.model_copy(update={"min_count": 1000}))
 
 
 def gemm_sizes(size: int) -> tuple[int, ...]:
     """The GEMM shapes tried: half, one and one and a half times the configured side (kernels peak at different
     sizes)."""
     return tuple(sorted({max(64, size // 2), size, size * 3 // 2}))
-
-
-def peak_rate(m: Measurement) -> float:
-    """Work per second of the fastest repeat: a ceiling is the best the machine did, not its typical run."""
-    work = m.config["flop"] / 1e9 if m.config["kernel"] == "gemm" else m.config["bytes"] / 1e9
-    return work / float(np.min(m.samples))
 
 
 def theoretical_peak_gflops(threads: int) -> tuple[float, str] | None:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # annotations only: the statistics need no schema
+if TYPE_CHECKING:  # annotations only: the statistics need neither the schema nor the store
     from edgecloud.params import Timing
+    from edgecloud.results.store import Config
 
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
@@ -40,11 +41,10 @@ class ColdStart:
 
 @dataclass(frozen=True)
 class Measurement:
-    """Latency samples (seconds) with the configuration that produced them and derived statistics."""
+    """Latency samples (seconds) with the store's Config of what produced them, and derived statistics."""
 
-    label: str
+    config: Config
     samples: np.ndarray
-    config: dict = field(default_factory=dict)
     cold_start: ColdStart | None = None
     confidence: float = 0.95
     resamples: int = 1000
@@ -53,6 +53,11 @@ class Measurement:
     @property
     def n(self) -> int:
         return len(self.samples)
+
+    @property
+    def label(self) -> str:
+        """The configuration's fields that are set, joined: how the measurement prints."""
+        return "/".join(str(v) for v in vars(self.config).values() if v is not None) or "unlabelled"
 
     @cached_property
     def percentiles(self) -> dict[str, Estimate]:
@@ -219,11 +224,7 @@ def clocked(fn: Callable[[], object]) -> Callable[[], float]:
 
 
 def collect(
-    call: Callable[[], float],
-    label: str,
-    timing: Timing,
-    config: dict | None = None,
-    cold_start: ColdStart | None = None,
+    call: Callable[[], float], config: Config, timing: Timing, cold_start: ColdStart | None = None
 ) -> Measurement:
     """The one sampling loop: warm up, then take the seconds each call reports until both timing.min_time_s and
     timing.min_count are reached (at most max_count). A call times itself, so a GPU's events or a server's client
@@ -234,31 +235,22 @@ def collect(
     deadline = time.perf_counter() + timing.min_time_s
     while len(samples) < timing.max_count and (len(samples) < timing.min_count or time.perf_counter() < deadline):
         samples.append(call())
-    return from_samples(np.asarray(samples), label, timing, config, cold_start)
+    return from_samples(np.asarray(samples), config, timing, cold_start)
 
 
 def measure(
-    fn: Callable[[], object],
-    label: str,
-    timing: Timing,
-    config: dict | None = None,
-    cold_start: ColdStart | None = None,
+    fn: Callable[[], object], config: Config, timing: Timing, cold_start: ColdStart | None = None
 ) -> Measurement:
     """Latency of fn by the wall clock: `collect` over `clocked(fn)`."""
-    return collect(clocked(fn), label, timing, config, cold_start)
+    return collect(clocked(fn), config, timing, cold_start)
 
 
 def from_samples(
-    samples_s: np.ndarray, label: str, timing: Timing, config: dict | None = None, cold_start: ColdStart | None = None
+    samples_s: np.ndarray, config: Config, timing: Timing, cold_start: ColdStart | None = None
 ) -> Measurement:
-    """Wrap latencies measured elsewhere (a server client, LoadGen) in a Measurement."""
+    """Wrap latencies measured elsewhere (a server client, LoadGen, a model) in a Measurement."""
     return Measurement(
-        label,
-        np.asarray(samples_s, dtype=float),
-        dict(config or {}),
-        cold_start,
-        timing.confidence,
-        timing.bootstrap_resamples,
+        config, np.asarray(samples_s, dtype=float), cold_start, timing.confidence, timing.bootstrap_resamples
     )
 
 

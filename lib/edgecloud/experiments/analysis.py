@@ -364,7 +364,10 @@ def _measure_splits(
             else:
                 head = heads.get(c.index)
                 head_ms = (
-                    measure(lambda h=head: h.run(None, x), "head", shared.timing).samples * 1e3
+                    measure(
+                        lambda h=head: h.run(None, x), Config(model=cfg.model, stage="edge head"), shared.timing
+                    ).samples
+                    * 1e3
                     if head is not None
                     else np.zeros(1)
                 )

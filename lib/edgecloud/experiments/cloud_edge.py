@@ -33,7 +33,7 @@ from edgecloud.targets import served
 from edgecloud.targets.gpu import Gpu, cuda_available
 from edgecloud.targets.in_process import InProcess, served_work
 from edgecloud.timing import Measurement, difference, from_samples, tail_untrusted
-from edgecloud.vocabulary import CLOUD_CPU, CLOUD_REMOTE, IN_PROCESS
+from edgecloud.vocabulary import CLOUD_CPU, CLOUD_REMOTE
 
 NOTEBOOK = notebooks.of_experiment(__name__)
 CLOUD = CLOUD_CPU
@@ -90,7 +90,7 @@ class CloudEdgeSession:
 def edge_latency(s: CloudEdgeSession) -> None:
     """Each edge target: a camera frame (preprocessed here) or the model's tensors → model, in-process, batch 1."""
     for t in s.edge.values():
-        s.rec.latency(targets.latency(t, s.sample, s.timing), t.config(batch=1, network="none"))
+        s.rec.latency(targets.latency(t, s.sample, s.timing, batch=1, network="none"))
 
 
 def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
@@ -103,11 +103,11 @@ def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
         try:
             for kind in s.payloads:
                 target = s.served(client, kind)
-                m, breakdown = target.latency(s.sample, s.timing)
-                local = served_work(reference, kind, s.sample, s.timing)
-                cfg = s.cloud_config(batch=1, payload=kind, protocol=protocol, network="loopback")
-                s.rec.latency(m, cfg)
-                s.rec.latency(local, cfg.with_(target=IN_PROCESS, network="none"))
+                m, breakdown = target.latency(s.sample, s.timing, batch=1, protocol=protocol, network="loopback")
+                cfg = m.config
+                local = served_work(reference, kind, s.sample, s.timing, cfg.with_(network="none"))
+                s.rec.latency(m)
+                s.rec.latency(local)
                 d = difference(
                     m.samples * 1e3, local.samples * 1e3, 50, s.timing.confidence, s.timing.bootstrap_resamples
                 )
@@ -138,10 +138,10 @@ def remote(s: CloudEdgeSession) -> None:
     client = HttpJsonClient(s.section.remote_url)
     try:
         target = served.Served(CLOUD_REMOTE, client, s.section.remote_model, s.model, "tensor", Config(protocol="http"))
-        m, _ = target.latency(s.sample, s.timing)
+        m, _ = target.latency(s.sample, s.timing, batch=1)
     finally:
         client.close()
-    s.rec.latency(m, target.config(batch=1))
+    s.rec.latency(m)
 
 
 def gpu(s: CloudEdgeSession) -> None:
@@ -150,9 +150,9 @@ def gpu(s: CloudEdgeSession) -> None:
         return
     target = Gpu(s.model)
     for batch in (1, 8, 32):
-        m = targets.latency(target, samples(s.model, batch), s.timing)
-        cfg = target.config(batch=batch)
-        s.rec.latency(m, cfg, source=target.device())
+        m = targets.latency(target, samples(s.model, batch), s.timing, batch=batch)
+        cfg = m.config
+        s.rec.latency(m, source=target.device())
         s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
 
 
@@ -163,8 +163,8 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
         for batch in batch_sizes:
             batch_sample = samples(s.model, batch)
             for t in s.edge.values():
-                m = targets.latency(t, batch_sample, s.timing)
-                cfg = t.config(batch=batch, scenario="batch-sweep")
+                m = targets.latency(t, batch_sample, s.timing, batch=batch, scenario="batch-sweep")
+                cfg = m.config
                 s.rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
             m = served_batch(s, client, batch)
             cfg = s.cloud_config(batch=batch, scenario="batch-sweep", payload=s.best.payload, protocol=s.best.protocol)
@@ -175,7 +175,7 @@ def batch_throughput(s: CloudEdgeSession, batch_sizes: tuple[int, ...] = (1, 2, 
 
 def served_batch(s: CloudEdgeSession, client: Client, batch: int) -> Measurement:
     """Latency of one unbatched-model request carrying `batch` samples on the chosen payload."""
-    m, _ = s.served(client, s.best.payload).latency(samples(s.model, batch), s.timing)
+    m, _ = s.served(client, s.best.payload).latency(samples(s.model, batch), s.timing, batch=batch)
     return m
 
 
@@ -183,13 +183,13 @@ def concurrency(s: CloudEdgeSession) -> None:
     """Closed-loop clients against cloud-cpu, with and without adaptive batching, on the chosen payload."""
     steps = [(name, n) for n in s.section.concurrency for name in (served.UNBATCHED, served.BATCHED)]
     for name, n in tqdm(steps, desc="concurrency", leave=False):
-        r = served.closed_loop(
-            s.server, s.best.protocol, name, s.model, s.best.payload, n, s.section.requests_per_client, s.timing
-        )
         scenario = "batched" if name == served.BATCHED else "unbatched"
         cfg = s.cloud_config(concurrency=n, payload=s.best.payload, protocol=s.best.protocol, scenario=scenario)
+        r = served.closed_loop(
+            s.server, s.best.protocol, name, s.model, s.best.payload, n, s.section.requests_per_client, s.timing, cfg
+        )
         m = r.require_success()
-        s.rec.latency(m, cfg)
+        s.rec.latency(m)
         s.rec.add("throughput", r.throughput_rps, "requests/s", cfg, n=m.n)
         s.rec.add("mean_batch", r.mean_batch, "requests", cfg, n=m.n)
         if r.errors:
@@ -219,8 +219,8 @@ def network_model(s: CloudEdgeSession) -> None:
     for name, profile in s.section.network_profiles.items():
         for scenario, new in (("warm connection", False), ("new connection", True)):
             e2e = network.end_to_end_ms(samples, profile, up, down, s.rng, new_connection=new)
-            m = from_samples(e2e / 1e3, f"{CLOUD}/{name}", s.timing)
-            s.rec.latency(m, cfg.with_(network=name, scenario=scenario), "modeled", source=profile.source)
+            m = from_samples(e2e / 1e3, cfg.with_(network=name, scenario=scenario), s.timing)
+            s.rec.latency(m, "modeled", source=profile.source)
             if not new:
                 cloud_minus_edge(s, e2e, edge_ms, str(edge.target), cfg.with_(network=name, scenario=scenario))
         net = network.network_time_ms(profile, up, down, len(samples), s.rng)
@@ -339,6 +339,7 @@ def resources(s: CloudEdgeSession) -> None:
             n,
             s.section.requests_per_client,
             s.timing,
+            s.cloud_config(payload=s.best.payload, protocol=s.best.protocol, scenario="resources"),
         )
     for row in mon.summary():
         cfg = Config(target=row["process"], concurrency=n, model=s.model.name)

@@ -27,10 +27,10 @@ def session_config(session: Session, **extra: object) -> Config:
 def measure_session(
     session: Session, inputs: dict, timing: Timing, cold: ColdStart | None = None, **config: object
 ) -> Measurement:
-    """Latency of one session on one input batch; eager sessions get their thread count once, before timing."""
+    """Latency of one session on one input batch, labelled with the session's Config and the extra fields; eager
+    sessions get their thread count once, before timing."""
     session.activate()
-    cfg = {"model": session.model.name, "runtime": session.runtime, "precision": session.precision, **config}
-    return measure(lambda: session.run(inputs), session.label, timing, cfg, cold)
+    return measure(lambda: session.run(inputs), session_config(session, **config), timing, cold)
 
 
 def zoo(shared: Shared, section: ConceptsSection) -> list[ZooModel]:
@@ -65,7 +65,7 @@ def anatomy(shared: Shared, rec: Recorder) -> None:
         (text, "output: serialise JSON", lambda: json.dumps(vector.tolist())),
     ]
     for session, stage, fn in tqdm(stages, desc="anatomy", leave=False):
-        rec.latency(measure(fn, stage, timing), session_config(session, stage=stage, scenario="anatomy", batch=1))
+        rec.latency(measure(fn, session_config(session, stage=stage, scenario="anatomy", batch=1), timing))
 
 
 FP32_CHECKS = 8  # fp32 runtimes are checked for parity on this many inputs; int8 on agreement_samples
@@ -101,9 +101,10 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
             ),
             lambda s, x=x: s.run(x),
         )
-        cfg = session_config(session, batch=1, scenario="runtimes")
-        timed[cfg] = measure_session(session, x, shared.timing, cold)
-        rec.latency(timed[cfg], cfg)
+        m = measure_session(session, x, shared.timing, cold, batch=1, scenario="runtimes")
+        cfg = m.config
+        timed[cfg] = m
+        rec.latency(m)
         rec.add("model_size", session.size_bytes() / 1e6, "MB", cfg)
         parity = session.parity
         kind_of = "fp32 parity" if precision == "fp32" else model.agreement_note()
@@ -156,12 +157,15 @@ def input_sweep(session: Session, timing: Timing, rec: Recorder, sizes: list[int
     """Latency against input size (image side or token count) at batch 1, and against batch size at the default."""
     model = session.model
     for size in sizes:
-        m = measure_session(session, model.inputs(1, size), timing)
-        rec.latency(m, session_config(session, input_size=size, batch=1, scenario="size-sweep"))
+        rec.latency(
+            measure_session(session, model.inputs(1, size), timing, input_size=size, batch=1, scenario="size-sweep")
+        )
     for batch in batches:
-        m = measure_session(session, model.inputs(batch), timing)
-        cfg = session_config(session, input_size=model.default_size, batch=batch, scenario="batch-sweep")
-        rec.latency(m, cfg)
+        m = measure_session(
+            session, model.inputs(batch), timing, input_size=model.default_size, batch=batch, scenario="batch-sweep"
+        )
+        cfg = m.config
+        rec.latency(m)
         rec.add("throughput", batch / m.median, "samples/s", cfg, n=m.n, note="batch ÷ p50 latency")
 
 

@@ -11,17 +11,14 @@ NOTEBOOK = notebooks.of_experiment(__name__)
 
 def measure_ceilings(section: SystemSection, shared: Shared, rec: Recorder) -> None:
     """GEMM peak per shape and thread count, triad bandwidth, the ISA peak, clock resolution and loop overhead."""
-    for m in system.ceilings(section, shared.threads, shared.timing):
-        kernel = m.config["kernel"]
-        if kernel == "empty-call":
-            rec.add("measure_overhead", m.median * 1e9, "ns", Config(stage="timing loop"), n=m.n, noisy=m.noisy)
-            continue
-        work = m.config["flop"] / 1e9 if kernel == "gemm" else m.config["bytes"] / 1e9
-        p50 = m.percentiles["p50"]
-        metric, unit = ("gemm_rate", "GFLOP/s") if kernel == "gemm" else ("triad_bandwidth", "GB/s")
-        cfg = Config(threads=m.config["threads"], input_size=m.config.get("size"), stage=kernel)
-        rec.add(metric, work / p50.value, unit, cfg, ci=(work / p50.high, work / p50.low), n=m.n, noisy=m.noisy)
-        rec.add(f"{metric}_peak", system.peak_rate(m), unit, cfg, n=m.n)
+    for k in system.ceilings(section, shared.threads, shared.timing):
+        m, p50 = k.measurement, k.measurement.percentiles["p50"]
+        metric, unit = ("gemm_rate", "GFLOP/s") if m.config.stage == "gemm" else ("triad_bandwidth", "GB/s")
+        ci = (k.work_g / p50.high, k.work_g / p50.low)
+        rec.add(metric, k.work_g / p50.value, unit, m.config, ci=ci, n=m.n, noisy=m.noisy)
+        rec.add(f"{metric}_peak", k.peak_rate(), unit, m.config, n=m.n)
+    loop = system.loop_overhead(shared.timing)
+    rec.add("measure_overhead", loop.median * 1e9, "ns", loop.config, n=loop.n, noisy=loop.noisy)
     for t in shared.threads:
         peak = system.theoretical_peak_gflops(t)
         if peak:

@@ -61,8 +61,8 @@ class LocalSamples(dict):
         if not len(found):
             zoo_model = get_model(model, self.shared.seed, self.shared.custom_models)
             session = load_session(zoo_model, "ort", precision, threads)
-            m = measure_session(session, session.model.inputs(1), self.shared.timing)
-            self.rec.latency(m, cfg)
+            m = measure_session(session, session.model.inputs(1), self.shared.timing, batch=1, scenario="runtimes")
+            self.rec.latency(m)
             found = m.samples * 1e3
         self[key] = found
         return found

@@ -149,8 +149,10 @@ class Recorder:
             }
         )
 
-    def latency(self, m: Measurement, config: Config, kind: Kind = "measured", source: str = "") -> None:
-        """A measurement's percentiles (ms, CIs withheld on untrusted tails), mean, cold start and raw samples."""
+    def latency(self, m: Measurement, kind: Kind = "measured", source: str = "") -> None:
+        """A measurement's percentiles (ms, CIs withheld on untrusted tails), mean, cold start and raw samples, under
+        the Config it carries."""
+        config = m.config
         for name, est in m.percentiles.items():
             untrusted = m.untrusted(name)
             ci = None if untrusted else (est.low * 1e3, est.high * 1e3)

@@ -32,6 +32,7 @@ class Target(Protocol):
         ...
 
 
-def latency(target: Target, sample: Sample, timing: Timing) -> Measurement:
-    """The target's latency on sample: warmed up, repeated until timing's minimum time and count."""
-    return collect(target.call(sample), target.name, timing)
+def latency(target: Target, sample: Sample, timing: Timing, **extra: object) -> Measurement:
+    """The target's latency on sample (warmed up, repeated until timing's minimum time and count), labelled with its
+    Config and the extra fields."""
+    return collect(target.call(sample), target.config(**extra), timing)

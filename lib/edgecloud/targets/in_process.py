@@ -31,7 +31,7 @@ class InProcess:
         return clocked(lambda: self.session.run(model_inputs(model, sample)))
 
 
-def served_work(session: Session, kind: PayloadKind, sample: Sample, timing: Timing) -> Measurement:
+def served_work(session: Session, kind: PayloadKind, sample: Sample, timing: Timing, config: Config) -> Measurement:
     """The work a served request does (build the payload, decode it as the server does, run the model) in this
     process, without the protocol: the baseline that serving overhead is measured against."""
     model = session.model
@@ -39,4 +39,4 @@ def served_work(session: Session, kind: PayloadKind, sample: Sample, timing: Tim
     def work() -> None:
         session.run(to_model_inputs(model, make_payload(model, kind, sample)))
 
-    return measure(work, f"{IN_PROCESS}/{kind}", timing, {"payload": kind})
+    return measure(work, config.with_(target=IN_PROCESS, payload=kind), timing)

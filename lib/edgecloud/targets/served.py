@@ -74,13 +74,14 @@ class Served:
 
         return timed
 
-    def latency(self, sample: Sample, timing: Timing) -> tuple[Measurement, pd.DataFrame]:
-        """Latency on sample and the per-request breakdown (ms per stage) of the timed requests, warm-up left out."""
+    def latency(self, sample: Sample, timing: Timing, **extra: object) -> tuple[Measurement, pd.DataFrame]:
+        """Latency on sample (labelled with this target's Config and the extra fields) and the per-request breakdown
+        (ms per stage) of the timed requests, warm-up left out."""
         timed = self.call(sample)
         for _ in range(timing.warmup):
             timed()
         self.timelines.clear()
-        m = collect(timed, f"{self.served_name}/{self.kind}", timing.model_copy(update={"warmup": 0}))
+        m = collect(timed, self.config(**extra), timing.model_copy(update={"warmup": 0}))
         return m, pd.DataFrame([t.breakdown_ms() for t in self.timelines])
 
 
@@ -115,12 +116,13 @@ def closed_loop(
     clients: int,
     requests_per_client: int,
     timing: Timing,
+    config: Config,
     duration_s: float | None = None,
     timeout_s: float = 30.0,
 ) -> ClosedLoop:
     """`clients` threads, each with its own connection, send requests back to back after a shared start, until
     requests_per_client are sent or duration_s has passed; a failed or timed-out request is counted by kind and the
-    client goes on."""
+    client goes on. The latencies are labelled with config at this concurrency."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     batches: list[list[int]] = [[] for _ in range(clients)]
     errors: list[Counter] = [Counter() for _ in range(clients)]
@@ -159,7 +161,7 @@ def closed_loop(
     wall = time.perf_counter() - t0
     flat = np.concatenate([np.asarray(x, dtype=float) for x in latencies])
     counts = sum(errors, Counter())
-    m = from_samples(flat, f"{name}/{clients}c", timing, {"concurrency": clients}) if len(flat) else None
+    m = from_samples(flat, config.with_(concurrency=clients), timing) if len(flat) else None
     done = [b for per in batches for b in per]
     return ClosedLoop(
         m,
