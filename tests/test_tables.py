@@ -1,0 +1,145 @@
+"""Every table, choice and claim figure built in-process from a committed smoke store, against golden copies.
+
+The store under tests/fixtures/store is one `make report PARAMS=params/smoke.yaml` run; each case below is what a
+notebook shows. A change to a table's content fails its case: if the change is intended, regenerate the golden copy
+with `EDGECLOUD_REGOLD=1 python -m pytest tests/test_tables.py` and review the diff under tests/fixtures/golden/."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edgecloud.decisions import choices, claims, evidence
+from edgecloud.params import Params
+from edgecloud.results import analysis_tables as at
+from edgecloud.results import read, read_samples, tables
+from edgecloud.results import usecase_tables as ut
+
+FIXTURES = Path(__file__).parent / "fixtures"
+STORE, GOLDEN = FIXTURES / "store", FIXTURES / "golden"
+NB = {
+    "00": "00-system-under-test",
+    "01": "01-inference-concepts",
+    "02": "02-cloud-edge-measurements",
+    "03": "03-use-cases",
+    "04": "04-metrics-analysis",
+}
+
+
+@cache
+def rows(nb: str) -> pd.DataFrame:
+    return read([STORE], notebook=NB[nb])
+
+
+@cache
+def samples(nb: str) -> pd.DataFrame:
+    return read_samples([STORE], notebook=NB[nb])
+
+
+def _case() -> str:
+    """The first use case notebook 03 scored."""
+    return str(ut.recommendations(rows("03")).index[0])
+
+
+def _roofline() -> dict[str, float]:
+    return tables.ceiling(rows("00"), 2)
+
+
+CASES: dict[str, Callable[[], object]] = {
+    "ceilings": lambda: tables.ceilings(rows("00")),
+    "ceiling": _roofline,
+    "anatomy": lambda: tables.anatomy(rows("01")),
+    "mechanisms": lambda: tables.mechanisms(rows("01")),
+    "mechanisms_wide": lambda: tables.mechanisms_wide(tables.mechanisms(rows("01"))),
+    "int8_fidelity": lambda: tables.int8_fidelity(rows("01")),
+    "architecture": lambda: tables.architecture(rows("01"), _roofline(), 2),
+    "sweeps": lambda: tables.sweeps(rows("01")),
+    "outputs": lambda: tables.outputs(rows("01")),
+    "models": lambda: tables.models(rows("01")),
+    "pareto_front": lambda: tables.pareto_front(tables.architecture(rows("01"), _roofline(), 2), "p50_ms", "GFLOP"),
+    "edge": lambda: tables.edge(rows("02")),
+    "cloud": lambda: tables.cloud(rows("02")),
+    "extra_targets": lambda: tables.extra_targets(rows("02")),
+    "breakdown": lambda: tables.breakdown(rows("02")),
+    "throughput_batches": lambda: tables.throughput_batches(rows("02")),
+    "concurrency": lambda: tables.concurrency(rows("02")),
+    "network": lambda: tables.network(rows("02")),
+    "emulation": lambda: tables.emulation(rows("02")),
+    "emulation_view": lambda: tables.emulation_view(tables.emulation(rows("02"))),
+    "loadgen": lambda: tables.loadgen(rows("02")),
+    "server_rates": lambda: tables.server_rates(tables.loadgen(rows("02")), 15.0),
+    "resources": lambda: tables.resources(rows("02")),
+    "other_machines": lambda: tables.other_machines(rows("02"), "another-machine"),
+    "ecdf_samples": lambda: tables.ecdf_samples(samples("02")).describe(),
+    "choose_payload": lambda: choices.choose_payload(rows("02"), Params().measurements.network_profiles),
+    "fastest_edge": lambda: choices.fastest_edge(rows("02")),
+    "differences": lambda: at.differences(rows("02")),
+    "capacity": lambda: at.capacity(rows("02"), rows("00"), rows("01"), 15.0),
+    "options": lambda: ut.options(rows("03")),
+    "margins": lambda: ut.margins(rows("03")),
+    "scores": lambda: ut.scores(rows("03"), _case()),
+    "recommendations": lambda: ut.recommendations(rows("03")),
+    "failures": lambda: ut.failures(rows("03"), _case()),
+    "usecase_sweeps": lambda: ut.sweeps(rows("03")),
+    "flip_points": lambda: ut.flip_points(rows("03")),
+    "what_ifs": lambda: ut.what_ifs(rows("03")),
+    "outages": lambda: ut.outages(rows("03")),
+    "energy": lambda: at.energy(rows("03")),
+    "fallback": lambda: at.fallback(rows("03")),
+    "cost_models": lambda: evidence.cost_models(rows("03")),
+    "cheapest": lambda: [evidence.cheapest(rows("03"), _case(), role) for role in ("edge", "cloud")],
+    "costs": lambda: at.costs(rows("04")),
+    "tco": lambda: at.tco(rows("04")),
+    "break_even_sensitivity": lambda: at.break_even_sensitivity(rows("04")),
+    "cascade": lambda: at.cascade(rows("04")),
+    "split_predictions": lambda: at.split_predictions(rows("04")),
+    "split_check": lambda: at.split_check(rows("04")),
+    "split_changes": lambda: at.split_changes(rows("04")),
+    "published": lambda: at.published(rows("04")),
+    "evidence": lambda: evidence.evidence(rows("04"), rows("01"), rows("02"), rows("03")),
+    "ledger": lambda: claims.ledger(rows("04")),
+}
+
+
+def canonical(value: object) -> object:
+    """A JSON-able form of a table, series, dict or value, floats to 6 significant digits (NaN as null)."""
+    if isinstance(value, pd.DataFrame):
+        frame = value.reset_index()
+        return {"columns": [str(c) for c in frame.columns], "rows": canonical(frame.to_numpy().tolist())}
+    if isinstance(value, pd.Series):
+        return canonical(value.to_dict())
+    if is_dataclass(value):
+        return canonical(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(f"{float(value):.6g}")
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if value is None or value is pd.NA or isinstance(value, str | int | bool):
+        return None if value is pd.NA else value
+    return str(value)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_table_matches_its_golden_copy(name: str) -> None:
+    got = canonical(CASES[name]())
+    path = GOLDEN / f"{name}.json"
+    if os.environ.get("EDGECLOUD_REGOLD"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(got, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    assert got == json.loads(path.read_text()), f"{name} changed; if intended, regenerate (see the module docstring)"
+
+
+def test_the_fixture_store_is_one_complete_smoke_run() -> None:
+    assert all(len(rows(nb)) for nb in NB) and set(pd.concat([rows(nb) for nb in NB]).notebook) == set(NB.values())
