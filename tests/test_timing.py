@@ -9,7 +9,19 @@ import pytest
 
 from edgecloud.params import Timing
 from edgecloud.results.store import Config
-from edgecloud.timing import block_length, bootstrap_percentiles, difference, from_samples, measure, ratio
+from edgecloud.timing import (
+    block_length,
+    bootstrap_percentiles,
+    clocked,
+    cold_start,
+    difference,
+    from_samples,
+    measure,
+    percentile,
+    ratio,
+    tail_untrusted,
+    wilson,
+)
 
 
 def test_percentiles_of_a_known_uniform_sample() -> None:
@@ -81,3 +93,59 @@ def test_block_bootstrap_widens_intervals_for_correlated_samples() -> None:
     independent = bootstrap_percentiles(shuffled, 0.95, 300, 0)["p50"]
     assert correlated.high - correlated.low > 2 * (independent.high - independent.low)
     assert block_length(1000) == 10
+
+
+def test_statistics_are_reproducible_and_pinned() -> None:
+    """Same samples and seed, same numbers: a report can be rebuilt exactly. Pinned values guard every step of the
+    bootstrap (block length, resample count, chunking, interval quantiles) against a silent change."""
+    x = np.random.default_rng(7).lognormal(0.0, 0.3, 250)
+    y = x[::-1] * 1.1
+    est = bootstrap_percentiles(x, 0.9, 300, seed=4)
+    assert est == bootstrap_percentiles(x, 0.9, 300, seed=4)
+    got = [
+        est["p50"],
+        est["p99"],
+        difference(y, x, 90, 0.9, 300, seed=2),
+        ratio(y, x, 50, 0.95, 300, seed=2),
+        percentile(x, 75, 0.95, 300, np.random.default_rng(9)),
+        percentile(x, 75, 0.95, 300, np.random.default_rng(9), independent=True),
+        wilson(45, 60, 0.9),
+    ]
+    pinned = [
+        (0.96473, 0.9449, 0.990136),
+        (1.79041, 1.57744, 1.89969),
+        (0.133656, 0.0411571, 0.22835),
+        (1.1, 1.05684, 1.14441),
+        (1.15527, 1.08929, 1.22683),
+        (1.15527, 1.08098, 1.22198),
+        (0.75, 0.648624, 0.829802),
+    ]
+    assert [tuple(float(f"{v:.6g}") for v in (e.value, e.low, e.high)) for e in got] == pinned
+
+
+def test_a_percentiles_interval_depends_on_how_the_samples_were_drawn() -> None:
+    walk = 1.0 + np.cumsum(np.random.default_rng(2).normal(0, 0.01, 2000))
+    blocks = percentile(walk, 50, 0.95, 300, np.random.default_rng(0))
+    draws = percentile(walk, 50, 0.95, 300, np.random.default_rng(0), independent=True)
+    assert blocks.low < draws.low <= draws.value == blocks.value <= draws.high < blocks.high
+
+
+def test_cold_start_times_load_and_first_call_apart() -> None:
+    def load() -> str:
+        time.sleep(0.02)
+        return "model"
+
+    loaded, cold = cold_start(load, lambda m: time.sleep(0.01))
+    assert loaded == "model" and 0.02 <= cold.load_s < 0.2 and 0.01 <= cold.first_call_s < cold.load_s
+
+
+def test_a_measurement_prints_its_configuration_and_flags() -> None:
+    m = from_samples(np.full(40, 0.004), Config(target="edge-1t", batch=1), Timing(bootstrap_resamples=100))
+    assert m.label == "edge-1t/1"
+    assert str(m) == (
+        "edge-1t/1: p50 4.000 ms (CI 4.000-4.000), p99 4.000 ms, n=40 [p90 untrusted: fewer than 5 samples beyond it "
+        "(n=40); p99 untrusted: fewer than 5 samples beyond it (n=40); p99.9 untrusted: fewer than 5 samples beyond it "
+        "(n=40)]"
+    )
+    assert tail_untrusted(99, 500) is False and tail_untrusted(99, 499) is True and tail_untrusted(50, 1) is False
+    assert clocked(lambda: time.sleep(0.01))() >= 0.01
