@@ -6,16 +6,13 @@ with `EDGECLOUD_REGOLD=1 python -m pytest tests/test_tables.py` and review the d
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from golden import assert_golden
 
 from edgecloud.decisions import choices, claims, evidence
 from edgecloud.params import Params
@@ -24,7 +21,7 @@ from edgecloud.results import read, read_samples, tables
 from edgecloud.results import usecase_tables as ut
 
 FIXTURES = Path(__file__).parent / "fixtures"
-STORE, GOLDEN = FIXTURES / "store", FIXTURES / "golden"
+STORE = FIXTURES / "store"
 NB = {
     "00": "00-system-under-test",
     "01": "01-inference-concepts",
@@ -109,36 +106,9 @@ CASES: dict[str, Callable[[], object]] = {
 }
 
 
-def canonical(value: object) -> object:
-    """A JSON-able form of a table, series, dict or value, floats to 6 significant digits (NaN as null)."""
-    if isinstance(value, pd.DataFrame):
-        frame = value.reset_index()
-        return {"columns": [str(c) for c in frame.columns], "rows": canonical(frame.to_numpy().tolist())}
-    if isinstance(value, pd.Series):
-        return canonical(value.to_dict())
-    if is_dataclass(value):
-        return canonical(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [canonical(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return None if not np.isfinite(value) else float(f"{float(value):.6g}")
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    if value is None or value is pd.NA or isinstance(value, str | int | bool):
-        return None if value is pd.NA else value
-    return str(value)
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_table_matches_its_golden_copy(name: str) -> None:
-    got = canonical(CASES[name]())
-    path = GOLDEN / f"{name}.json"
-    if os.environ.get("EDGECLOUD_REGOLD"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(got, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-    assert got == json.loads(path.read_text()), f"{name} changed; if intended, regenerate (see the module docstring)"
+    assert_golden(name, CASES[name]())
 
 
 def test_the_fixture_store_is_one_complete_smoke_run() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from golden import assert_golden
 
 from edgecloud.decisions import sensitivity
 from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve, throughput_factor
@@ -201,3 +202,27 @@ def test_a_device_measured_on_another_machine_scales_by_its_measured_time(tmp_pa
         measured_elsewhere(rows.assign(machine="other"), device, samples, "my-pi")
     params = Params.model_validate({"usecases": {"devices": {"my-pi": device.model_dump()}}})
     assert params.usecases.devices["my-pi"].measured_machine == "raspberry-pi-5-mine"
+
+
+def test_scores_and_the_recommendation_are_pinned() -> None:
+    """Every figure of a scored case (latency with its interval, each requirement's margin, the monthly cost and its
+    parts) for a fixed seed, against a reviewed golden copy: a silent change in the scoring fails here."""
+    ctx = _context(20.0)
+    case = _case(80.0, daily_volume=50_000, fleet_size=25)
+    scores = evaluate(ctx, "pinned", case)
+    swept = evaluate(ctx, "pinned", case, WhatIf(rtt=2.0, bandwidth=0.5, volume=3.0, edge_speed=2.0), ci=False)
+    assert_golden("usecase_scores", {"scores": scores, "swept": swept, "recommended": recommend(scores)})
+
+
+def test_connectivity_and_outage_shares_by_hand() -> None:
+    rng = np.random.default_rng(0)
+    trace = sensitivity.connectivity_trace(0.99, 10, 200_000, rng)
+    assert trace.dtype == bool and len(trace) == 200_000 and abs(trace.mean() - 0.99) < 0.005
+    assert sensitivity.connectivity_trace(1.0, 10, 50, rng).all()
+    link = np.r_[np.ones(90, bool), np.zeros(10, bool)]
+    assert sensitivity.fallback_share(0.6, link) == pytest.approx(0.4 * 0.9)
+    assert sensitivity.fallback_share(1.5, link) == 0.0
+    shares = sensitivity.outage_shares(0.98, 0.6, 0.95, link)
+    assert shares == pytest.approx(
+        {"cloud only": 0.9 * 0.95, "edge only": 0.6 * 0.98, "edge first, cloud fallback": 0.6 * 0.98 + 0.4 * 0.9 * 0.95}
+    )
