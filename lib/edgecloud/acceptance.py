@@ -230,7 +230,7 @@ def in_process_throughput(s: cloud_edge.CloudEdgeSession) -> float:
     work of a served request on the chosen payload (build it, decode it, run the model) without the protocol."""
     c = s.section.cloud
     session = load_session(s.model, c.runtime, c.precision, c.threads)
-    m = served_work(session, s.best.payload, s.sample, s.timing)
+    m = served_work(session, s.best.payload, s.sample, s.timing, s.cloud_config(batch=1))
     return 1.0 / m.mean
 
 
