@@ -11,6 +11,7 @@ from edgecloud.models import get_model
 from edgecloud.params import CustomModel, Timing
 from edgecloud.results.store import Config
 from edgecloud.runtimes import ParityError, load_session, reference
+from edgecloud.runtimes.onnx_files import top5_floor
 from edgecloud.timing import measure
 
 ZOO = ["efficientnet_lite0", "mobilenetv2", "resnet50", "minilm", "digits_cnn", "digits_linear", "fraud_mlp"]
@@ -152,13 +153,14 @@ def test_int8_agreement_stays_above_its_floor(name: str) -> None:
 
 def test_efficientnet_int8_flips_only_where_fp32_is_unsure() -> None:
     """On 240 held-out crops (scenes calibration never saw): int8's answer among fp32's top 5 on at least 99% of
-    them, and top-1 agreement at least 0.95 where fp32's top-1 probability is at least 0.4. The overall agreement is
-    reported with its interval, not held to a floor: two thirds of these crops fp32 itself calls with under 0.4."""
+    them (95% where the CPU lacks VNNI and weights have 7 bits), and top-1 agreement at least 0.95 where fp32's top-1
+    probability is at least 0.4. The overall agreement is reported with its interval, not held to a floor: two thirds
+    of these crops fp32 itself calls with under 0.4."""
     model = get_model("efficientnet_lite0")
     session = load_session(model, "ort", "int8", 2, calibration_samples=128, check_samples=240)
     parity, more = session.parity, session.parity["more"]
     assert parity["n"] == 240 and parity["ci"].low <= parity["value"] <= parity["ci"].high
-    assert more["top1_in_fp32_top5"] >= 0.99, more
+    assert more["top1_in_fp32_top5"] >= top5_floor(), more
     assert more["top1_agreement_confident"] >= 0.95, more
 
 

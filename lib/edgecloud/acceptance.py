@@ -26,7 +26,7 @@ from edgecloud.params import Params, ParamsError, Timing, load_params
 from edgecloud.results import query, tables
 from edgecloud.results.store import Config, Recorder
 from edgecloud.runtimes import load_session
-from edgecloud.runtimes.onnx_files import quantize_int8
+from edgecloud.runtimes.onnx_files import quantize_int8, top5_floor
 from edgecloud.runtimes.ort import ort_session
 from edgecloud.targets.in_process import served_work
 from edgecloud.timing import difference, measure
@@ -202,7 +202,8 @@ def minilm_goal(timing: Timing, threads: int = 2) -> list[Goal]:
 
 def int8_fidelity_goals(params: Params, threads: int = 2) -> list[Goal]:
     """EfficientNet-Lite0 int8 against fp32 on held-out crops (scenes calibration never saw): top-1 agreement ≥ 0.95
-    where fp32's top-1 probability is at least 0.4, and int8's top-1 among fp32's top 5 on ≥ 99% of crops. The
+    where fp32's top-1 probability is at least 0.4, and int8's top-1 among fp32's top 5 on ≥ 99% of crops (95% with
+    the 7-bit weights a CPU without VNNI needs: `top5_floor`). The
     overall agreement is reported with its Wilson interval, not held to a target: two thirds of these crops fp32
     itself calls with under 0.4 confidence, where a flip says little about quantization."""
     section = params.concepts
@@ -218,7 +219,9 @@ def int8_fidelity_goals(params: Params, threads: int = 2) -> list[Goal]:
             0.95,
             **overall,
         ),
-        at_least("efficientnet_lite0 int8 top-1 within fp32's top 5", more["top1_in_fp32_top5"], 0.99, **overall),
+        at_least(
+            "efficientnet_lite0 int8 top-1 within fp32's top 5", more["top1_in_fp32_top5"], top5_floor(), **overall
+        ),
     ]
 
 
