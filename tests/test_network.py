@@ -18,6 +18,7 @@ from edgecloud.network import emulation, model, netns
 from edgecloud.network.model import MSS_BYTES, network_time_ms, transfer_ms
 from edgecloud.network.profile import propagation_floor_ms, sample_rtt_ms
 from edgecloud.network.proxy import DelayProxy
+from edgecloud.network.wire import WireCounter
 from edgecloud.params import NetworkProfile
 
 
@@ -121,6 +122,18 @@ def echo_port():
     stop.set()
     thread.join()
     srv.close()
+
+
+def test_wire_counter_counts_each_direction_per_request(echo_port) -> None:
+    with WireCounter(echo_port) as counter, socket.create_connection(("127.0.0.1", counter.port)) as s:
+
+        def send() -> None:
+            s.sendall(b"x" * 3000)
+            got = 0
+            while got < 3000:
+                got += len(s.recv(65536))
+
+        assert counter.per_request(send, n=4) == (3000, 3000)
 
 
 def _round_trip(port: int, nbytes: int) -> float:

@@ -8,6 +8,7 @@ import pytest
 
 from edgecloud.client import connect
 from edgecloud.models import get_model
+from edgecloud.network.wire import WireCounter
 from edgecloud.payloads import make_payload, samples, to_model_inputs
 from edgecloud.runtimes import load_session
 from edgecloud.serving import ServedModel, Server, ServerFailed
@@ -61,6 +62,50 @@ def test_round_trip_matches_in_process(server, protocol, kind) -> None:
     parts = timeline.breakdown_ms()
     assert parts["compute"] > 0 and parts["total"] >= parts["compute"]
     assert timeline.batch_size == 2
+
+
+def test_wire_bytes_include_what_each_protocol_adds_to_the_payload(server) -> None:
+    """JSON spells JPEG bytes in base64 (a third more) and the response's floats in decimal; gRPC adds only frames."""
+    model = get_model("efficientnet_lite0")
+    payload = make_payload(model, "jpeg", samples(model, 1))
+    raw = sum(len(b) for b in payload.arrays["input"])
+    found = {}
+    for protocol, port in (("http", server.http_port), ("grpc", server.grpc_port)):
+        with WireCounter(port) as counter:
+            client = connect(protocol, f"http://127.0.0.1:{counter.port}", f"127.0.0.1:{counter.port}")
+            try:
+                found[protocol] = counter.per_request(lambda c=client: c.infer("eff", payload), n=2)
+            finally:
+                client.close()
+    assert found["http"][0] > raw * 4 / 3 > found["grpc"][0] > raw
+    assert found["grpc"][1] < 4000 + 1000 < found["http"][1]
+
+
+def _pings(stream: bytes) -> int:
+    """HTTP/2 PING frames (type 6, not ACKs) in one direction of a connection (RFC 9113: 9-byte frame headers)."""
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    at, found = len(preface) if stream.startswith(preface) else 0, 0
+    while at + 9 <= len(stream):
+        length, kind, flags = int.from_bytes(stream[at : at + 3]), stream[at + 3], stream[at + 4]
+        found += kind == 6 and not flags & 1
+        at += 9 + length
+    return found
+
+
+def test_grpc_sends_no_http2_pings_either_way(server) -> None:
+    """BDP probing off on both ends (client.GRPC_HTTP2_OPTIONS): no PING competes with a request for TCP's window."""
+    model = get_model("efficientnet_lite0")
+    payload = make_payload(model, "jpeg", samples(model, 1))
+    with WireCounter(server.grpc_port, record=True) as counter:
+        client = connect("grpc", "", f"127.0.0.1:{counter.port}")
+        try:
+            for _ in range(5):
+                client.infer("eff", payload)
+        finally:
+            client.close()
+    up, down = counter.captured
+    assert len(up) > 5 * 13000 and len(down) > 5 * 4000
+    assert (_pings(bytes(up)), _pings(bytes(down))) == (0, 0)
 
 
 def test_adaptive_batching_merges_concurrent_requests(server) -> None:

@@ -112,10 +112,9 @@ class Server:
             (folder / m.name / "model-settings.json").write_text(json.dumps(m.settings()))
         self.log_path = folder / "server.log"
         env = {**os.environ, **KERNEL_ENV, "EDGECLOUD_ROOT": str(paths.project_root())}
-        mlserver = Path(sys.executable).with_name("mlserver")
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                [str(mlserver), "start", str(folder)],
+                [sys.executable, "-m", "edgecloud.serving_main", str(folder)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

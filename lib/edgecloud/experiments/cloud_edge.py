@@ -22,6 +22,7 @@ from edgecloud.models.zoo import get_model
 from edgecloud.network import check, emulation
 from edgecloud.network import model as network
 from edgecloud.network.profile import propagation_floor_ms
+from edgecloud.network.wire import WireCounter
 from edgecloud.params import MeasurementsSection, Params, Shared
 from edgecloud.payloads import PayloadKind, kinds_for, make_payload, model_inputs, samples
 from edgecloud.resources import ResourceMonitor
@@ -37,6 +38,7 @@ from edgecloud.vocabulary import CLOUD_CPU, CLOUD_REMOTE
 
 NOTEBOOK = notebooks.of_experiment(__name__)
 CLOUD = CLOUD_CPU
+WIRE_NOTE = "bytes on the wire per request (protocol headers and framing included), counted at a relay"
 
 
 class CloudEdgeSession:
@@ -99,8 +101,13 @@ def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
     c = s.section.cloud
     reference = load_session(s.model, c.runtime, c.precision, c.threads)
     for protocol in s.section.protocols:
-        client = s.client(protocol)
-        try:
+        port = s.server.grpc_port if protocol == "grpc" else s.server.http_port
+        with ExitStack() as stack:
+            client = s.client(protocol)
+            stack.callback(client.close)
+            counter = stack.enter_context(WireCounter(port))
+            counted = connect(protocol, f"http://127.0.0.1:{counter.port}", f"127.0.0.1:{counter.port}")
+            stack.callback(counted.close)
             for kind in s.payloads:
                 target = s.served(client, kind)
                 m, breakdown = target.latency(s.sample, s.timing, batch=1, protocol=protocol, network="loopback")
@@ -121,12 +128,11 @@ def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
                     n=m.n,
                     note="served p50 − in-process p50",
                 )
-                s.rec.add("payload_bytes", served.payload_bytes(s.model, kind, s.sample), "bytes", cfg)
-                s.rec.add("response_bytes", target.received, "bytes", cfg, note="output tensor bytes as received")
+                up, down = counter.per_request(s.served(counted, kind).call(s.sample))
+                s.rec.add("payload_bytes", up, "bytes", cfg, note=WIRE_NOTE)
+                s.rec.add("response_bytes", down, "bytes", cfg, note=WIRE_NOTE)
                 for stage, value in breakdown.median().items():
                     s.rec.add("stage_p50", value, "ms", cfg.with_(stage=stage), n=len(breakdown))
-        finally:
-            client.close()
     s.best = choices.choose_payload(s.rec.frame(), s.section.network_profiles)
     return s.best
 

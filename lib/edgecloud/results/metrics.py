@@ -69,8 +69,8 @@ METRICS: tuple[Metric, ...] = (
     _m("answer_json_bytes", "bytes", M, "Bytes of the answer a client needs, as JSON"),
     _m("throughput", ("samples/s", "requests/s"), M, "Work done per second"),
     # 02 · cloud and edge
-    _m("payload_bytes", "bytes", M, "Bytes of a request's payload"),
-    _m("response_bytes", "bytes", M, "Bytes of a response's output tensor"),
+    _m("payload_bytes", "bytes", M, "Bytes a request puts on the wire, protocol framing included"),
+    _m("response_bytes", "bytes", M, "Bytes a response puts on the wire, protocol framing included"),
     _m("serving_overhead_p50", "ms", M, "Served p50 minus the same work in-process, with its CI"),
     _m("stage_p50", "ms", M, "Median time of one stage of a served request (server timestamps)"),
     _m("mean_batch", "requests", M, "Mean batch the server formed under concurrent clients"),

@@ -85,10 +85,6 @@ class Served:
         return m, pd.DataFrame([t.breakdown_ms() for t in self.timelines])
 
 
-def payload_bytes(model: ZooModel, kind: PayloadKind, sample: Sample) -> int:
-    return make_payload(model, kind, sample).nbytes
-
-
 @dataclass(frozen=True)
 class ClosedLoop:
     """What closed-loop clients saw: every request sent is either ok or an error (counted by kind), never lost."""
