@@ -11,6 +11,7 @@ from edgecloud.decisions import claims, hybrid
 from edgecloud.decisions.costs import (
     DAYS_PER_MONTH,
     CostModel,
+    Fleet,
     break_even_month,
     cloud_model,
     edge_model,
@@ -29,12 +30,12 @@ from edgecloud.sentences.analysis import capacity as capacity_finding
 VOLUME = 1e6  # inferences a day
 
 
-def _edge():  # 10 devices at $100 for 24 months, $2 upkeep each, 10 W × 100 ms at $0.20/kWh
-    return edge_model(100, 1, 24, 2.0, 10, 10.0, 100.0, 0.2)
+def _edge(idle_w: float = 0.0):  # 10 devices at $100 for 24 months, $2 upkeep each, 10 W × 100 ms at $0.20/kWh
+    return edge_model(Fleet(10, 100, 24, 2.0, 10.0, idle_w), 100.0, 0.2, 0.0)
 
 
 def _cloud():  # $0.20/h instances of 10 requests/s, peak 3× the mean, 1000 B responses at $0.09/GB
-    return cloud_model(0.2, 1, 10.0, 0.09, 1000, 5.0, 3.0)
+    return cloud_model(0.2, 1, 10.0, 1000 / 1e9 * 0.09, 5.0, 3.0)
 
 
 def test_edge_monthly_cost_by_hand() -> None:
@@ -44,19 +45,25 @@ def test_edge_monthly_cost_by_hand() -> None:
     assert cost.parts["energy"] == pytest.approx(1.6889, rel=1e-3)
 
 
+def test_always_on_devices_pay_idle_power_and_only_the_rest_per_inference() -> None:
+    cost = _edge(idle_w=3.0).monthly(VOLUME)
+    assert cost.parts["idle power"] == pytest.approx(10 * 3.0 * 730 / 1e3 * 0.2)
+    assert cost.parts["energy"] == pytest.approx(1.6889 * 7 / 10, rel=1e-3)
+
+
 def test_cloud_monthly_cost_by_hand() -> None:
     # mean 11.57/s × 3 = 34.7/s at peak: 4 instances of 10/s, each $0.20 × 730 h
     cost = _cloud().monthly(VOLUME)
     assert _cloud().instances(VOLUME) == 4
     assert cost.parts["instances"] == pytest.approx(4 * 0.2 * 730)
-    assert cost.parts["egress"] == pytest.approx(1000 / 1e9 * 0.09 * VOLUME * DAYS_PER_MONTH)
+    assert cost.parts["transfer"] == pytest.approx(1000 / 1e9 * 0.09 * VOLUME * DAYS_PER_MONTH)
 
 
 def test_break_even_by_hand_and_never_when_the_edge_runs_dearer() -> None:
     edge, cloud = _edge(), _cloud()
     saving = cloud.running(VOLUME).total - edge.running(VOLUME).total
     assert break_even_month(edge, cloud, VOLUME, 60) == pytest.approx(1000 / saving, abs=1 / 30)
-    cheap_cloud = cloud_model(0.001, 1, 1000.0, 0.0, 0, 1.0, 3.0)
+    cheap_cloud = cloud_model(0.001, 1, 1000.0, 0.0, 1.0, 3.0)
     assert break_even_month(edge, cheap_cloud, VOLUME, 60) is None
 
 
@@ -126,26 +133,55 @@ def _evidence(**values: float) -> claims.Evidence:
     return {k: claims.Fig(v, f"{k} = {v}") for k, v in values.items()}
 
 
-@pytest.mark.parametrize(
-    ("number", "key", "low", "high", "below", "above"),
-    [
-        (3, "cloud_over_edge_capacity", 0.5, 2.0, claims.CONTRADICTED, claims.SUPPORTED),
-        (5, "cloud_cost_at_10x", 1.0, 9.0, "depends on volume", claims.SUPPORTED),
-        (7, "egress_share", 0.001, 0.05, "depends on what is counted", claims.SUPPORTED),
-        (13, "input_effect", 1.05, 2.5, claims.CONTRADICTED, claims.SUPPORTED),
-        (6, "break_even_share", 0.0, 1.0, claims.CONTRADICTED, claims.SUPPORTED),
-    ],
-)
-def test_a_claims_verdict_flips_when_its_figure_crosses_the_threshold(number, key, low, high, below, above) -> None:
+S, C, D = claims.SUPPORTED, claims.CONTRADICTED, "depends"
+ONE_FIGURE = {  # claim → its deciding figure and a value that gives each outcome
+    2: ("edge_meets_latency", {S: 1.0, C: 0.0, D: 0.5}),
+    3: ("cloud_over_edge_capacity", {S: 2.0, C: 0.5, D: 1.1}),
+    4: ("edge_answers_offline", {S: 1.0, C: 0.0, D: 0.6}),
+    5: ("cloud_cost_at_10x", {S: 9.0, C: 1.0, D: 2.0}),
+    6: ("break_even_share", {S: 1.0, C: 0.0, D: 0.5}),
+    7: ("transfer_avoided_share", {S: 0.2, C: -0.1, D: 0.01}),
+    8: ("private_cases_edge_feasible", {S: 1.0, C: 0.0, D: 0.5}),
+    9: ("edge_fails_large_model", {S: 1.0, C: 0.0, D: 0.5}),
+    11: ("hybrid_wins", {S: 1.0, C: 0.0, D: 0.5}),
+    13: ("input_effect", {S: 2.5, C: 1.01, D: 1.1}),
+}
+TWO_FIGURES = {
+    1: {
+        S: dict(cloud_p50_min=60, cloud_p50_max=300),
+        C: dict(cloud_p50_min=3, cloud_p50_max=30),
+        D: dict(cloud_p50_min=3, cloud_p50_max=300),
+    },
+    10: {
+        S: dict(roles_edge_half=1.0, roles_cloud_half=0.9),
+        C: dict(roles_edge_half=0.0, roles_cloud_half=0.1),
+        D: dict(roles_edge_half=1.0, roles_cloud_half=0.0),
+    },
+    12: {
+        S: dict(architecture_accuracy_gap=0.05, architecture_latency_ratio=3.0),
+        C: dict(architecture_accuracy_gap=-0.01, architecture_latency_ratio=1.0),
+        D: dict(architecture_accuracy_gap=0.05, architecture_latency_ratio=1.1),
+    },
+}
+CASES = [(n, out, {key: v}) for n, (key, values) in ONE_FIGURE.items() for out, v in values.items()] + [
+    (n, out, figures) for n, by_outcome in TWO_FIGURES.items() for out, figures in by_outcome.items()
+]
+
+
+@pytest.mark.parametrize(("number", "outcome", "figures"), CASES)
+def test_every_claim_reaches_each_outcome(number, outcome, figures) -> None:
     claim = next(c for c in claims.CLAIMS if c.number == number)
-    assert claim.judge(_evidence(**{key: low})).verdict.startswith(below)
-    assert claim.judge(_evidence(**{key: high})).verdict.startswith(above)
+    assert claim.judge(_evidence(**figures)).verdict.startswith(outcome)
 
 
-def test_cloud_latency_claim_depends_on_distance_when_a_profile_is_under_50_ms() -> None:
-    claim = claims.CLAIMS[0]
-    assert claim.judge(_evidence(cloud_p50_min=60, cloud_p50_max=300)).verdict == claims.SUPPORTED
-    assert claim.judge(_evidence(cloud_p50_min=3, cloud_p50_max=300)).verdict.startswith("depends on distance")
+def test_every_claim_has_three_outcomes_under_test() -> None:
+    tested = {(n, out) for n, out, _ in CASES}
+    assert tested == {(c.number, out) for c in claims.CLAIMS for out in (S, C, D)}
+
+
+def test_a_claim_whose_figure_could_not_be_computed_is_untested() -> None:
+    claim = next(c for c in claims.CLAIMS if c.number == 9)
+    assert claim.judge(_evidence(edge_fails_large_model=float("nan"))).verdict == claims.UNTESTABLE
 
 
 def test_every_claim_of_the_reference_list_is_in_the_ledger() -> None:
@@ -154,9 +190,11 @@ def test_every_claim_of_the_reference_list_is_in_the_ledger() -> None:
 
 def test_fallback_pays_the_cloud_only_for_what_it_sends_on() -> None:
     """Devices 3600 USD over 36 months + 10 USD upkeep + 1e-6 USD energy each; cloud 100 USD per instance of
-    10 req/s, 1e-5 USD egress each; 1M requests a day."""
+    10 req/s, 1e-5 USD transfer each; 1M requests a day."""
     edge = CostModel(upfront_usd=3600, life_months=36, fixed_usd_month=10, usd_per_inference=1e-6)
-    cloud = CostModel(instance_usd_month=100, capacity_rps=10, usd_per_inference=1e-5, peak_rps=20, peak_to_mean=3)
+    cloud = CostModel(
+        instance_usd_month=100, capacity_rps=10, transfer_usd_per_inference=1e-5, peak_rps=20, peak_to_mean=3
+    )
     none = fallback_monthly(edge, cloud, 1e6, 0.0)
     assert none.total == pytest.approx(100 + 10 + 1e-6 * 1e6 * 30.4)
     assert "cloud" not in none.parts

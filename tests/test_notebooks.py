@@ -96,3 +96,35 @@ def test_make_orders_the_notebooks_as_the_registry_says(root) -> None:
         assert [p for p in prerequisites if p.startswith("outputs/notebooks/")] == [
             f"outputs/notebooks/{u}.ipynb" for u in n.upstream
         ]
+
+
+def test_every_report_figure_gets_alt_text_from_its_titles() -> None:
+    """A figure drawn with plots.finish, exported as the report exports it: its img says what it shows."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from edgecloud import plots, report
+
+    plots.theme()
+    fig, (a, b) = plt.subplots(1, 2)
+    plots.finish(a, "GEMM ceiling", "threads", "GFLOP/s")
+    plots.finish(b, "Cost & time", "months", "USD", kind="modeled")
+    svg = io.StringIO()
+    fig.savefig(svg, format="svg")
+    plt.close(fig)
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                outputs=[nbformat.v4.new_output("display_data", {"image/svg+xml": svg.getvalue()})]
+            )
+        ]
+    )
+    body = report.describe_figures(HTMLExporter(template_name="basic").from_notebook_node(nb)[0])
+    assert 'alt="Figure: GEMM ceiling [measured]; Cost &amp; time [modeled]"' in body
+    assert "No description" not in body

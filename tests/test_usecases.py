@@ -9,6 +9,7 @@ import yaml
 from golden import assert_golden
 
 from edgecloud.decisions import sensitivity
+from edgecloud.decisions.costs import TransferPrices
 from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve, throughput_factor
 from edgecloud.decisions.usecases import Context, WhatIf, evaluate, recommend
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
@@ -30,6 +31,7 @@ def _option(name: str, role: str, factor: float, price: float = 100.0, hourly: f
         Cited(price, "assumption", "test"),
         Cited(hourly, "assumption", "test") if role == "cloud" else None,
         Cited(5.0, "assumption", "test"),
+        Cited(2.0, "assumption", "test"),
         1.0,
         36,
         0.0,
@@ -61,7 +63,25 @@ def _case(budget: float | None, sensitivity: str = "public", **kw) -> UseCase:
 def _context(local_ms: float) -> Context:
     options = {"edge": _option("edge", "edge", 1.0), "cloud": _option("cloud", "cloud", 0.1)}
     samples = {("m", "int8"): np.full(200, local_ms) + np.linspace(0, local_ms / 100, 200)}
-    return Context(options, samples, 0.0, 4000, {"p": PROFILE}, [], 1.0, 0.09, 0.16, draws=2000)
+    prices = {"p": TransferPrices(access=0.01, ingress=0.0, egress=0.09)}
+    return Context(options, samples, 0.0, {"m": 4000}, {"p": PROFILE}, [], 1.0, prices, 0.16, draws=2000)
+
+
+@pytest.mark.parametrize(
+    ("origin", "edge_usd", "cloud_usd"),
+    [
+        # data in cloud storage: the edge pulls 16 kB out (access 0.01 + egress 0.09 $/GB) and sends 4 kB back
+        # (access 0.01 + ingress 0); the cloud option reads it in place and its answers stay there
+        ("cloud", (16000 * 0.10 + 4000 * 0.01) / 1e9 * 1e6 * 30.4, 0.0),
+        # data on the device: the cloud option pays the 16 kB up (0.01 + 0) and the 4 kB answer down (0.01 + 0.09)
+        ("device", 0.0, (16000 * 0.01 + 4000 * 0.10) / 1e9 * 1e6 * 30.4),
+    ],
+)
+def test_transfer_fees_follow_where_the_data_starts(origin, edge_usd, cloud_usd) -> None:
+    case = _case(None, bytes_per_inference=16000, daily_volume=1e6, peak_rps=100, data_origin=origin)
+    scores = {s.option: s for s in evaluate(_context(1.0), "batch", case)}
+    assert scores["edge"].cost.parts["transfer"] == pytest.approx(edge_usd)
+    assert scores["cloud"].cost.parts["transfer"] == pytest.approx(cloud_usd)
 
 
 def test_a_case_only_the_edge_meets() -> None:

@@ -15,6 +15,7 @@ DEFAULT_DEVICES = {
         measured_target="edge-2t",
         price=A + "300 USD, a 2-core mini PC",
         power=A + "15 W, a mini PC",
+        idle_power=A + "6 W, a mini PC at idle",
         note="this machine as an edge box (measured)",
     ),
     "raspberry-pi-5": dict(
@@ -22,6 +23,7 @@ DEFAULT_DEVICES = {
         reference_latency="rpi5_resnet50_int8_4t",
         price="rpi5_price",
         power="rpi5_peak_power",
+        idle_power=A + "2.7 W, a Raspberry Pi 5 at idle (a Pi 4 idles at 2.2 W)",
         note="ncnn int8 on 4 Cortex-A76 cores",
     ),
     "jetson-orin": dict(
@@ -29,6 +31,7 @@ DEFAULT_DEVICES = {
         reference_latency="orin_nx_resnet50_ss_p90",
         price="orin_nano_super_price",
         power="orin_maxq_power",
+        idle_power=A + "5 W, an Orin module at idle",
         note="Orin NX latency (nearest MLPerf system); Orin Nano price; AGX MaxQ power",
     ),
     "coral-edge-tpu": dict(
@@ -37,6 +40,7 @@ DEFAULT_DEVICES = {
         reference_latency="coral_mobilenetv2",
         price=A + "140 USD: a 60 USD USB accelerator on an 80 USD Raspberry Pi 5 host (rpi5_price)",
         power=A + "14 W: coral_power 2 W plus rpi5_peak_power 12 W for the host",
+        idle_power=A + "3.5 W: the Raspberry Pi 5 host at idle plus the accelerator at rest",
         note="model execution only (the published figure excludes preprocessing)",
     ),
     "phone-npu": dict(
@@ -45,6 +49,7 @@ DEFAULT_DEVICES = {
         reference_latency="pixel4_edgetpu_efficientnet_lite0_int8",
         price=A + "300 USD, a dedicated mid-range phone",
         power=A + "3 W, phone SoC under load",
+        idle_power=A + "0.5 W, a phone SoC at idle",
         note="Pixel 4 EdgeTPU",
     ),
     "this-machine-cloud": dict(
@@ -233,6 +238,7 @@ DEFAULT_CASES = {
         fleet_size=1,
         daily_volume=20_000_000,
         network="same-region",
+        data_origin="cloud",
         sources={
             "latency_budget_ms": A + "no bound, as in MLPerf Offline",
             "peak_rps": A + "throughput to finish",

@@ -99,6 +99,9 @@ class ConceptsSection(Section):
     )
 
 
+FigureOrAssumption = Annotated[str, Field(pattern=r"^([a-z0-9_]+|assumption: .{3,})$")]
+
+
 class NetworkProfile(Section):
     rtt_ms: float = Field(gt=0, description="Round-trip time; rtt_statistic says which statistic of the RTT it is.")
     rtt_statistic: Literal["mean", "median", "p95"] = Field(
@@ -110,6 +113,9 @@ class NetworkProfile(Section):
     loss: float = Field(ge=0, lt=0.5, description="Packet loss probability, per packet and direction.")
     distance_km: float = Field(ge=0, description="Path length; sets the fiber propagation floor.")
     source: str = Field(min_length=3, description="Where the defaults come from, with its date.")
+    usd_per_gb: FigureOrAssumption = Field(
+        "assumption: 0 USD/GB, not given", description="What the device side pays per GB over this path, each way."
+    )
     rtt_figure: str | None = Field(
         None, description="Key of the RTT in data/sourced_figures.csv (a test checks that rtt_ms matches it)."
     )
@@ -131,8 +137,9 @@ class NetworkProfile(Section):
         return rtt_gamma(self.rtt_ms, self.rtt_statistic, self.jitter_ms, self.distance_km)
 
 
-def _profile(rtt, statistic, jitter, bandwidth, loss, km, source, figure=None, down=None) -> NetworkProfile:
+def _profile(rtt, statistic, jitter, bandwidth, loss, km, source, figure, usd_gb, down=None) -> NetworkProfile:
     return NetworkProfile(
+        usd_per_gb=usd_gb,
         rtt_ms=rtt,
         rtt_statistic=statistic,
         jitter_ms=jitter,
@@ -155,6 +162,7 @@ DEFAULT_PROFILES = {
         1,
         "RTT: Azure same-AZ mean TCP echo 0.91 ms (simonpainter.com, 2025); jitter, bandwidth, loss assumed",
         "azure_same_az_rtt",
+        "assumption: 0 USD/GB: AWS charges nothing within one availability zone",
     ),
     "same-region": _profile(
         1.55,
@@ -165,6 +173,7 @@ DEFAULT_PROFILES = {
         50,
         "RTT: Azure cross-AZ mean TCP echo 1.55 ms (simonpainter.com, 2025); jitter, bandwidth, loss assumed",
         "azure_cross_az_rtt",
+        "aws_inter_az_gb",
     ),
     "cross-country": _profile(
         72,
@@ -175,6 +184,7 @@ DEFAULT_PROFILES = {
         4000,
         "RTT: Azure P95 East US to West US 72 ms (Azure latency statistics, 2026); distance great-circle; rest assumed",
         "azure_east_west_us_p95",
+        "assumption: 0.02 USD/GB: AWS inter-region transfer",
     ),
     "intercontinental": _profile(
         242,
@@ -185,6 +195,7 @@ DEFAULT_PROFILES = {
         9500,
         "RTT: Azure P95 West Europe to Japan East 242 ms (Azure latency statistics, 2026); rest assumed",
         "azure_westeu_japaneast_p95",
+        "assumption: 0.02 USD/GB: AWS inter-region transfer",
     ),
     "4g": _profile(
         55.25,
@@ -195,6 +206,7 @@ DEFAULT_PROFILES = {
         200,
         "RTT: US 4G 44.1-66.4 ms by state, midpoint (Opensignal, 2019); 10 Mbit/s up, 30 down and 1% loss assumed",
         "us_4g_latency_midpoint",
+        "us_mobile_data_gb",
         30,
     ),
     "5g": _profile(
@@ -206,6 +218,7 @@ DEFAULT_PROFILES = {
         200,
         "RTT: US 5G best carrier median 51 ms (Ookla Q2 2023); 50 Mbit/s up, 200 down, 0.5% loss assumed",
         "us_5g_best_median",
+        "us_mobile_data_gb",
         200,
     ),
     "home-wifi": _profile(
@@ -219,6 +232,7 @@ DEFAULT_PROFILES = {
         "assumed 5 ms Wi-Fi hop; half of campus Wi-Fi packets over 20 ms (Pei et al., 2016); "
         "20 Mbit/s up, 100 down assumed",
         None,
+        "assumption: 0 USD/GB: flat-rate home broadband has no price per GB",
         100,
     ),
 }
@@ -298,9 +312,6 @@ class MeasurementsSection(Section):
         return self
 
 
-FigureOrAssumption = Annotated[str, Field(pattern=r"^([a-z0-9_]+|assumption: .{3,})$")]
-
-
 class Device(Section):
     """Where a model can run: this machine's targets (measured) or a published device (modeled by a factor)."""
 
@@ -319,6 +330,9 @@ class Device(Section):
     hourly: FigureOrAssumption | None = Field(None, description="Figure key of the USD/h of a cloud instance.")
     price_multiplier: float = Field(1.0, gt=0, description="Units of the priced item per device (an assumption).")
     power: FigureOrAssumption | None = Field(None, description="Figure key of the power (W) or an assumption.")
+    idle_power: FigureOrAssumption | None = Field(
+        None, description="Edge: power (W) between requests, paid around the clock; unset: the full power."
+    )
     life_months: Positive = Field(36, description="Edge device life for amortisation (assumption).")
     maintenance_usd_month: float = Field(2.0, ge=0, description="Edge upkeep per device-month (assumption).")
     note: str = ""
@@ -360,6 +374,9 @@ class UseCase(Section):
     fleet_size: Positive = Field(description="Devices or sites.")
     daily_volume: Positive = Field(description="Inferences per day across the fleet.")
     network: str = Field(description="A measurements.network_profiles name: the path to the cloud.")
+    data_origin: Literal["device", "cloud"] = Field(
+        "device", description="Where inputs start and answers are used: on the device, or in cloud storage."
+    )
     sources: dict[str, FigureOrAssumption] = Field(description="Field → figure key or 'assumption: …'.")
 
     @model_validator(mode="after")

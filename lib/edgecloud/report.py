@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -102,6 +103,26 @@ def _prepare(nb: nbformat.NotebookNode, prefix: str) -> tuple[nbformat.NotebookN
     return nb, title, subsections
 
 
+SVG_IMG = re.compile(r'<img[^>]*? src="data:image/svg\+xml;base64,([^"]+)"[^>]*>')
+TITLE = re.compile(r"<text[^>]*>([^<]*\[(?:measured|modeled|sourced)\])</text>")
+
+
+def figure_alt(svg: str) -> str:
+    """A figure's alt text: its titles, each with the kind of its numbers (plots.finish puts them there)."""
+    titles = [" ".join(html.unescape(t).split()) for t in TITLE.findall(svg)]
+    return "Figure: " + "; ".join(titles) if titles else "Figure without a title"
+
+
+def describe_figures(body: str) -> str:
+    """Every inline SVG figure's img tag with alt text from the figure itself."""
+
+    def alt(m: re.Match) -> str:
+        text = figure_alt(base64.b64decode(m.group(1)).decode("utf-8", "replace"))
+        return f'<img src="data:image/svg+xml;base64,{m.group(1)}" alt="{html.escape(text)}">'
+
+    return SVG_IMG.sub(alt, body)
+
+
 def _provenance(root: Path, params_file: str, notebooks: list[str]) -> str:
     desc = machine.describe()
     git = machine.git_state(root)
@@ -148,7 +169,7 @@ def build(out: Path | None = None) -> Path:
     for name in executed:
         nb = nbformat.read(paths.outputs() / "notebooks" / f"{name}.ipynb", as_version=4)
         nb, title, subsections = _prepare(nb, name[:2])
-        body, _ = exporter.from_notebook_node(nb)
+        body = describe_figures(exporter.from_notebook_node(nb)[0])
         sections.append(f'<section class="notebook" id="nb-{name[:2]}"><h1>{html.escape(title)}</h1>{body}</section>')
         subs = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in subsections)
         toc.append(f'<li><a href="#nb-{name[:2]}">{html.escape(title)}</a><ol>{subs}</ol></li>')

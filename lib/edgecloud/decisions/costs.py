@@ -1,5 +1,6 @@
-"""What an option costs: per month for a use case (cloud instances and egress, or edge devices, energy and upkeep),
-per million inferences, and over time (TCO with the break-even month)."""
+"""What an option costs: per month for a use case (cloud instances, or edge devices with their upkeep, idle power and
+energy, and on both sides the fees for moving data), per million inferences, and over time (TCO with the break-even
+month)."""
 
 from __future__ import annotations
 
@@ -34,16 +35,38 @@ def energy_j(power_w: float, latency_ms: float) -> float:
 
 
 @dataclass(frozen=True)
+class TransferPrices:
+    """USD per GB on a use case's path: the device's access network (each way), and the cloud's ingress and egress
+    (egress to the internet, which object storage pays too)."""
+
+    access: float
+    ingress: float
+    egress: float
+
+
+def transfer_usd(role: str, data_origin: str, input_bytes: float, answer_bytes: float, p: TransferPrices) -> float:
+    """Fees for one inference's data: nothing when it runs where its data is; otherwise the input crosses to the
+    option and the answer back, each paying the access network, plus ingress into the cloud or egress out of it."""
+    if (role == "cloud") == (data_origin == "cloud"):
+        return 0.0
+    into_cloud, out_of_cloud = (input_bytes, answer_bytes) if role == "cloud" else (answer_bytes, input_bytes)
+    return (into_cloud * (p.access + p.ingress) + out_of_cloud * (p.access + p.egress)) / 1e9
+
+
+@dataclass(frozen=True)
 class CostModel:
     """How one option's cost grows with volume and time, so TCO and sensitivities need no re-scoring.
 
-    Cloud: instances sized to the peak rate, each `instance_usd_month`, plus egress per inference. Edge: devices
-    bought up front and replaced every `life_months`, upkeep per month, and energy per inference."""
+    Cloud: instances sized to the peak rate, each `instance_usd_month`. Edge: devices bought up front and replaced
+    every `life_months`, upkeep and idle power per month, and active energy per inference. Both: transfer fees per
+    inference."""
 
     upfront_usd: float = 0.0  # edge devices, bought again at the end of each life
     life_months: int = 36
     fixed_usd_month: float = 0.0  # edge upkeep
-    usd_per_inference: float = 0.0  # cloud egress, or edge energy
+    idle_usd_month: float = 0.0  # edge: the fleet's idle power around the clock
+    usd_per_inference: float = 0.0  # edge: energy above idle
+    transfer_usd_per_inference: float = 0.0  # moving the input and the answer between device and cloud
     instance_usd_month: float = 0.0  # cloud: one instance around the clock
     capacity_rps: float = math.inf  # cloud: one instance's sustained rate within the budget
     peak_rps: float = 0.0  # the case's peak rate (a floor on the fleet's peak)
@@ -55,12 +78,19 @@ class CostModel:
         return cloud_instances(max(self.peak_rps, daily_volume / 86400 * self.peak_to_mean), self.capacity_rps)
 
     def running(self, daily_volume: float) -> MonthlyCost:
-        """Monthly cost without the devices: instances, egress or energy, upkeep."""
-        instances = self.instances(daily_volume) * self.instance_usd_month
-        per_use = self.usd_per_inference * daily_volume * DAYS_PER_MONTH
+        """Monthly cost without the devices: instances, or upkeep, idle power and energy; and transfer."""
+        per_month = daily_volume * DAYS_PER_MONTH
+        transfer = self.transfer_usd_per_inference * per_month
         if self.instance_usd_month:
-            return MonthlyCost(instances + per_use, {"instances": instances, "egress": per_use})
-        return MonthlyCost(self.fixed_usd_month + per_use, {"upkeep": self.fixed_usd_month, "energy": per_use})
+            parts = {"instances": self.instances(daily_volume) * self.instance_usd_month}
+        else:
+            parts = {
+                "upkeep": self.fixed_usd_month,
+                "idle power": self.idle_usd_month,
+                "energy": self.usd_per_inference * per_month,
+            }
+        parts["transfer"] = transfer
+        return MonthlyCost(sum(parts.values()), parts)
 
     def monthly(self, daily_volume: float) -> MonthlyCost:
         """Monthly cost with devices amortised over their life (the figure use cases are ranked by)."""
@@ -97,43 +127,49 @@ def cloud_model(
     hourly_usd: float,
     units: float,
     capacity_rps: float,
-    egress_usd_gb: float,
-    response_bytes: float,
+    transfer_usd_per_inference: float,
     peak_rps: float,
     peak_to_mean: float,
 ) -> CostModel:
-    """Instances of `units` × $/h around the clock, sized to the peak, plus egress of every response."""
+    """Instances of `units` × $/h around the clock, sized to the peak, plus each inference's transfer fees."""
     return CostModel(
         instance_usd_month=units * hourly_usd * HOURS_PER_MONTH,
         capacity_rps=capacity_rps,
-        usd_per_inference=response_bytes / 1e9 * egress_usd_gb,
+        transfer_usd_per_inference=transfer_usd_per_inference,
         peak_rps=peak_rps,
         peak_to_mean=peak_to_mean,
     )
 
 
-def edge_model(
-    price_usd: float,
-    units: float,
-    life_months: int,
-    maintenance_usd_month: float,
-    fleet: int,
-    power_w: float,
-    latency_ms: float,
-    usd_kwh: float,
-) -> CostModel:
-    """A fleet of devices bought up front, their upkeep, and the energy of every inference on that same device."""
+@dataclass(frozen=True)
+class Fleet:
+    """Edge devices as bought and run: how many, their price, life, upkeep and power (busy and idle)."""
+
+    devices: int
+    price_usd: float
+    life_months: int
+    maintenance_usd_month: float
+    power_w: float
+    idle_w: float
+
+
+def edge_model(fleet: Fleet, latency_ms: float, usd_kwh: float, transfer_usd_per_inference: float) -> CostModel:
+    """The fleet bought up front, its upkeep, its idle power around the clock, the energy each inference draws
+    above idle on that same device, and each inference's transfer fees."""
+    idle_kwh_month = fleet.devices * fleet.idle_w * HOURS_PER_MONTH / 1e3
     return CostModel(
-        upfront_usd=fleet * units * price_usd,
-        life_months=life_months,
-        fixed_usd_month=fleet * maintenance_usd_month,
-        usd_per_inference=energy_j(power_w, latency_ms) / 3.6e6 * usd_kwh,
+        upfront_usd=fleet.devices * fleet.price_usd,
+        life_months=fleet.life_months,
+        fixed_usd_month=fleet.devices * fleet.maintenance_usd_month,
+        idle_usd_month=idle_kwh_month * usd_kwh,
+        usd_per_inference=energy_j(max(0.0, fleet.power_w - fleet.idle_w), latency_ms) / 3.6e6 * usd_kwh,
+        transfer_usd_per_inference=transfer_usd_per_inference,
     )
 
 
 def fallback_monthly(edge: CostModel, cloud: CostModel, daily_volume: float, cloud_share: float) -> MonthlyCost:
     """Edge first with cloud fallback: the whole edge fleet, its energy for the requests it answers, and cloud
-    instances (sized to the overflow's peak) and egress only for the share it sends on; no cloud when none is."""
+    instances (sized to the overflow's peak) and transfer only for the share it sends on; no cloud when none is."""
     local = edge.monthly(daily_volume * (1 - cloud_share))
     if cloud_share <= 0:
         return MonthlyCost(local.total, {"edge": local.total})

@@ -59,6 +59,7 @@ class Option:
     price: Cited
     hourly: Cited | None
     power: Cited
+    idle_power: Cited
     multiplier: float
     life_months: int
     maintenance_usd_month: float
@@ -97,7 +98,10 @@ def resolve(
         factor_note=note,
         price=cited(device.price),
         hourly=cited(device.hourly) if device.hourly else None,
-        power=cited(device.power),
+        power=(power := cited(device.power)),
+        idle_power=cited(device.idle_power)
+        if device.idle_power
+        else Cited(power.value, "assumption", "idle not given: taken as the full power, an upper bound"),
         multiplier=device.price_multiplier,
         life_months=device.life_months,
         maintenance_usd_month=device.maintenance_usd_month,

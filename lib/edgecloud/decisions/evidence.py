@@ -72,33 +72,19 @@ def _use_case_evidence(rows03: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, 
     )
     models = cost_models(rows03)
     volume = select(rows03, "daily_volume").set_index("scenario").value
-    growth, egress, bill = [], 0.0, 0.0
+    growth = []
     for case, v in volume.items():
         cloud = models[(case, cheapest(rows03, case, "cloud")[0])]
         growth.append(cloud.running(10 * v).total / cloud.running(v).total)
-        egress += cloud.running(v).parts["egress"]
-        bill += cloud.monthly(v).total
     out["cloud_cost_at_10x"] = Fig(
         float(np.median(growth)),
         f"the cheapest cloud option costs a median {np.median(growth):.3g}× as much at 10× the volume "
         f"(range {min(growth):.3g}–{max(growth):.3g}× over {len(growth)} use cases)",
         "modeled",
     )
-    sent = select(rows03, "bytes_per_inference").set_index("scenario").value
-    kept = float((sent * volume.reindex(sent.index)).sum() * 30.4)
-    out["egress_share"] = Fig(
-        egress / bill,
-        f"egress is {egress / bill:.2%} of the cheapest cloud options' bills (${egress:,.0f} of ${bill:,.0f} a "
-        f"month); only responses are billed, while the edge keeps {kept / 1e12:.3g} TB a month of inputs local",
-        "modeled",
-    )
-    regulated = select(rows03, "availability")
-    reg = sorted(regulated[regulated.note == "regulated"].scenario)
-    out["regulated_cases"] = Fig(
-        len(reg),
-        f"{len(reg)} regulated use case(s) ({', '.join(reg) or 'none'}): every cloud option fails privacy by rule",
-        "modeled",
-    )
+    out["transfer_avoided_share"] = _transfer_avoided(rows03, volume.index)
+    out["private_cases_edge_feasible"] = _private_cases(rows03)
+    out["edge_answers_offline"] = _offline(rows03)
     flops = select(rows01, "flops").set_index("model").value
     case_flops = select(rows03, "daily_volume").set_index("scenario").model.map(flops)
     largest = set(case_flops[case_flops == case_flops.max()].index)  # empty when 01 measured none of the models
@@ -115,54 +101,109 @@ def _use_case_evidence(rows03: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, 
         if len(big)
         else Fig(float("nan"), "notebook 01 counted the FLOPs of none of the use cases' models", "modeled")
     )
-    out["roles_as_claimed"] = _roles_as_claimed(rows03, largest)
+    out.update(_roles_as_claimed(rows03, largest))
     return out
 
 
-def _roles_as_claimed(rows03: pd.DataFrame, largest: set[str]) -> Fig:
-    """Share of use cases whose recommended role matches claim 10: edge for real-time (budget ≤ 100 ms), regulated
-    or poorly connected (< 99% up); cloud for batch (no budget) or the largest model."""
-    budget = select(rows03, "latency_budget").set_index("scenario").value
-    avail = select(rows03, "availability").set_index("scenario")
-    rec = usecase_tables.recommendations(rows03)
-    matched, judged = [], []
-    for case in budget.index:
-        edge_suited = (budget[case] <= 100) or avail.note[case] == "regulated" or avail.value[case] < 99
-        cloud_suited = pd.isna(budget[case]) or case in largest
-        if edge_suited == cloud_suited:
-            continue
-        judged.append(case)
-        if rec.role[case] == ("edge" if edge_suited else "cloud"):
-            matched.append(case)
-    other = sorted(set(judged) - set(matched))
+def _transfer_avoided(rows03: pd.DataFrame, cases: pd.Index) -> Fig:
+    """Transfer fees the cheapest edge option avoids against the cheapest cloud option, summed over use cases, as a
+    share of those cloud options' bills (negative where the edge pulls cloud data)."""
+    fees = select(rows03, "usd_month_transfer").set_index(["scenario", "target"]).value
+    bills = select(rows03, "monthly_cost").set_index(["scenario", "target"]).value
+    avoided, bill, pulled = 0.0, 0.0, []
+    for case in cases:
+        cloud, edge = cheapest(rows03, case, "cloud")[0], cheapest(rows03, case, "edge")[0]
+        avoided += fees[(case, cloud)] - fees[(case, edge)]
+        bill += bills[(case, cloud)]
+        if fees[(case, edge)] > 0:
+            pulled.append(f"{case} pays ${fees[(case, edge)]:,.0f} on the edge")
     return Fig(
-        len(matched) / max(1, len(judged)),
-        f"{len(matched)} of {len(judged)} use cases get the role the claim expects"
-        + (f" (not {', '.join(other)})" if other else ""),
+        avoided / bill,
+        f"the edge avoids ${avoided:,.0f} a month of transfer fees, {avoided / bill:.2%} of the cheapest cloud "
+        f"options' ${bill:,.0f}" + (f"; where the data starts in the cloud, {'; '.join(pulled)}" if pulled else ""),
         "modeled",
     )
 
 
-def _hybrid_evidence(rows: pd.DataFrame) -> dict[str, Fig]:
-    table = cascade(rows).set_index("threshold")
-    cloud, edge = table.loc["cloud only"], table.loc["edge only"]
-    cloud_low = float(table.CI["cloud only"].split(" to ")[0])
-    wins = table[
-        (table.index != "cloud only")
-        & (table["mean ms"] < cloud["mean ms"])
-        & (table.CI.str.split(" to ").str[1].astype(float) >= cloud_low)
-        & (table.accuracy > edge.accuracy)
-    ]
-    if len(wins):
-        w = wins.sort_values("mean ms").iloc[0]
-        text = (
-            f"cascade at {wins.sort_values('mean ms').index[0]}: accuracy {w.accuracy:.1%} (cloud only "
-            f"{cloud.accuracy:.1%}, edge only {edge.accuracy:.1%}), mean {w['mean ms']:.3g} ms against "
-            f"{cloud['mean ms']:.3g} ms for cloud only, {w.offloaded:.0%} offloaded"
+def _private_cases(rows03: pd.DataFrame) -> Fig:
+    """Share of use cases with personal or regulated data where an edge option meets every requirement, and what
+    privacy costs in the regulated ones (cheapest feasible against cheapest feasible if privacy were waived)."""
+    sens = select(rows03, "availability").set_index("scenario").note
+    private = sorted(sens[sens.isin(["personal", "regulated"])].index)
+    margins = select(rows03, "margin")
+    cost = select(rows03, "monthly_cost").set_index(["scenario", "target"]).value
+    role = roles(rows03)
+    met, premiums = [], []
+    for case in private:
+        m = margins[margins.scenario == case]
+        worst = m.groupby("target").value.min()
+        if any(role[o] == "edge" for o in worst[worst >= 0].index):
+            met.append(case)
+        if sens[case] == "regulated":
+            waived = m[m.stage != "privacy"].groupby("target").value.min()
+            with_privacy = [cost[(case, o)] for o in worst[worst >= 0].index]
+            without = [cost[(case, o)] for o in waived[waived >= 0].index]
+            if with_privacy and without:
+                premiums.append(f"{case} ${min(with_privacy) - min(without):,.0f} a month")
+    if not private:
+        return Fig(float("nan"), "no use case has personal or regulated data", "modeled")
+    return Fig(
+        len(met) / len(private),
+        f"an edge option meets every requirement in {len(met)} of {len(private)} use cases with personal or "
+        f"regulated data; every cloud option fails privacy where data is regulated"
+        + (f" (meeting it costs {', '.join(premiums)})" if premiums else ""),
+        "modeled",
+    )
+
+
+def _offline(rows03: pd.DataFrame) -> Fig:
+    """Share of use cases where edge only answers at least as many requests within budget as cloud only through
+    the simulated outages."""
+    shares = select(rows03, "answered_within_budget").pivot_table(index="scenario", columns="target", values="value")
+    better = shares["edge only"] >= shares["cloud only"]
+    return Fig(
+        float(better.mean()),
+        f"through simulated outages edge only answers at least as many requests within budget as cloud only in "
+        f"{int(better.sum())} of {len(better)} use cases",
+        "modeled",
+    )
+
+
+def _roles_as_claimed(rows03: pd.DataFrame, largest: set[str]) -> dict[str, Fig]:
+    """Claim 10's two halves: the share of edge-suited use cases (budget ≤ 100 ms, regulated, or < 99% up) whose
+    recommendation is an edge option, and of cloud-suited ones (batch, or the largest model) recommended the cloud;
+    a case suited to both or neither is left out."""
+    budget = select(rows03, "latency_budget").set_index("scenario").value
+    avail = select(rows03, "availability").set_index("scenario")
+    rec = usecase_tables.recommendations(rows03)
+    out = {}
+    for half in ("edge", "cloud"):
+        judged, matched = [], []
+        for case in budget.index:
+            edge_suited = (budget[case] <= 100) or avail.note[case] == "regulated" or avail.value[case] < 99
+            cloud_suited = pd.isna(budget[case]) or case in largest
+            if edge_suited != cloud_suited and (edge_suited if half == "edge" else cloud_suited):
+                judged.append(case)
+                matched += [case] if rec.role[case] == half else []
+        other = sorted(set(judged) - set(matched))
+        out[f"roles_{half}_half"] = Fig(
+            len(matched) / len(judged) if judged else float("nan"),
+            f"{len(matched)} of {len(judged)} {half}-suited use cases are recommended the {half}"
+            + (f" (not {', '.join(other)})" if other else ""),
+            "modeled",
         )
-    else:
-        text = "no cascade threshold reaches cloud-only accuracy faster than cloud only"
-    out = {"cascade_beats_both": Fig(float(len(wins) > 0), text)}
+    return out
+
+
+def _hybrid_evidence(rows: pd.DataFrame) -> dict[str, Fig]:
+    """1 when a cascade threshold whose accuracy interval overlaps cloud only's is over 20% faster on average (or a
+    mid-graph split beats both ends), 0.5 when one is faster by less, 0 when none is faster."""
+    table = cascade(rows).set_index("threshold")
+    cloud = table.loc["cloud only"]
+    cloud_low = float(cloud.CI.split(" to ")[0])
+    faster = table[(table.index != "cloud only") & (table["mean ms"] < cloud["mean ms"])]
+    at_accuracy = faster[faster.CI.str.split(" to ").str[1].astype(float) >= cloud_low].sort_values("mean ms")
+    clear = at_accuracy[at_accuracy["mean ms"] < 0.8 * cloud["mean ms"]]
     check = split_check(rows)
     beats = []
     for name, g in check.groupby(level="network"):
@@ -170,34 +211,46 @@ def _hybrid_evidence(rows: pd.DataFrame) -> dict[str, Fig]:
         middle = g.drop(ends.index)
         if len(middle) and len(ends) and middle["measured p50"].min() < ends["measured p50"].min():
             beats.append(name)
-    out["split_beats_both"] = Fig(
-        float(len(beats) > 0),
-        f"a measured mid-graph split beats the measured ends on {', '.join(beats)}"
+    value = 1.0 if len(clear) or beats else 0.5 if len(at_accuracy) else 0.0
+    if len(at_accuracy):
+        w = at_accuracy.iloc[0]
+        text = (
+            f"cascade at {at_accuracy.index[0]}: accuracy {w.accuracy:.1%} ({w.CI}) against "
+            f"cloud only {cloud.accuracy:.1%} ({cloud.CI}), mean {w['mean ms']:.3g} ms against "
+            f"{cloud['mean ms']:.3g} ms, {w.offloaded:.0%} offloaded"
+        )
+    else:
+        text = "no cascade threshold reaches cloud-only accuracy faster than cloud only"
+    text += (
+        f"; a measured mid-graph split beats the measured ends on {', '.join(beats)}"
         if beats
-        else "no measured mid-graph split beats running all on one side",
+        else "; no measured mid-graph split beats running all on one side"
     )
-    return out
+    return {"hybrid_wins": Fig(value, text)}
 
 
-def _architecture_evidence(rows: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, Fig]:
+def _architecture_evidence(rows: pd.DataFrame) -> dict[str, Fig]:
+    """The cascade's two digit models: the CNN's accuracy above the logistic regression's (lower bound − upper
+    bound of their intervals) and its in-process p50 over the regression's, both from this run."""
     table = cascade(rows).set_index("threshold")
     lo_hi = {k: [float(x) for x in table.CI[k].split(" to ")] for k in ("edge only", "cloud only")}
     gap = lo_hi["cloud only"][0] - lo_hi["edge only"][1]
-    p50 = select(rows01, "latency_p50", runtime="ort", precision="fp32", batch=1)
-    p50 = p50[p50.input_size.isna() & p50.model.isin(["mobilenetv2", "resnet50"])]
-    p50 = p50[p50.threads == p50.threads.max()].set_index("model").value
-    ratio = float(p50["resnet50"] / p50["mobilenetv2"]) if len(p50) == 2 else float("nan")
+    p50 = select(rows, "latency_p50", scenario="cascade").set_index("model").value
+    edge_model = select(rows, "cascade_accuracy").model.iloc[0]
+    served = p50.drop(edge_model, errors="ignore")
+    timed = len(served) == 1 and edge_model in p50
+    ratio = float(served.iloc[0] / p50[edge_model]) if timed else float("nan")
     return {
         "architecture_accuracy_gap": Fig(
             gap,
-            f"digits: the CNN's accuracy {table.accuracy['cloud only']:.1%} against logistic regression's "
+            f"digits: the served model's accuracy {table.accuracy['cloud only']:.1%} against the edge model's "
             f"{table.accuracy['edge only']:.1%} (intervals {'apart' if gap > 0 else 'overlap'})",
         ),
         "architecture_latency_ratio": Fig(
             ratio,
-            f"ResNet-50 takes {ratio:.3g}× MobileNetV2's p50 (ONNX Runtime fp32)"
-            if len(p50) == 2
-            else "notebook 01 did not measure both ResNet-50 and MobileNetV2",
+            f"the served model takes {ratio:.3g}× the edge model's in-process p50 (ONNX Runtime fp32, 1 thread)"
+            if timed
+            else "this run did not time both digit models in-process",
         ),
     }
 
@@ -230,6 +283,6 @@ def evidence(rows: pd.DataFrame, rows01: pd.DataFrame, rows02: pd.DataFrame, row
             "modeled",
         ),
         **_hybrid_evidence(rows),
-        **_architecture_evidence(rows, rows01),
+        **_architecture_evidence(rows),
         **_input_evidence(rows01),
     }

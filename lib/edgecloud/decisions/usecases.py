@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgecloud.decisions.costs import CostModel, MonthlyCost, cloud_model, edge_model
+from edgecloud.decisions.costs import (
+    CostModel,
+    Fleet,
+    MonthlyCost,
+    TransferPrices,
+    cloud_model,
+    edge_model,
+    transfer_usd,
+)
 from edgecloud.decisions.devices import Option
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import NetworkProfile, UseCase
@@ -68,11 +76,11 @@ class Context:
     options: dict[str, Option]
     compute_ms: dict[tuple[str, str], np.ndarray]  # (model, precision) → this machine's batch-1 samples, ms
     overhead_ms: float  # serving overhead measured here, added to every cloud request
-    response_bytes: float
+    response_bytes: dict[str, float]  # model → its answer's bytes on the wire (output plus the protocol's framing)
     profiles: dict[str, NetworkProfile]
     cloud_curve: list[tuple[float, float]]  # closed-loop (throughput/s, p99 ms) of the measured server
     curve_request_ms: float  # one request's served p50 on that curve's configuration
-    egress_usd_gb: float
+    prices: dict[str, TransferPrices]  # network profile → USD/GB on that path
     usd_kwh: float
     draws: int = 4000
     peak_to_mean: float = 3.0
@@ -116,7 +124,9 @@ def latency_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
         }
     )
     return (
-        compute + ctx.overhead_ms + network_time_ms(profile, case.bytes_per_inference, ctx.response_bytes, n, ctx.rng)
+        compute
+        + ctx.overhead_ms
+        + network_time_ms(profile, case.bytes_per_inference, ctx.response_bytes[case.model], n, ctx.rng)
     )
 
 
@@ -149,18 +159,17 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     capacity = 1000.0 / device_ms  # one request at a time per device or instance
     volume = case.daily_volume * what.volume
     peak_total = max(case.peak_rps, volume / 86400 * ctx.peak_to_mean)  # the fleet shares the cloud instances
+    transfer = transfer_usd(
+        option.role,
+        case.data_origin,
+        case.bytes_per_inference,
+        ctx.response_bytes[case.model],
+        ctx.prices[case.network],
+    )
     if cloud:
         parallel = server_parallelism(ctx, case.latency_budget_ms)
         capacity *= parallel
-        model = cloud_model(
-            option.hourly.value,
-            option.multiplier,
-            capacity,
-            ctx.egress_usd_gb,
-            ctx.response_bytes,
-            case.peak_rps,
-            ctx.peak_to_mean,
-        )
+        model = cloud_model(option.hourly.value, option.multiplier, capacity, transfer, case.peak_rps, ctx.peak_to_mean)
         instances = model.instances(volume)
         reqs.append(
             Requirement(
@@ -176,16 +185,15 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         reqs.append(
             Requirement("throughput", capacity, case.peak_rps, capacity / case.peak_rps - 1, "requests/s", "per device")
         )
-        model = edge_model(
-            option.price.value,
-            option.multiplier,
+        fleet = Fleet(
+            case.fleet_size,
+            option.price.value * option.multiplier,
             option.life_months,
             option.maintenance_usd_month,
-            case.fleet_size,
             option.power.value,
-            device_ms,
-            ctx.usd_kwh,
+            option.idle_power.value,
         )
+        model = edge_model(fleet, device_ms, ctx.usd_kwh, transfer)
     cost = model.monthly(volume)
     leaves = case.bytes_per_inference * volume * 30.4 if cloud else 0.0
     private = not (cloud and case.sensitivity == "regulated")

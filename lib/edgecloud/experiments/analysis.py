@@ -132,7 +132,11 @@ def cascade(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkPro
     _, _, x, y = small.data()
     edge = load_session(small, "ort", "fp32", 1)
     probs = softmax(edge.run({"input": x}), axis=-1)
-    edge_ms = measure_session(edge, {"input": x[:1]}, shared.timing).samples * 1e3
+    local = measure_session(edge, {"input": x[:1]}, shared.timing, scenario="cascade")
+    big = load_session(get_model(cfg.cloud_model, shared.seed), "ort", "fp32", 1)
+    rec.latency(local)
+    rec.latency(measure_session(big, {"input": x[:1]}, shared.timing, scenario="cascade"))
+    edge_ms = local.samples * 1e3
     served = ServedModel("cascade", cfg.cloud_model, threads=max(shared.threads), seed=shared.seed)
     with Server([served]) as server:
         client = connect(PROTOCOL, server.http_url, server.grpc_url)

@@ -8,8 +8,8 @@ import pandas as pd
 
 from edgecloud import notebooks
 from edgecloud.decisions import choices, sensitivity
-from edgecloud.decisions.costs import energy_j, fallback_monthly
-from edgecloud.decisions.devices import resolve
+from edgecloud.decisions.costs import TransferPrices, energy_j, fallback_monthly
+from edgecloud.decisions.devices import cited, resolve
 from edgecloud.decisions.usecases import (
     Context,
     Score,
@@ -100,6 +100,40 @@ def measured_elsewhere(rows: pd.DataFrame, device: Device, samples: LocalSamples
     )
 
 
+FRAMING_NOTE = "the model's output plus the framing notebook 02's protocol added to its model's output"
+
+
+def output_bytes(model: str, shared: Shared, rows01: pd.DataFrame) -> int:
+    """A model's raw output for one sample: notebook 01's record, or one run of the model here."""
+    found = query.select(rows01, "output_bytes", model=model) if len(rows01) else rows01
+    if len(found):
+        return int(found.value.iloc[0])
+    zoo = get_model(model, shared.seed, shared.custom_models)
+    return int(load_session(zoo, "ort", "fp32", 1, check_samples=1).run(zoo.inputs(1))[0].nbytes)
+
+
+def response_bytes(
+    shared: Shared, section: UseCasesSection, rows02: pd.DataFrame, choice: choices.PayloadChoice
+) -> dict[str, float]:
+    """Each use case's model's answer on the wire: its own output plus the protocol's framing, which notebook 02
+    counted on the wire for its model (response bytes − that model's output bytes)."""
+    try:
+        rows01 = latest_here("01-inference-concepts")
+    except MissingResults:
+        rows01 = pd.DataFrame()
+    measured_model = str(query.select(rows02, "latency_p50", target=CLOUD_CPU).model.iloc[0])
+    framing = max(0, choice.down_bytes - output_bytes(measured_model, shared, rows01))
+    models = {case.model for case in section.cases.values()}
+    return {m: float(output_bytes(m, shared, rows01) + framing) for m in sorted(models)}
+
+
+def transfer_prices(profile: NetworkProfile) -> TransferPrices:
+    """USD/GB on a path: the profile's access price each way, cloud ingress and egress (sourced)."""
+    return TransferPrices(
+        cited(profile.usd_per_gb).value, float(sourced("aws_ingress_gb")), float(sourced("aws_egress_gb"))
+    )
+
+
 def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, NetworkProfile], rec: Recorder) -> Context:
     """Options resolved with their factors, local samples, and the serving overhead and response size of notebook
     02's chosen payload; each recorded."""
@@ -132,7 +166,10 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         cloud,
         note=f"measured {measured:+.3g} ms; below 0 counts as 0",
     )
-    rec.add("response_bytes_used", choice.down_bytes, "bytes", cloud)
+    answers = response_bytes(shared, section, rows02, choice)
+    for model, nbytes in answers.items():
+        rec.add("response_bytes_used", nbytes, "bytes", cloud.with_(model=model), note=FRAMING_NOTE)
+    prices = {name: transfer_prices(p) for name, p in nets.items()}
     conc = tables.concurrency(rows02)
     curve = list(zip(conc.throughput_rps, conc.p99_ms, strict=True))
     one = float(conc[(conc.concurrency == conc.concurrency.min()) & (conc.scenario == "unbatched")].p50_ms.iloc[0])
@@ -142,11 +179,11 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         options,
         samples,
         max(0.0, measured),
-        choice.down_bytes,
+        answers,
         nets,
         curve,
         one,
-        float(sourced("aws_egress_gb")),
+        prices,
         float(sourced("electricity_usd_kwh")),
         section.mc_draws,
         section.peak_to_mean,
@@ -207,6 +244,14 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
             for r in s.requirements:
                 rec.add("margin", r.margin, "fraction", cfg.with_(stage=r.name), kind, note=describe_requirement(r))
             rec.add("monthly_cost", s.cost.total, "USD/month", cfg, "modeled", note=s.cost.describe())
+            rec.add(
+                "usd_month_transfer",
+                s.cost.parts["transfer"],
+                "USD/month",
+                cfg,
+                "modeled",
+                note=f"data starts on the {case.data_origin}; {case.network} path",
+            )
             for part, v in s.cost_model.as_dict().items():
                 rec.add("cost_model", v, "", cfg.with_(stage=part), "modeled")
             power = ctx.options[s.option].power

@@ -97,6 +97,7 @@ METRICS: tuple[Metric, ...] = (
     _m("answered_within_budget", "fraction", D, "Share of requests answered within the budget"),
     _m("availability", "%", D, "Share of time an option answers, outages included"),
     _m("bytes_per_inference", "bytes", D, "Bytes a request moves over the network"),
+    _m("usd_month_transfer", "USD/month", D, "Fees for moving a use case's inputs and answers on an option"),
     _m("response_bytes_used", "bytes", M, "Response bytes used for transfer cost"),
     _m("serving_overhead_used", "ms", M, "Serving overhead added to a served option"),
     _m("daily_volume", "inferences/day", D, "The use case's daily volume"),

@@ -49,19 +49,34 @@ def scores(rows: pd.DataFrame, case: str) -> pd.DataFrame:
         if req in m:
             out[f"{req} margin"] = m[req]
     out["USD/month"] = cost.value.round(0)
+    out["transfer USD/month"] = select(rows, "usd_month_transfer", scenario=case).set_index("target").value.round(0)
     out["feasible"] = (m.min(axis=1) >= 0).reindex(out.index)
     out.index.name = "option"
     return out.round(3)
 
 
 def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per use case: the model, the recommended option and its role, and the reason."""
+    """Per use case: the model, the recommended option, its role, the kind of its latency (measured or modeled),
+    its monthly cost, the runner-up (next cheapest feasible option) with its cost, and the reason."""
     r = select(rows, "recommendation")
+    kind = select(rows, "latency_at_percentile").set_index(["scenario", "target"]).kind
+    cost = select(rows, "monthly_cost").set_index(["scenario", "target"]).value
+    worst = select(rows, "margin").groupby(["scenario", "target"]).value.min()
+    runner, runner_cost = [], []
+    for case, best in zip(r.scenario, r.target, strict=True):
+        feasible = cost[case][worst[case].reindex(cost[case].index) >= 0].drop(best, errors="ignore").sort_values()
+        runner.append(feasible.index[0] if len(feasible) else "—")
+        runner_cost.append(round(float(feasible.iloc[0])) if len(feasible) else float("nan"))
+    keys = list(zip(r.scenario, r.target, strict=True))
     return pd.DataFrame(
         {
             "model": r.model.to_numpy(),
             "recommended": r.target.to_numpy(),
             "role": r.source.replace("", "—").to_numpy(),
+            "kind": [kind.get(k, "—") for k in keys],
+            "USD/month": [round(float(cost[k])) if k in cost.index else float("nan") for k in keys],
+            "runner-up": runner,
+            "runner-up USD/month": runner_cost,
             "reason": r.note.to_numpy(),
         },
         index=pd.Index(r.scenario, name="use case"),
