@@ -230,3 +230,16 @@ def test_capacity_keeps_valid_in_bound_rates_and_an_fp32_ceiling_share(tmp_path)
     assert table.loc["cloud", "share of fp32 ceiling"] == pytest.approx(25.0 * 2.0 / 100.0)  # 50 GFLOP/s of 100
     assert pd.isna(table.loc["edge", "share of fp32 ceiling"])
     assert "no VALID Server run met the bound on cloud" in capacity_finding(table)
+
+
+def test_edge_devices_fail_and_the_fallback_sends_their_traffic_to_the_cloud() -> None:
+    """0.1 failures a year, 48 h each: MTBF 87,600 h, up 87,600 ÷ 87,648 of the time; a link always up."""
+    from edgecloud.decisions.sensitivity import device_availability, fallback_share, outage_shares
+
+    up = device_availability(0.1, 48.0)
+    assert up == pytest.approx(87600 / 87648)
+    link = np.ones(1000, bool)
+    shares = outage_shares(1.0, 2.0, 1.0, link, up)  # the device could take twice the peak, every request in time
+    assert shares["edge only"] == pytest.approx(up) and up < 1.0
+    assert shares["edge first, cloud fallback"] == pytest.approx(1.0)
+    assert fallback_share(2.0, link, up) == pytest.approx(1 - up) and 1 - up > 0

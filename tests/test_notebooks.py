@@ -128,3 +128,12 @@ def test_every_report_figure_gets_alt_text_from_its_titles() -> None:
     body = report.describe_figures(HTMLExporter(template_name="basic").from_notebook_node(nb)[0])
     assert 'alt="Figure: GEMM ceiling [measured]; Cost &amp; time [modeled]"' in body
     assert "No description" not in body
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_holds_the_schema_defaults(path: Path) -> None:
+    """Run by hand in JupyterLab, a notebook answers as `make report` does with default params."""
+    from edgecloud.parameter_cells import TAG, declared
+
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if TAG in c.metadata.get("tags", []))
+    assert declared(cell.source) == Params().for_notebook(path.stem), "run `python -m edgecloud parameter-cells`"

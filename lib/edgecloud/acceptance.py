@@ -17,17 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from edgecloud import paths, system
+from edgecloud.decisions import queueing
 from edgecloud.experiments import cloud_edge
 from edgecloud.experiments.concepts import measure_session
 from edgecloud.machine import machine_id
 from edgecloud.models.data import cosine_similarity
 from edgecloud.models.zoo import get_model
-from edgecloud.params import Params, ParamsError, Timing, load_params
+from edgecloud.params import LoadGen, Params, ParamsError, Timing, load_params
 from edgecloud.results import query, tables
 from edgecloud.results.store import Config, Recorder
 from edgecloud.runtimes import load_session
 from edgecloud.runtimes.onnx_files import quantize_int8, top5_floor
 from edgecloud.runtimes.ort import ort_session
+from edgecloud.scenarios import run_scenario
 from edgecloud.targets.in_process import served_work
 from edgecloud.timing import difference, measure
 
@@ -292,6 +294,40 @@ def serving_goals(params: Params) -> list[Goal]:
     return out
 
 
+QUEUE_LOADS = (0.3, 0.5, 0.7)  # utilisations at which the queueing model meets LoadGen
+
+
+def queueing_goals(timing: Timing) -> list[Goal]:
+    """The M/G/1 model's p99 (decisions.queueing, fed this session's measured service times) against MLPerf LoadGen
+    Server runs of the same session on one worker thread, so one request at a time, at three utilisations."""
+    model = get_model("efficientnet_lite0")
+    session = load_session(model, "ort", "int8", 1)
+    inputs = [model.inputs(1, offset=i) for i in range(8)]
+    service = measure(lambda: session.run(inputs[0]), Config(model=model.name), timing).samples * 1e3
+    mean_s = float(np.mean(service)) / 1e3
+    cfg = LoadGen(min_duration_s=10.0, min_query_count=600, server_latency_bound_ms=1000.0)
+    rng = np.random.default_rng(0)
+    out = []
+    for load in QUEUE_LOADS:
+        rate = load / mean_s
+        measured = run_scenario(lambda i: session.run(inputs[i % 8]), 8, "Server", cfg, mean_s, rate, workers=1)
+        draws = rng.choice(service, 20_000)
+        modeled = float(np.percentile(queueing.latency_at(draws, np.zeros(len(draws)), rate, 1, rng), 99))
+        out.append(
+            at_most(
+                f"queueing model p99 vs LoadGen Server p99 at {load:.0%} utilisation, |ratio - 1|",
+                abs(modeled / measured.p99_ms - 1),
+                0.25,
+                modeled_ms=modeled,
+                loadgen_p99_ms=measured.p99_ms,
+                qps=rate,
+                valid=measured.valid,
+                service_mean_ms=mean_s * 1e3,
+            )
+        )
+    return out
+
+
 MUTATION_KILL_RATE = 0.80
 
 
@@ -324,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     timing = params.shared.timing
     goals = runtime_goals(timing) + repeatability_goals(timing) + timer_agreement_goals(timing)
-    goals += minilm_goal(timing) + int8_fidelity_goals(params) + serving_goals(params)
+    goals += minilm_goal(timing) + int8_fidelity_goals(params) + queueing_goals(timing) + serving_goals(params)
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     doc = {

@@ -21,23 +21,25 @@ DEFAULT_DEVICES = {
     "raspberry-pi-5": dict(
         role="edge",
         reference_latency="rpi5_resnet50_int8_4t",
+        reference_statistic="mean",
         price="rpi5_price",
         power="rpi5_peak_power",
         idle_power=A + "2.7 W, a Raspberry Pi 5 at idle (a Pi 4 idles at 2.2 W)",
         note="ncnn int8 on 4 Cortex-A76 cores",
     ),
-    "jetson-orin": dict(
+    "jetson-agx-orin": dict(
         role="edge",
-        reference_latency="orin_nx_resnet50_ss_p90",
-        price="orin_nano_super_price",
+        reference_latency="mlperf_orin_resnet50_singlestream_p90",
+        price=A + "1999 USD, the Jetson AGX Orin 64GB developer kit's list price",
         power="orin_maxq_power",
         idle_power=A + "5 W, an Orin module at idle",
-        note="Orin NX latency (nearest MLPerf system); Orin Nano price; AGX MaxQ power",
+        note="one product: AGX Orin latency (MLPerf SingleStream p90), wall power (MaxQ) and price",
     ),
     "coral-edge-tpu": dict(
         role="edge",
         reference_model="mobilenetv2",
         reference_latency="coral_mobilenetv2",
+        reference_statistic="mean",
         price=A + "140 USD: a 60 USD USB accelerator on an 80 USD Raspberry Pi 5 host (rpi5_price)",
         power=A + "14 W: coral_power 2 W plus rpi5_peak_power 12 W for the host",
         idle_power=A + "3.5 W: the Raspberry Pi 5 host at idle plus the accelerator at rest",
@@ -47,8 +49,10 @@ DEFAULT_DEVICES = {
         role="edge",
         reference_model="efficientnet_lite0",
         reference_latency="pixel4_edgetpu_efficientnet_lite0_int8",
+        reference_statistic="mean",
         price=A + "300 USD, a dedicated mid-range phone",
         power=A + "3 W, phone SoC under load",
+        power_scope="chip",
         idle_power=A + "0.5 W, a phone SoC at idle",
         note="Pixel 4 EdgeTPU",
     ),
@@ -73,6 +77,7 @@ DEFAULT_DEVICES = {
         price=A + "0 USD",
         hourly="aws_g4dn_xlarge_hour",
         power="t4_power",
+        power_scope="board",
         note="AWS g4dn.xlarge",
     ),
     "l4": dict(
@@ -85,11 +90,13 @@ DEFAULT_DEVICES = {
     ),
     "h100": dict(
         role="cloud",
+        reference_latency="h100_resnet50_server_p99",
+        reference_statistic="p99",
         reference_throughput="h100_resnet50_server",
         price=A + "0 USD",
         hourly="aws_p5_gpu_hour",
         power="h100_power_per_gpu",
-        note="one H100 of an AWS p5; no batch-1 result is published",
+        note="one H100 of an AWS p5: its MLPerf Server p99 at the peak rate as latency, that rate as capacity",
     ),
 }
 

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--port", type=int, default=None)
     sub.add_parser("params-table", help="print the Markdown parameter table of the README")
     sub.add_parser("metrics-table", help="print the Markdown metric table of the README")
+    sub.add_parser("parameter-cells", help="rewrite the notebooks' parameters cells from the schema's defaults")
     args = parser.parse_args(argv)
 
     if args.command == "params-table":
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         from edgecloud.results import metrics
 
         print(metrics.table())
+        return 0
+    if args.command == "parameter-cells":
+        from edgecloud import parameter_cells
+
+        print("\n".join(f"rewrote notebooks/{n}.ipynb" for n in parameter_cells.rewrite()) or "all current")
         return 0
     if args.command == "lab":
         from edgecloud import lab

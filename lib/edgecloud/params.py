@@ -258,7 +258,9 @@ class EdgeTarget(RuntimeChoice):
 
 
 class CloudTarget(RuntimeChoice):
-    precision: Precision = "fp32"
+    precision: Precision = Field(
+        "int8", description="The edge targets' precision by default, so cloud vs edge is like for like."
+    )
     threads: Positive = Field(2, description="Threads of the server's inference session.")
     max_batch_size: Positive = Field(8, description="MLServer adaptive batching: largest batch.")
     max_batch_time_ms: float = Field(5.0, ge=0, description="MLServer adaptive batching: longest wait.")
@@ -323,25 +325,40 @@ class Device(Section):
         None, description="A machine under data/results/ whose complete notebook-02 run measured measured_target."
     )
     reference_model: Literal[ZOO] = Field("resnet50", description="Zoo model of the published figure.")
-    reference_latency: str | None = Field(None, description="Figure key: published batch-1 latency (ms).")
-    reference_throughput: str | None = Field(None, description="Figure key: published samples/s (no latency).")
+    reference_latency: str | None = Field(None, description="Figure key: published latency (ms), reference model.")
+    reference_statistic: Literal["mean", "p50", "p90", "p99"] = Field(
+        "p90", description="What reference_latency is (MLPerf SingleStream: p90); divided by the same statistic here."
+    )
+    reference_throughput: str | None = Field(
+        None, description="Figure key: published samples/s of the reference model; sets capacity, never latency."
+    )
     precision: Precision = Field("int8", description="Precision of the deployed model on this device.")
     price: FigureOrAssumption = Field(description="Figure key of the price (USD, edge) or 'assumption: <USD> …'.")
     hourly: FigureOrAssumption | None = Field(None, description="Figure key of the USD/h of a cloud instance.")
     price_multiplier: float = Field(1.0, gt=0, description="Units of the priced item per device (an assumption).")
     power: FigureOrAssumption | None = Field(None, description="Figure key of the power (W) or an assumption.")
+    power_scope: Literal["chip", "board", "system"] = Field(
+        "system", description="What the power figure covers: the chip, the board, or the whole system at the wall."
+    )
     idle_power: FigureOrAssumption | None = Field(
         None, description="Edge: power (W) between requests, paid around the clock; unset: the full power."
     )
     life_months: Positive = Field(36, description="Edge device life for amortisation (assumption).")
+    failures_per_year: FigureOrAssumption = Field(
+        "assumption: 0.1 failures a device-year (power supply, storage, fan)",
+        description="Edge: how often a device fails (figure key or assumption).",
+    )
+    repair_hours: FigureOrAssumption = Field(
+        "assumption: 48 h to ship and swap in a spare", description="Edge: how long a failed device is down."
+    )
     maintenance_usd_month: float = Field(2.0, ge=0, description="Edge upkeep per device-month (assumption).")
     note: str = ""
 
     @model_validator(mode="after")
     def _one_source(self) -> Device:
-        modeled = (self.reference_latency is not None) + (self.reference_throughput is not None)
-        if (self.measured_target is None) == (modeled == 0) or modeled > 1:
-            raise ValueError("give measured_target, or exactly one of reference_latency and reference_throughput")
+        modeled = self.reference_latency is not None or self.reference_throughput is not None
+        if (self.measured_target is None) != modeled:
+            raise ValueError("give measured_target, or reference_latency and/or reference_throughput")
         if self.role == "cloud" and self.hourly is None:
             raise ValueError("a cloud device needs hourly (its USD/h)")
         return self

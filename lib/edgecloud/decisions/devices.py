@@ -1,8 +1,9 @@
 """Deployment options: a device from the catalogue resolved into numbers, each with its kind and citation.
 
 A modeled device runs the use-case model this machine measured, scaled by a device factor: the device's published
-time for a reference model ÷ this machine's measured time for the same model at the same precision. The factor
-assumes the ratio carries over from the reference model to the deployed one; the report says so beside it.
+latency for a reference model ÷ this machine's same statistic (p90 by p90, mean by mean) for the same model at the
+same precision. A factor carries over only to models of the reference model's family; a published throughput sets
+capacity, never latency. Each option is one product: its latency, price and power figures are for the same device.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from edgecloud.decisions.sensitivity import device_availability
 from edgecloud.params import Device
 from edgecloud.sources import sourced
 
@@ -36,14 +40,22 @@ def cited(ref: str | None, default: float = float("nan")) -> Cited:
     return Cited(float(figure), "sourced", f"{figure.key}: {figure.value} {figure.unit} ({figure.cite()})")
 
 
+STATISTICS = {
+    "mean": np.mean,
+    "p50": np.median,
+    "p90": lambda s: np.percentile(s, 90),
+    "p99": lambda s: np.percentile(s, 99),
+}
+
+
+def local_statistic(samples: np.ndarray, statistic: str) -> float:
+    """This machine's statistic of its samples, the one a published figure reports."""
+    return float(STATISTICS[statistic](np.asarray(samples)))
+
+
 def latency_factor(published_ms: float, local_ms: float) -> float:
-    """Device time per sample ÷ this machine's, from a published batch-1 latency of the reference model."""
+    """Device latency ÷ this machine's, both the same statistic of the same reference model."""
     return published_ms / local_ms
-
-
-def throughput_factor(published_per_s: float, local_ms: float) -> float:
-    """The same from a published throughput: 1000 ÷ samples/s is the device's time per sample at full load."""
-    return (1000.0 / published_per_s) / local_ms
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,9 @@ class Option:
 
     name: str
     role: str
-    kind: str  # measured (this machine) or modeled (scaled by a factor)
+    kind: str  # measured (this machine), measured elsewhere, or modeled (scaled by a factor)
     precision: str
-    factor: float
+    factor: float  # NaN: no latency figure (only a throughput one)
     factor_note: str
     price: Cited
     hourly: Cited | None
@@ -64,31 +76,44 @@ class Option:
     life_months: int
     maintenance_usd_month: float
     note: str
+    reference_model: str | None = None  # None: measured, so it covers every model
+    reference_rps: float | None = None  # published samples/s of the reference model
+    reference_local_ms: float = float("nan")  # this machine's p50 for the reference model
+    power_scope: str = "system"
+    availability: float = 1.0  # edge: the share of time the device works, from its failure rate and repair time
+
+    def covers(self, family: str, families: dict[str, str]) -> bool:
+        """Whether the option's figures say anything about a model of this family."""
+        return self.reference_model is None or families.get(self.reference_model) == family
 
 
 def resolve(
-    name: str, device: Device, precision: str, local_reference_ms: float | None, elsewhere: tuple[float, str] = ()
+    name: str, device: Device, precision: str, local_reference: np.ndarray | None, elsewhere: tuple[float, str] = ()
 ) -> Option:
-    """A catalogue entry as an Option; local_reference_ms is this machine's p50 for the device's reference model,
-    and `elsewhere` the measured factor and how it was found, for a device measured on another machine."""
+    """A catalogue entry as an Option; local_reference holds this machine's samples (ms) of the device's reference
+    model, and `elsewhere` the measured factor and how it was found, for a device measured on another machine."""
+    factor, rps, reference = 1.0, None, None
     if device.measured_machine:
         (factor, note), kind = elsewhere, "measured elsewhere"
     elif device.measured_target:
-        factor, note = 1.0, f"measured here ({device.measured_target})"
-        kind = "measured"
+        note, kind = f"measured here ({device.measured_target})", "measured"
     else:
-        key = device.reference_latency or device.reference_throughput
-        published = cited(key)
+        kind, reference, parts = "modeled", device.reference_model, []
         if device.reference_latency:
-            factor = latency_factor(published.value, local_reference_ms)
+            published = cited(device.reference_latency)
+            local = local_statistic(local_reference, device.reference_statistic)
+            factor = latency_factor(published.value, local)
+            parts.append(
+                f"{device.reference_model} {device.reference_statistic} latency: {published.cite} ÷ {local:.3g} ms "
+                f"here = ×{factor:.3g}"
+            )
         else:
-            factor = throughput_factor(published.value, local_reference_ms)
-        how = "batch-1 latency" if device.reference_latency else "throughput at full load (assumes latency scales too)"
-        note = (
-            f"{device.reference_model} {how}: {published.cite} ÷ {local_reference_ms:.3g} ms here = ×{factor:.3g}; "
-            "assumes the ratio carries over to the deployed model"
-        )
-        kind = "modeled"
+            factor = float("nan")
+            parts.append("latency not modeled: only a throughput figure is published")
+        if device.reference_throughput:
+            rps = cited(device.reference_throughput).value
+            parts.append(f"capacity {cited(device.reference_throughput).cite}")
+        note = "; ".join(parts) + f"; applies to the {device.reference_model} family only"
     return Option(
         name=name,
         role=device.role,
@@ -106,4 +131,9 @@ def resolve(
         life_months=device.life_months,
         maintenance_usd_month=device.maintenance_usd_month,
         note=device.note,
+        reference_model=reference,
+        reference_rps=rps,
+        reference_local_ms=float(np.median(local_reference)) if local_reference is not None else float("nan"),
+        power_scope=device.power_scope,
+        availability=device_availability(cited(device.failures_per_year).value, cited(device.repair_hours).value),
     )

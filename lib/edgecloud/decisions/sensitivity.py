@@ -58,22 +58,31 @@ def connectivity_trace(
     return np.concatenate(state)[:minutes]
 
 
-def fallback_share(edge_capacity_share: float, link_up: np.ndarray) -> float:
-    """Share of all requests that edge first with cloud fallback sends to the cloud: the overflow beyond the edge's
-    capacity, when the link is up."""
-    return (1 - min(1.0, edge_capacity_share)) * float(np.mean(link_up))
+def device_availability(failures_per_year: float, repair_hours: float) -> float:
+    """The share of time an edge device works: MTBF ÷ (MTBF + MTTR)."""
+    mtbf = 8760.0 / failures_per_year if failures_per_year > 0 else math.inf
+    return 1.0 if math.isinf(mtbf) else mtbf / (mtbf + repair_hours)
+
+
+def fallback_share(edge_capacity_share: float, link_up: np.ndarray, device_up: float = 1.0) -> float:
+    """Share of all requests that edge first with cloud fallback sends to the cloud while the link is up: the
+    overflow beyond the edge's capacity when the device works, and everything when it is down."""
+    served = min(1.0, edge_capacity_share)
+    return (device_up * (1 - served) + (1 - device_up)) * float(np.mean(link_up))
 
 
 def outage_shares(
-    edge_within: float, edge_capacity_share: float, cloud_within: float, link_up: np.ndarray
+    edge_within: float, edge_capacity_share: float, cloud_within: float, link_up: np.ndarray, device_up: float = 1.0
 ) -> dict[str, float]:
     """Share of requests answered within budget: cloud only, edge only, and edge first with cloud fallback.
 
     edge_within and cloud_within: probability that one request meets the budget on a working path;
-    edge_capacity_share: share of the peak load the edge device can take (the rest overflows to the cloud)."""
+    edge_capacity_share: share of the peak load the edge device can take (the rest overflows to the cloud);
+    device_up: the share of time the edge device works (it fails and waits for repair)."""
     up, served = float(np.mean(link_up)), min(1.0, edge_capacity_share)
     return {
         "cloud only": up * cloud_within,
-        "edge only": served * edge_within,
-        "edge first, cloud fallback": served * edge_within + (1 - served) * up * cloud_within,
+        "edge only": device_up * served * edge_within,
+        "edge first, cloud fallback": device_up * (served * edge_within + (1 - served) * up * cloud_within)
+        + (1 - device_up) * up * cloud_within,
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edgecloud.decisions import queueing
 from edgecloud.decisions.costs import (
     CostModel,
     Fleet,
@@ -24,9 +25,11 @@ from edgecloud.decisions.costs import (
 from edgecloud.decisions.devices import Option
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import NetworkProfile, UseCase
-from edgecloud.timing import Estimate, percentile
+from edgecloud.timing import Estimate, percentile, wilson
 
 MC_RESAMPLES = 200  # bootstrap resamples of a percentile of Monte Carlo draws (thousands of independent draws)
+UNKNOWN = Estimate(float("nan"), float("nan"), float("nan"))
+FAMILY = "model family"  # the requirement an option fails when its figures come from another model family
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,12 @@ class Requirement:
 
     @property
     def passed(self) -> bool:
-        return self.margin >= 0
+        return self.margin >= 0  # a margin that could not be computed (NaN) fails
+
+    @property
+    def rank(self) -> float:
+        """The margin for ordering, a NaN one below every other."""
+        return -math.inf if math.isnan(self.margin) else self.margin
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,11 @@ class Score:
     cost: MonthlyCost
     cost_model: CostModel
     device_ms: float  # median compute time per request on the option's own device
+    capacity: float = float("nan")  # requests/s one device or instance sustains
+    instances: int = 0  # devices per site, or cloud instances for the fleet
+    capacity_note: str = ""
+    chance: Estimate = UNKNOWN  # of meeting every requirement
+    utilisation: float = float("nan")  # the peak arrival rate per device or instance over its service rate
 
     @property
     def feasible(self) -> bool:
@@ -66,7 +79,12 @@ class Score:
     @property
     def binding(self) -> Requirement:
         """The requirement with the worst margin."""
-        return min(self.requirements, key=lambda r: r.margin)
+        return min(self.requirements, key=lambda r: r.rank)
+
+    @property
+    def modeled(self) -> bool:
+        """False when the option's figures say nothing about the case's model family."""
+        return not any(r.name == FAMILY for r in self.requirements)
 
 
 @dataclass
@@ -77,6 +95,7 @@ class Context:
     compute_ms: dict[tuple[str, str], np.ndarray]  # (model, precision) → this machine's batch-1 samples, ms
     overhead_ms: float  # serving overhead measured here, added to every cloud request
     response_bytes: dict[str, float]  # model → its answer's bytes on the wire (output plus the protocol's framing)
+    families: dict[str, str]  # model → its family (device factors apply only within one)
     profiles: dict[str, NetworkProfile]
     cloud_curve: list[tuple[float, float]]  # closed-loop (throughput/s, p99 ms) of the measured server
     curve_request_ms: float  # one request's served p50 on that curve's configuration
@@ -113,8 +132,13 @@ def compute_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
 def latency_draws(ctx: Context, case: UseCase, option: Option, n: int, what: WhatIf) -> np.ndarray:
     """Draws of end-to-end latency: compute, plus serving overhead and network time for the cloud."""
     compute = compute_draws(ctx, case, option, n, what)
+    return compute + network_draws(ctx, case, option, n, what)
+
+
+def network_draws(ctx: Context, case: UseCase, option: Option, n: int, what: WhatIf) -> np.ndarray:
+    """Draws of what a request adds to compute: serving overhead and network time in the cloud, nothing on the edge."""
     if option.role == "edge":
-        return compute
+        return np.zeros(n)
     profile = ctx.profiles[case.network]
     profile = profile.model_copy(
         update={
@@ -123,11 +147,21 @@ def latency_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
             "downlink_mbps": profile.down_mbps * what.bandwidth,
         }
     )
-    return (
-        compute
-        + ctx.overhead_ms
-        + network_time_ms(profile, case.bytes_per_inference, ctx.response_bytes[case.model], n, ctx.rng)
+    return ctx.overhead_ms + network_time_ms(
+        profile, case.bytes_per_inference, ctx.response_bytes[case.model], n, ctx.rng
     )
+
+
+def feasible_chance(ctx: Context, case: UseCase, option: Option, rest: np.ndarray, what: WhatIf) -> Estimate:
+    """The chance the latency requirement holds: the share of bootstrap resamples of this machine's measured compute
+    samples (with the same network draws) whose percentile meets the budget, with a Wilson interval."""
+    local = ctx.compute_ms[(case.model, option.precision)]
+    speed = what.edge_speed if option.role == "edge" else what.cloud_speed
+    hits = 0
+    for _ in range(MC_RESAMPLES):
+        boot = ctx.rng.choice(ctx.rng.choice(local, len(local)), len(rest)) * option.factor / speed
+        hits += int(np.percentile(boot + rest, case.percentile) <= case.latency_budget_ms)
+    return wilson(hits, MC_RESAMPLES, ctx.confidence)
 
 
 def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
@@ -137,26 +171,47 @@ def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
     return max(1.0, max(rates, default=0.0) * ctx.curve_request_ms / 1000)
 
 
+def not_modeled(name: str, case: UseCase, option: Option, family: str) -> Score:
+    """An option whose figures come from another model family: no latency, cost or verdict is extrapolated."""
+    why = f"not modeled for this family: {option.reference_model}'s figures say nothing about {case.model} ({family})"
+    nan = float("nan")
+    return Score(
+        name,
+        option.name,
+        option.role,
+        option.kind,
+        Estimate(nan, nan, nan),
+        (Requirement(FAMILY, nan, nan, nan, "", why),),
+        MonthlyCost(nan, {"transfer": nan}),
+        CostModel(),
+        nan,
+    )
+
+
+def published_capacity(ctx: Context, case: UseCase, option: Option) -> float:
+    """Requests/s one device or instance sustains for the case's model: the published throughput of the reference
+    model scaled by this machine's time ratio of the two models (same family)."""
+    local = float(np.median(ctx.compute_ms[(case.model, option.precision)]))
+    return option.reference_rps * option.reference_local_ms / local
+
+
 def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf = WhatIf(), ci: bool = True) -> Score:
     """Every requirement of a case on an option, with margins relative to the bound, and the monthly cost."""
+    family = ctx.families[case.model]
+    if not option.covers(family, ctx.families):
+        return not_modeled(name, case, option, family)
     n = ctx.draws  # sweeps too: fewer draws make feasibility flicker near a zero margin
-    draws = latency_draws(ctx, case, option, n, what)
-    q = case.percentile
-    latency = (
-        percentile(draws, q, ctx.confidence, MC_RESAMPLES, ctx.rng, independent=True)
-        if ci
-        else Estimate(*[np.percentile(draws, q)] * 3)
-    )
-    cloud = option.role == "cloud"
-    reqs = []
-    if case.latency_budget_ms is not None:
-        budget = case.latency_budget_ms
-        reqs.append(Requirement("latency", latency.value, budget, (budget - latency.value) / budget, "ms", f"p{q:g}"))
-        within = float(np.mean(draws <= budget))
-    else:
-        within = 1.0
-    device_ms = float(np.median(compute_draws(ctx, case, option, 501, what)))
-    capacity = 1000.0 / device_ms  # one request at a time per device or instance
+    compute = compute_draws(ctx, case, option, n, what)
+    rest = network_draws(ctx, case, option, n, what)
+    q, budget, cloud = case.percentile, case.latency_budget_ms, option.role == "cloud"
+    timed = not np.isnan(option.factor)
+    published = option.reference_rps is not None  # a published rate and its latency are at full load already
+    servers = max(1, round(server_parallelism(ctx, budget))) if cloud and not published else 1
+    full_rate = published_capacity(ctx, case, option) if published else servers * 1000.0 / float(np.mean(compute))
+    # a request's time on the device; with only a throughput figure, its share of the device at full load
+    device_ms = float(np.median(compute)) if timed else 1000.0 / full_rate
+    queued = timed and not published
+    capacity = queueing.capacity_within(compute, rest, servers, q, budget, ctx.rng) if queued else full_rate
     volume = case.daily_volume * what.volume
     peak_total = max(case.peak_rps, volume / 86400 * ctx.peak_to_mean)  # the fleet shares the cloud instances
     transfer = transfer_usd(
@@ -166,11 +221,33 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         ctx.response_bytes[case.model],
         ctx.prices[case.network],
     )
-    if cloud:
-        parallel = server_parallelism(ctx, case.latency_budget_ms)
-        capacity *= parallel
-        model = cloud_model(option.hourly.value, option.multiplier, capacity, transfer, case.peak_rps, ctx.peak_to_mean)
+    if cloud:  # instances sized so each meets the budget at its share of the peak (or flat out when none can)
+        sizing = capacity if capacity > 0 else full_rate
+        model = cloud_model(option.hourly.value, option.multiplier, sizing, transfer, case.peak_rps, ctx.peak_to_mean)
         instances = model.instances(volume)
+        rate = peak_total / instances
+    else:
+        instances, rate = 1, case.peak_rps
+    utilisation = rate / full_rate
+    draws = queueing.latency_at(compute, rest, rate, servers, ctx.rng) if queued else compute + rest
+    latency = (
+        percentile(draws, q, ctx.confidence, MC_RESAMPLES, ctx.rng, independent=True)
+        if ci and timed and np.isfinite(draws).all()
+        else Estimate(*[float(np.percentile(draws, q))] * 3)
+    )
+    reqs = []
+    if budget is not None:
+        detail = (
+            f"p{q:g} at {utilisation:.0%} utilisation"
+            if timed
+            else "not modeled: only a throughput figure is published"
+        )
+        reqs.append(Requirement("latency", latency.value, budget, (budget - latency.value) / budget, "ms", detail))
+        within = float(np.mean(draws <= budget)) if timed else float("nan")
+    else:
+        within = 1.0
+    if cloud:
+        how = "published rate" if published else f"{servers} at a time, within the budget at load"
         reqs.append(
             Requirement(
                 "throughput",
@@ -178,13 +255,12 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
                 peak_total,
                 instances * capacity / peak_total - 1,
                 "requests/s",
-                f"{instances} instances of {capacity:.3g}/s (closed-loop curve ×{parallel:.2f})",
+                f"{instances} instances of {capacity:.3g}/s ({how})",
             )
         )
     else:
-        reqs.append(
-            Requirement("throughput", capacity, case.peak_rps, capacity / case.peak_rps - 1, "requests/s", "per device")
-        )
+        how = "per device, within the budget at load" if queued else "per device"
+        reqs.append(Requirement("throughput", capacity, case.peak_rps, capacity / case.peak_rps - 1, "requests/s", how))
         fleet = Fleet(
             case.fleet_size,
             option.price.value * option.multiplier,
@@ -212,7 +288,35 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         reqs.append(
             Requirement("connectivity", share, required, (share - required) / required, "share answered within budget")
         )
-    return Score(name, option.name, option.role, option.kind, latency, tuple(reqs), cost, model, device_ms)
+    how = (
+        "published throughput, scaled by this machine's time ratio to the reference model"
+        if not queued
+        else f"modeled: the highest rate whose p{q:g} meets the budget in an M/G/{servers} queue"
+        + (" (no budget: the service rate)" if budget is None else "")
+    )
+    others = all(r.passed for r in reqs if r.name != "latency")
+    uncertain = ci and budget is not None and timed and np.isfinite(draws).all()
+    chance = (
+        feasible_chance(ctx, case, option, draws - compute, what)
+        if uncertain and others
+        else Estimate(*[float(others and all(r.passed for r in reqs))] * 3)
+    )
+    return Score(
+        name,
+        option.name,
+        option.role,
+        option.kind,
+        latency,
+        tuple(reqs),
+        cost,
+        model,
+        device_ms,
+        capacity,
+        instances,
+        how,
+        chance,
+        utilisation,
+    )
 
 
 def evaluate(ctx: Context, name: str, case: UseCase, what: WhatIf = WhatIf(), ci: bool = True) -> list[Score]:
@@ -237,7 +341,7 @@ def recommend(scores: list[Score]) -> Recommendation:
     case = scores[0].case
     feasible = sorted((s for s in scores if s.feasible), key=lambda s: s.cost.total)
     if not feasible:
-        nearest = max(scores, key=lambda s: s.binding.margin)
+        nearest = max(scores, key=lambda s: s.binding.rank)
         b = nearest.binding
         return Recommendation(
             case,
@@ -247,6 +351,7 @@ def recommend(scores: list[Score]) -> Recommendation:
             f"its bound by {-b.margin:.0%} ({describe_requirement(b)})",
         )
     best = feasible[0]
+    noise = uncertainty(best)
     runner = (
         f", against ${feasible[1].cost.total:,.0f} for {feasible[1].option}"
         if len(feasible) > 1
@@ -257,13 +362,26 @@ def recommend(scores: list[Score]) -> Recommendation:
         case,
         best.option,
         best.role,
-        f"**{best.option}** ({best.role}, {best.kind}) meets every requirement at the lowest monthly cost, "
+        noise + f"**{best.option}** ({best.role}, {best.kind}) meets every requirement at the lowest monthly cost, "
         f"${best.cost.total:,.0f} ({best.cost.describe()}){runner}; its tightest requirement is {b.name} "
         f"(margin {b.margin:+.0%}, {describe_requirement(b)})",
     )
 
 
+def uncertainty(s: Score) -> str:
+    """'uncertain: …' when the binding latency margin's interval straddles zero, so the verdict is inside the noise."""
+    b = s.binding
+    if b.name != "latency" or math.isnan(s.latency.low):
+        return ""
+    low, high = (b.bound - s.latency.high) / b.bound, (b.bound - s.latency.low) / b.bound
+    if low >= 0:
+        return ""
+    return f"uncertain: latency margin {b.margin:+.0%} ({low:+.0%} to {high:+.0%}); "
+
+
 def describe_requirement(r: Requirement) -> str:
+    if math.isnan(r.value):
+        return r.detail
     if r.name == "latency":
         return f"{r.detail} {r.value:.3g} ms against {r.bound:g} ms"
     if r.name == "throughput":

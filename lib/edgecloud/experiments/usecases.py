@@ -127,6 +127,12 @@ def response_bytes(
     return {m: float(output_bytes(m, shared, rows01) + framing) for m in sorted(models)}
 
 
+def families(shared: Shared, section: UseCasesSection) -> dict[str, str]:
+    """The family of every model a use case runs or a device's figure is for."""
+    models = {c.model for c in section.cases.values()} | {d.reference_model for d in section.devices.values()}
+    return {m: get_model(m, shared.seed, shared.custom_models).family for m in sorted(models)}
+
+
 def transfer_prices(profile: NetworkProfile) -> TransferPrices:
     """USD/GB on a path: the profile's access price each way, cloud ingress and egress (sourced)."""
     return TransferPrices(
@@ -142,7 +148,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
     elsewhere = read(notebook=CLOUD_EDGE)
     for name, device in section.devices.items():
         precision = _precision(section, name)
-        reference = float(np.median(samples[(device.reference_model, precision)]))
+        reference = samples[(device.reference_model, precision)]
         measured = measured_elsewhere(elsewhere, device, samples, name) if device.measured_machine else ()
         options[name] = option = resolve(name, device, section.precision, reference, measured)
         cfg = Config(target=name, model=device.reference_model, precision=option.precision)
@@ -180,6 +186,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         samples,
         max(0.0, measured),
         answers,
+        families(shared, section),
         nets,
         curve,
         one,
@@ -250,11 +257,27 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
                 "USD/month",
                 cfg,
                 "modeled",
-                note=f"data starts on the {case.data_origin}; {case.network} path",
+                note=f"data starts on the {case.data_origin}; {case.network} path" if s.modeled else s.binding.detail,
             )
+            p = s.chance
+            rec.add(
+                "feasible_probability",
+                p.value,
+                "fraction",
+                cfg,
+                "modeled",
+                ci=None if p.low == p.high else (p.low, p.high),
+                note="bootstrap over this machine's samples" if p.low != p.high else "every requirement pass or fail",
+            )
+            rec.add("capacity", s.capacity, "requests/s", cfg, "modeled", note=s.capacity_note)
+            rec.add("instances", float(s.instances), "count", cfg, "modeled")
+            rec.add("utilisation", s.utilisation, "fraction", cfg, "modeled")
+            if not s.modeled:
+                continue
             for part, v in s.cost_model.as_dict().items():
                 rec.add("cost_model", v, "", cfg.with_(stage=part), "modeled")
-            power = ctx.options[s.option].power
+            option = ctx.options[s.option]
+            power = option.power
             if not np.isnan(power.value):
                 rec.add(
                     "energy_per_inference",
@@ -263,6 +286,7 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
                     cfg,
                     "modeled",
                     note=f"{power.value:g} W ({power.cite}) × {s.device_ms:.3g} ms on the same device",
+                    source=option.power_scope,
                 )
         best = recommend(scores)
         rec.add(
@@ -318,11 +342,16 @@ def what_ifs(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
 
 def outages(ctx: Context, section: UseCasesSection, rec: Recorder, days: int = 30) -> None:
     """Per use case, the share answered within budget through simulated outages: cloud only, edge only, and edge
-    first with cloud fallback, each with the option of that role whose worst margin is best."""
+    first with cloud fallback; each role's option is the recommended one when it has that role, else the one whose
+    worst margin is best."""
     for name, case in section.cases.items():
         scores = evaluate(ctx, name, case, ci=False)
+        chosen = recommend(scores).option
         best = {
-            role: max((s for s in scores if s.role == role), key=lambda s: s.binding.margin)
+            role: next(
+                (s for s in scores if s.option == chosen and s.role == role),
+                max((s for s in scores if s.role == role and s.modeled), key=lambda s: s.binding.rank),
+            )
             for role in ("edge", "cloud")
         }
         budget = case.latency_budget_ms or np.inf
@@ -332,17 +361,19 @@ def outages(ctx: Context, section: UseCasesSection, rec: Recorder, days: int = 3
         }
         capacity = next(r for r in best["edge"].requirements if r.name == "throughput")
         trace = sensitivity.connectivity_trace(case.availability_pct / 100, case.mean_outage_min, days * 1440, ctx.rng)
-        shares = sensitivity.outage_shares(within["edge"], capacity.value / capacity.bound, within["cloud"], trace)
+        device_up = ctx.options[best["edge"].option].availability
+        share = capacity.value / capacity.bound
+        shares = sensitivity.outage_shares(within["edge"], share, within["cloud"], trace, device_up)
         edge, cloud = best["edge"].cost_model, best["cloud"].cost_model
-        sent = sensitivity.fallback_share(capacity.value / capacity.bound, trace)
+        sent = sensitivity.fallback_share(share, trace, device_up)
         monthly = {
             "cloud only": cloud.monthly(case.daily_volume).total,
             "edge only": edge.monthly(case.daily_volume).total,
             "edge first, cloud fallback": fallback_monthly(edge, cloud, case.daily_volume, sent).total,
         }
         note = (
-            f"edge: {best['edge'].option}; cloud: {best['cloud'].option}; link up {float(np.mean(trace)):.2%} of "
-            f"{days} simulated days; fallback sends {sent:.1%} to the cloud"
+            f"edge: {best['edge'].option} (works {device_up:.3%} of the time); cloud: {best['cloud'].option}; link up "
+            f"{float(np.mean(trace)):.2%} of {days} simulated days; fallback sends {sent:.2%} to the cloud"
         )
         for strategy, share in shares.items():
             cfg = Config(scenario=name, target=strategy)

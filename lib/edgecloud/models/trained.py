@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -79,6 +80,8 @@ class TrainedHere(ZooModel):
 class DigitsCNN(TrainedHere):
     """A CNN on scikit-learn's bundled 8×8 handwritten digits (real data, real accuracy)."""
 
+    family: ClassVar[str] = "convolutional vision"
+
     def architecture(self) -> nn.Module:
         return architectures.digits_cnn()
 
@@ -106,6 +109,8 @@ class DigitsCNN(TrainedHere):
 class DigitsLinear(DigitsCNN):
     """Logistic regression on the same digits and split: cheaper and less accurate than the CNN."""
 
+    family: ClassVar[str] = "linear"
+
     def architecture(self) -> nn.Module:
         return architectures.digits_linear()
 
@@ -113,6 +118,8 @@ class DigitsLinear(DigitsCNN):
 @dataclass
 class FraudMLP(TrainedHere):
     """An MLP on a synthetic, imbalanced (2% positive) fraud-like table from make_classification."""
+
+    family: ClassVar[str] = "MLP"
 
     features: int = 30
 

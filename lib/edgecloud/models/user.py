@@ -26,6 +26,10 @@ class UserModel(ZooModel):
     def __post_init__(self) -> None:
         self.input_names = tuple(self.input_spec())
 
+    @property
+    def family(self) -> str:  # its own: no published figure is for it
+        return f"user model {self.name}"
+
     def build(self) -> nn.Module:
         if self.spec.torch_factory is None:
             raise TypeError(f"{self.name} is an ONNX file: it has no eager PyTorch module")

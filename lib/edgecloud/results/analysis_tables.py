@@ -92,11 +92,12 @@ def break_even_sensitivity(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def energy(rows03: pd.DataFrame) -> pd.DataFrame:
-    """Energy per inference by option and model: each device's power × that device's time (modeled)."""
+    """Energy per inference by option and model: each device's power × that device's time (modeled), with what
+    the power covers (chip, board or system): compare options within one scope."""
     e = select(rows03, "energy_per_inference").drop_duplicates(["target", "model"])
     return (
-        pd.DataFrame({"option": e.target, "model": e.model, "mJ": e.value * 1e3, "how": e.note})
-        .sort_values(["model", "mJ"])
+        pd.DataFrame({"option": e.target, "model": e.model, "scope": e.source, "mJ": e.value * 1e3, "how": e.note})
+        .sort_values(["model", "scope", "mJ"])
         .set_index(["model", "option"])
         .round(3)
     )

@@ -32,7 +32,8 @@ def margins(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def scores(rows: pd.DataFrame, case: str) -> pd.DataFrame:
-    """One use case on every option: latency at its percentile with CI, each margin, monthly cost, feasibility."""
+    """One use case on every option: latency at its percentile with CI, each margin, monthly cost and transfer,
+    utilisation at the peak, and the chance of meeting every requirement (with CI where it is uncertain)."""
     lat = select(rows, "latency_at_percentile", scenario=case).set_index("target")
     m = select(rows, "margin", scenario=case).pivot_table(
         index="target", columns="stage", values="value", aggfunc="first", sort=False
@@ -50,7 +51,13 @@ def scores(rows: pd.DataFrame, case: str) -> pd.DataFrame:
             out[f"{req} margin"] = m[req]
     out["USD/month"] = cost.value.round(0)
     out["transfer USD/month"] = select(rows, "usd_month_transfer", scenario=case).set_index("target").value.round(0)
-    out["feasible"] = (m.min(axis=1) >= 0).reindex(out.index)
+    out["utilisation"] = select(rows, "utilisation", scenario=case).set_index("target").value
+    chance = select(rows, "feasible_probability", scenario=case).set_index("target")
+    out["P(feasible)"] = chance.value
+    interval = [f"{lo:.2f}–{hi:.2f}" if lo == lo else "" for lo, hi in zip(chance.ci_low, chance.ci_high, strict=True)]
+    out["P CI"] = pd.Series(interval, index=chance.index)
+    every = select(rows, "margin", scenario=case).assign(ok=lambda d: d.value >= 0).groupby("target").ok.all()
+    out["feasible"] = every.reindex(out.index)  # a margin that could not be computed (NaN) fails
     out.index.name = "option"
     return out.round(3)
 
@@ -86,8 +93,9 @@ def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
 def failures(rows: pd.DataFrame, case: str) -> pd.DataFrame:
     """The options that fail a use case, with their binding constraint in words."""
     m = select(rows, "margin", scenario=case)
-    worst = m.loc[m.groupby("target", sort=False).value.idxmin()]
-    worst = worst[worst.value < 0]
+    m = m.assign(rank=m.value.fillna(-float("inf")))  # a margin that could not be computed ranks worst
+    worst = m.loc[m.groupby("target", sort=False)["rank"].idxmin()]
+    worst = worst[worst["rank"] < 0]
     return pd.DataFrame(
         {"binding": worst.stage.to_numpy(), "margin": worst.value.round(3).to_numpy(), "why": worst.note.to_numpy()},
         index=pd.Index(worst.target, name="option"),

@@ -58,12 +58,15 @@ def capacity(table: pd.DataFrame) -> str:
 
 @escaped
 def energy(table: pd.DataFrame) -> str:
-    """The most and least frugal options for the model with the most options, each its own power × its own time."""
+    """The most and least frugal options for the model with the most options, among those whose power figures
+    have the most common scope (chip, board or system), each its own power × its own time."""
     model = table.index.get_level_values("model").value_counts().idxmax()
     t = table.loc[model]
+    t = t[t.scope == t.scope.value_counts().idxmax()]
     return (
-        f"**Modeled** for {model}: from **{t.mJ.min():.3g} mJ** per inference ({t.mJ.idxmin()}) to "
-        f"**{t.mJ.max():.3g} mJ** ({t.mJ.idxmax()}); each option's power × the same option's time, never another's."
+        f"**Modeled** for {model}, {t.scope.iloc[0]} power: from **{t.mJ.min():.3g} mJ** per inference "
+        f"({t.mJ.idxmin()}) to **{t.mJ.max():.3g} mJ** ({t.mJ.idxmax()}); each option's power × the same option's "
+        "time, never another's, and only like scopes compared."
     )
 
 

@@ -1,0 +1,47 @@
+"""The queueing model against numbers worked by hand: Erlang C, the Pollaczek–Khinchine mean wait, the capacity
+within a budget, and a use case that meets its budget idle but not at its load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_usecases import _case, _context
+
+from edgecloud.decisions import queueing
+from edgecloud.decisions.usecases import evaluate
+
+
+def test_erlang_c_by_hand() -> None:
+    assert queueing.erlang_c(1, 0.7) == pytest.approx(0.7)  # one server: the chance of waiting is its utilisation
+    assert queueing.erlang_c(2, 1.0) == pytest.approx(1 / 3)  # (1/2 ÷ 1/2) ÷ (1 + 1 + 1)
+    assert queueing.erlang_c(2, 2.5) == 1.0  # overloaded
+
+
+def test_one_server_waits_as_pollaczek_khinchine_says() -> None:
+    """Deterministic 10 ms service at 50/s: ρ = 0.5, mean wait ρS ÷ 2(1 − ρ) = 5 ms; exponential service doubles it."""
+    rng = np.random.default_rng(0)
+    fixed = queueing.wait_draws(np.full(1000, 10.0), 50.0, 1, 200_000, rng)
+    assert fixed.mean() == pytest.approx(5.0, rel=0.02) and (fixed > 0).mean() == pytest.approx(0.5, abs=0.01)
+    spread = queueing.wait_draws(rng.exponential(10.0, 100_000), 50.0, 1, 200_000, rng)
+    assert spread.mean() == pytest.approx(10.0, rel=0.05)
+    assert np.isinf(queueing.wait_draws(np.full(10, 10.0), 100.0, 1, 5, rng)).all()  # at the service rate
+
+
+def test_capacity_within_a_budget_is_where_the_percentile_reaches_it() -> None:
+    rng = np.random.default_rng(1)
+    service, rest = np.full(4000, 10.0), np.zeros(4000)
+    rate = queueing.capacity_within(service, rest, 1, 99, 30.0, rng)
+    # 30 ms is missed when the wait passes 20 ms: ρ·exp(−0.02 s ÷ (0.5 ÷ (μ − λ))) = 0.01 at λ ≈ 22/s
+    assert 20 < rate < 25
+    assert queueing.capacity_within(service, rest, 1, 99, 9.0, rng) == 0.0  # even idle it misses
+    assert queueing.capacity_within(service, rest, 1, 99, None, rng) == pytest.approx(100.0)  # batch: flat out
+
+
+def test_a_device_that_meets_the_budget_idle_misses_it_at_its_load() -> None:
+    ctx = _context(10.0)  # the edge option takes 10 ms a request
+    quiet, busy = (
+        {s.option: s for s in evaluate(ctx, "c", _case(25.0, peak_rps=rate))}["edge"] for rate in (5.0, 90.0)
+    )
+    assert quiet.feasible and quiet.utilisation == pytest.approx(0.05, rel=0.02)
+    latency = next(r for r in busy.requirements if r.name == "latency")
+    assert busy.utilisation == pytest.approx(0.9, rel=0.02) and not latency.passed
