@@ -89,6 +89,7 @@ CASES: dict[str, Callable[[], object]] = {
     "flip_points": lambda: ut.flip_points(rows("03")),
     "what_ifs": lambda: ut.what_ifs(rows("03")),
     "outages": lambda: ut.outages(rows("03")),
+    "decision_map": lambda: at.decision_map(rows("03")),
     "energy": lambda: at.energy(rows("03")),
     "fallback": lambda: at.fallback(rows("03")),
     "cost_models": lambda: evidence.cost_models(rows("03")),
@@ -113,3 +114,22 @@ def test_each_table_matches_its_golden_copy(name: str) -> None:
 
 def test_the_fixture_store_is_one_complete_smoke_run() -> None:
     assert all(len(rows(nb)) for nb in NB) and set(pd.concat([rows(nb) for nb in NB]).notebook) == set(NB.values())
+
+
+def test_the_executive_summary_agrees_with_the_store() -> None:
+    """Each row of the summary's recommendation table is read back against notebook 03's store rows."""
+    from edgecloud.sentences.analysis import executive
+
+    text = executive(rows("04"), rows("02"), rows("03"))
+    lines = [line for line in text.split("### Key findings")[0].splitlines() if line.startswith("| ")]
+    header, lines = [h.strip() for h in lines[0].strip("|").split("|")], [lines[0], *lines[2:]]  # no --- row
+    r03 = rows("03")
+    cost = r03[r03.metric == "monthly_cost"].set_index(["scenario", "target"]).value
+    chosen = r03[r03.metric == "recommendation"].set_index("scenario").target
+    assert len(lines) - 1 == len(chosen)
+    for line in lines[1:]:
+        row = dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True))
+        case = row["use case"]
+        assert row["recommended"] == chosen[case]
+        if chosen[case] != "none":
+            assert row["USD/month"] == f"${cost[(case, chosen[case])]:,.0f}"

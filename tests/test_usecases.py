@@ -67,7 +67,7 @@ def _context(local_ms: float) -> Context:
     samples = {("m", "int8"): np.full(200, local_ms) + np.linspace(0, local_ms / 100, 200)}
     prices = {"p": TransferPrices(access=0.01, ingress=0.0, egress=0.09)}
     families = {"m": "MLP", "resnet50": "convolutional vision"}
-    return Context(options, samples, 0.0, {"m": 4000}, families, {"p": PROFILE}, [], 1.0, prices, 0.16, draws=2000)
+    return Context(options, samples, 0.0, {"m": 4000}, families, {}, {"p": PROFILE}, [], 1.0, prices, 0.16, draws=2000)
 
 
 @pytest.mark.parametrize(
@@ -85,6 +85,17 @@ def test_transfer_fees_follow_where_the_data_starts(origin, edge_usd, cloud_usd)
     scores = {s.option: s for s in evaluate(_context(1.0), "batch", case)}
     assert scores["edge"].cost.parts["transfer"] == pytest.approx(edge_usd)
     assert scores["cloud"].cost.parts["transfer"] == pytest.approx(cloud_usd)
+
+
+def test_the_measured_server_is_timed_on_its_served_path_not_in_process() -> None:
+    """Served samples (30 ms, serving included) replace in-process ones (1 ms) plus the serving overhead (7 ms)."""
+    ctx = _context(1.0)
+    ctx.overhead_ms = 7.0
+    ctx.options["cloud"] = replace(_option("cloud", "cloud", 1.0), served=True)
+    composed = {s.option: s for s in evaluate(ctx, "c", _case(500.0, percentile=50))}["cloud"].latency.value
+    ctx.served_ms = {("m", "int8"): np.full(200, 30.0)}
+    served = {s.option: s for s in evaluate(ctx, "c", _case(500.0, percentile=50))}["cloud"].latency.value
+    assert served - composed == pytest.approx(30.0 - (1.0 + 7.0), abs=1.0)
 
 
 def test_a_case_only_the_edge_meets() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import NullFormatter, ScalarFormatter
@@ -176,7 +177,7 @@ def margins(table: pd.DataFrame) -> None:
     _, ax = plt.subplots(figsize=(11, 5))
     sns.heatmap(
         table.clip(-1, 1),
-        annot=table.map(lambda v: f"{v:+.0%}" if v > -10 else "≪0"),
+        annot=table.map(lambda v: "n/m" if v != v else f"{v:+.0%}" if v > -10 else "≪0"),
         fmt="",
         cmap="RdBu",
         center=0,
@@ -187,6 +188,38 @@ def margins(table: pd.DataFrame) -> None:
     )
     ax.tick_params(axis="x", rotation=30)
     finish(ax, "Binding constraint margin per option and use case", "use case", "option", kind="measured + modeled")
+
+
+def decision_map(table: pd.DataFrame) -> plt.Figure:
+    """Use cases × options, coloured by the chance of meeting every requirement and labelled with the monthly cost;
+    the recommendation outlined, options not modeled for a case's model family marked n/m."""
+    order = {"index": pd.unique(table["use case"]), "columns": pd.unique(table.option)}
+    chance = table.pivot(index="use case", columns="option", values="P(feasible)").reindex(**order)
+    cost = table.pivot(index="use case", columns="option", values="USD/month").reindex(**order)
+    label = cost.map(lambda v: "n/m" if v != v else f"${v / 1e3:,.1f}k" if v >= 1e3 else f"${v:,.0f}")
+    fig, ax = plt.subplots(figsize=(12, 0.5 * len(chance) + 2.2))
+    sns.heatmap(
+        chance,
+        annot=label,
+        fmt="",
+        cmap="RdYlGn",
+        vmin=0,
+        vmax=1,
+        linewidths=0.5,
+        annot_kws={"fontsize": 8},
+        cbar_kws={"label": "chance every requirement is met"},
+        ax=ax,
+    )
+    for i, j in zip(*np.nonzero(chance.isna().to_numpy()), strict=True):  # the heatmap leaves NaN cells blank
+        ax.text(j + 0.5, i + 0.5, "n/m", ha="center", va="center", fontsize=8, color="#666")
+    for i, case in enumerate(chance.index):
+        chosen = table[(table["use case"] == case) & table.recommended].option
+        if len(chosen):
+            j = list(chance.columns).index(chosen.iloc[0])
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, edgecolor="black", lw=2.5))
+    ax.tick_params(axis="x", rotation=30)
+    finish(ax, "Which option meets every requirement, and at what monthly cost", "option", "use case", kind="modeled")
+    return fig
 
 
 def recommendation_sweeps(table: pd.DataFrame) -> None:

@@ -63,9 +63,21 @@ def add_summary(notebook: str, markdown: str) -> None:
     paths.artifact(f"summary/{notebook}.md").write_text(markdown)
 
 
-def add_executive(markdown: str) -> None:
-    """Record the executive summary, which the report shows first."""
+def add_executive(markdown: str, figure: object | None = None) -> None:
+    """Record the executive summary, which the report shows first, and the figure it opens with (SVG)."""
     paths.artifact("summary/executive.md").write_text(markdown)
+    if figure is not None:
+        figure.savefig(paths.artifact("summary/executive.svg"), format="svg")
+
+
+def _executive_figure() -> str:
+    """The executive summary's figure as an inline image with alt text from its titles ('' when there is none)."""
+    path = paths.outputs() / "artifacts" / "summary" / "executive.svg"
+    if not path.exists():
+        return ""
+    svg = path.read_text()
+    data = base64.b64encode(svg.encode()).decode()
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(figure_alt(svg))}">'
 
 
 def _slug(text: str) -> str:
@@ -177,7 +189,8 @@ def build(out: Path | None = None) -> Path:
     summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
     executive = paths.outputs() / "artifacts" / "summary" / "executive.md"
     executive_html = (
-        f'<section class="executive" id="executive"><h2>Executive summary</h2>{mistune.html(executive.read_text())}'
+        f'<section class="executive" id="executive"><h2>Executive summary</h2>{_executive_figure()}'
+        f"{mistune.html(executive.read_text())}"
         "</section>"
         if executive.exists() and "04-metrics-analysis" in executed
         else ""

@@ -16,6 +16,7 @@ import numpy as np
 from edgecloud.decisions.sensitivity import device_availability
 from edgecloud.params import Device
 from edgecloud.sources import sourced
+from edgecloud.vocabulary import CLOUD_CPU
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Option:
     reference_local_ms: float = float("nan")  # this machine's p50 for the reference model
     power_scope: str = "system"
     availability: float = 1.0  # edge: the share of time the device works, from its failure rate and repair time
+    served: bool = False  # this machine's server (cloud-cpu), measured on the served path in notebook 02
 
     def covers(self, family: str, families: dict[str, str]) -> bool:
         """Whether the option's figures say anything about a model of this family."""
@@ -135,5 +137,6 @@ def resolve(
         reference_rps=rps,
         reference_local_ms=float(np.median(local_reference)) if local_reference is not None else float("nan"),
         power_scope=device.power_scope,
+        served=device.measured_target == CLOUD_CPU and not device.measured_machine,
         availability=device_availability(cited(device.failures_per_year).value, cited(device.repair_hours).value),
     )

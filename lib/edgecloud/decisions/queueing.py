@@ -29,16 +29,21 @@ def erlang_c(servers: int, offered: float) -> float:
 
 def wait_draws(service_ms: np.ndarray, rate_per_s: float, servers: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """n draws of the wait (ms) before service at rate_per_s arrivals on `servers` servers; inf when overloaded."""
-    mean_s = float(np.mean(service_ms)) / 1e3
-    mu = 1.0 / mean_s
+    return scaled_waits(service_ms, rate_per_s, servers, rng.random(n), rng.exponential(1.0, n))
+
+
+def scaled_waits(
+    service_ms: np.ndarray, rate_per_s: float, servers: int, uniform: np.ndarray, exponential: np.ndarray
+) -> np.ndarray:
+    """Waits (ms) from given uniform and unit-exponential draws, so one set of draws serves every rate."""
+    mu = 1e3 / float(np.mean(service_ms))
     if rate_per_s <= 0:
-        return np.zeros(n)
+        return np.zeros(len(uniform))
     if rate_per_s >= servers * mu:
-        return np.full(n, np.inf)
+        return np.full(len(uniform), np.inf)
     cs2 = float(np.var(service_ms) / np.mean(service_ms) ** 2)
-    waits = rng.random(n) < erlang_c(servers, rate_per_s / mu)
     mean_wait_ms = (1 + cs2) / 2 / (servers * mu - rate_per_s) * 1e3
-    return np.where(waits, rng.exponential(mean_wait_ms, n), 0.0)
+    return np.where(uniform < erlang_c(servers, rate_per_s / mu), exponential * mean_wait_ms, 0.0)
 
 
 def latency_at(
@@ -61,11 +66,11 @@ def capacity_within(
     full = servers / (float(np.mean(service_ms)) / 1e3)
     if budget_ms is None:
         return full
-    seed = int(rng.integers(2**31))
+    uniform, exponential = rng.random(len(service_ms)), rng.exponential(1.0, len(service_ms))
 
     def meets(load: float) -> bool:  # the same draws at every load, so the percentile grows with it monotonically
-        draws = latency_at(service_ms, rest_ms, load * full, servers, np.random.default_rng(seed))
-        return float(np.percentile(draws, q)) <= budget_ms
+        waits = scaled_waits(service_ms, load * full, servers, uniform, exponential)
+        return float(np.percentile(service_ms + waits + rest_ms, q)) <= budget_ms
 
     if not meets(0.0):
         return 0.0

@@ -96,6 +96,7 @@ class Context:
     overhead_ms: float  # serving overhead measured here, added to every cloud request
     response_bytes: dict[str, float]  # model → its answer's bytes on the wire (output plus the protocol's framing)
     families: dict[str, str]  # model → its family (device factors apply only within one)
+    served_ms: dict[tuple[str, str], np.ndarray]  # (model, precision) → this machine's server on loopback, ms
     profiles: dict[str, NetworkProfile]
     cloud_curve: list[tuple[float, float]]  # closed-loop (throughput/s, p99 ms) of the measured server
     curve_request_ms: float  # one request's served p50 on that curve's configuration
@@ -122,9 +123,21 @@ class WhatIf:
     cloud_speed: float = 1.0
 
 
+def on_served_path(ctx: Context, case: UseCase, option: Option) -> bool:
+    """Whether the option is this machine's server and notebook 02 served the case's model at its precision."""
+    return option.served and (case.model, option.precision) in ctx.served_ms
+
+
+def service_samples(ctx: Context, case: UseCase, option: Option) -> np.ndarray:
+    """This machine's samples (ms) that the option's time is drawn from: the served path's own where this machine's
+    server was measured with the case's model, else in-process (scaled by the option's factor when drawn)."""
+    key = (case.model, option.precision)
+    return ctx.served_ms[key] if on_served_path(ctx, case, option) else ctx.compute_ms[key]
+
+
 def compute_draws(ctx: Context, case: UseCase, option: Option, n: int, what: WhatIf) -> np.ndarray:
-    """Draws of the option's compute time for the case's model (ms)."""
-    local = ctx.compute_ms[(case.model, option.precision)]
+    """Draws of the option's time per request for the case's model (ms)."""
+    local = service_samples(ctx, case, option)
     speed = what.edge_speed if option.role == "edge" else what.cloud_speed
     return ctx.rng.choice(local, n) * option.factor / speed
 
@@ -147,15 +160,14 @@ def network_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
             "downlink_mbps": profile.down_mbps * what.bandwidth,
         }
     )
-    return ctx.overhead_ms + network_time_ms(
-        profile, case.bytes_per_inference, ctx.response_bytes[case.model], n, ctx.rng
-    )
+    overhead = 0.0 if on_served_path(ctx, case, option) else ctx.overhead_ms  # served samples include it
+    return overhead + network_time_ms(profile, case.bytes_per_inference, ctx.response_bytes[case.model], n, ctx.rng)
 
 
 def feasible_chance(ctx: Context, case: UseCase, option: Option, rest: np.ndarray, what: WhatIf) -> Estimate:
     """The chance the latency requirement holds: the share of bootstrap resamples of this machine's measured compute
     samples (with the same network draws) whose percentile meets the budget, with a Wilson interval."""
-    local = ctx.compute_ms[(case.model, option.precision)]
+    local = service_samples(ctx, case, option)
     speed = what.edge_speed if option.role == "edge" else what.cloud_speed
     hits = 0
     for _ in range(MC_RESAMPLES):

@@ -127,6 +127,22 @@ def response_bytes(
     return {m: float(output_bytes(m, shared, rows01) + framing) for m in sorted(models)}
 
 
+def served_samples(rows02: pd.DataFrame, choice: choices.PayloadChoice) -> dict[tuple[str, str], np.ndarray]:
+    """Notebook 02's loopback samples (ms) of the server with the chosen payload and protocol, one request at a time,
+    by (model, precision): the measured cloud option's time for that model, serving included."""
+    row = query.select(
+        rows02,
+        "latency_p50",
+        target=CLOUD_CPU,
+        network="loopback",
+        batch=1,
+        protocol=choice.protocol,
+        payload=choice.payload,
+    ).iloc[0]
+    found = query.samples_of(latest_here(CLOUD_EDGE, "samples"), query.config_of(row))
+    return {(row.model, row.precision): found} if len(found) else {}
+
+
 def families(shared: Shared, section: UseCasesSection) -> dict[str, str]:
     """The family of every model a use case runs or a device's figure is for."""
     models = {c.model for c in section.cases.values()} | {d.reference_model for d in section.devices.values()}
@@ -163,6 +179,17 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         )
     rows02 = latest_here(CLOUD_EDGE)
     choice = choices.choose_payload(rows02, nets)
+    served = served_samples(rows02, choice)
+    for (model, precision), found in served.items():
+        rec.add(
+            "served_samples_used",
+            float(len(found)),
+            "count",
+            Config(
+                target=CLOUD_CPU, model=model, precision=precision, protocol=choice.protocol, payload=choice.payload
+            ),
+            note="the measured cloud option's latency for this model: served on loopback, not in-process",
+        )
     measured = query.value(rows02, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload)
     cloud = Config(target="cloud", protocol=choice.protocol, payload=choice.payload)
     rec.add(
@@ -187,6 +214,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         max(0.0, measured),
         answers,
         families(shared, section),
+        served,
         nets,
         curve,
         one,

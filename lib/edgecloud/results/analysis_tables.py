@@ -103,6 +103,23 @@ def energy(rows03: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def decision_map(rows03: pd.DataFrame) -> pd.DataFrame:
+    """Every (use case, option): the chance it meets every requirement, its monthly cost, and whether it is the
+    recommendation (NaN where the option is not modeled for the case's model family)."""
+    chance = select(rows03, "feasible_probability").set_index(["scenario", "target"]).value
+    cost = select(rows03, "monthly_cost").set_index(["scenario", "target"]).value
+    chosen = set(usecase_tables.recommendations(rows03).recommended.items())
+    return pd.DataFrame(
+        {
+            "use case": [s for s, _ in chance.index],
+            "option": [o for _, o in chance.index],
+            "P(feasible)": chance.to_numpy(),
+            "USD/month": cost.reindex(chance.index).to_numpy(),
+            "recommended": [k in chosen for k in chance.index],
+        }
+    )
+
+
 def cascade(rows: pd.DataFrame) -> pd.DataFrame:
     """Every threshold: accuracy with its interval, share offloaded, mean and p99 latency, cloud $/1M, frontier."""
     acc = select(rows, "cascade_accuracy").set_index("scale")

@@ -97,6 +97,7 @@ METRICS: tuple[Metric, ...] = (
     _m("answered_within_budget", "fraction", D, "Share of requests answered within the budget"),
     _m("availability", "%", D, "Share of time an option answers, outages included"),
     _m("bytes_per_inference", "bytes", D, "Bytes a request moves over the network"),
+    _m("served_samples_used", "count", M, "Served-path samples the measured cloud option's latency is drawn from"),
     _m("feasible_probability", "fraction", D, "Chance an option meets every requirement of a use case"),
     _m("capacity", "requests/s", D, "Requests/s one device or instance of an option sustains for a use case"),
     _m("instances", "count", D, "Devices per site, or cloud instances for the fleet, sized to the peak"),
