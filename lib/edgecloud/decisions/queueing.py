@@ -1,9 +1,10 @@
 """Latency under load: the wait in an M/G/c queue (Poisson arrivals, a measured service-time distribution, c
 servers), so a device near its capacity is not credited with its idle latency.
 
-The chance of waiting is Erlang's C formula; the wait, when there is one, is exponential with the Allen–Cunneen mean
-(1 + Cs²)/2 ÷ (cμ − λ), where Cs is the service time's coefficient of variation. For one server this is the
-Pollaczek–Khinchine mean wait, exact in the mean; the exponential shape is exact for exponential service.
+One server (every edge device) is simulated: Lindley's recursion over resampled measured service times and Poisson
+gaps gives M/G/1's waiting-time distribution. More servers use an approximation: the chance of waiting is Erlang's
+C formula; the wait, when there is one, is exponential with the Allen–Cunneen mean (1 + Cs²)/2 ÷ (cμ − λ), where Cs
+is the service time's coefficient of variation.
 `make bench` checks the p99 it gives against MLPerf LoadGen Server runs on this machine.
 """
 
@@ -28,8 +29,23 @@ def erlang_c(servers: int, offered: float) -> float:
 
 
 def wait_draws(service_ms: np.ndarray, rate_per_s: float, servers: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n draws of the wait (ms) before service at rate_per_s arrivals on `servers` servers; inf when overloaded."""
+    """n draws of the wait (ms) before service at rate_per_s arrivals on `servers` servers; inf when overloaded.
+    One server: simulated exactly (Lindley's recursion over resampled service times); more: Allen–Cunneen."""
+    if servers == 1:
+        return lindley_waits(service_ms, rate_per_s, rng.choice(service_ms, n), rng.exponential(1.0, n))
     return scaled_waits(service_ms, rate_per_s, servers, rng.random(n), rng.exponential(1.0, n))
+
+
+def lindley_waits(service_ms: np.ndarray, rate_per_s: float, jobs: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """Waits (ms) of successive arrivals at one FIFO server: W(n+1) = max(0, W(n) + S(n) − A(n+1)), with jobs the
+    service times and gaps unit-exponential interarrival draws; vectorised as W(n) = U(n) − min(0, min U(≤n))."""
+    if rate_per_s <= 0:
+        return np.zeros(len(jobs))
+    if rate_per_s * float(np.mean(service_ms)) / 1e3 >= 1:
+        return np.full(len(jobs), np.inf)
+    steps = jobs[:-1] - gaps[1:] * 1e3 / rate_per_s
+    walk = np.concatenate([[0.0], np.cumsum(steps)])
+    return walk - np.minimum(np.minimum.accumulate(walk), 0.0)
 
 
 def scaled_waits(
@@ -67,9 +83,13 @@ def capacity_within(
     if budget_ms is None:
         return full
     uniform, exponential = rng.random(len(service_ms)), rng.exponential(1.0, len(service_ms))
+    jobs = rng.choice(service_ms, len(service_ms))
 
     def meets(load: float) -> bool:  # the same draws at every load, so the percentile grows with it monotonically
-        waits = scaled_waits(service_ms, load * full, servers, uniform, exponential)
+        if servers == 1:
+            waits = lindley_waits(service_ms, load * full, jobs, exponential)
+        else:
+            waits = scaled_waits(service_ms, load * full, servers, uniform, exponential)
         return float(np.percentile(service_ms + waits + rest_ms, q)) <= budget_ms
 
     if not meets(0.0):
