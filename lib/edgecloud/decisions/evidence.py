@@ -32,8 +32,8 @@ def roles(rows03: pd.DataFrame) -> pd.Series:
 def cheapest(rows03: pd.DataFrame, case: str, role: str) -> tuple[str, bool]:
     """The cheapest feasible option of a role for a case, else the cheapest of that role (and whether feasible)."""
     cost = select(rows03, "monthly_cost", scenario=case)
-    worst = select(rows03, "margin", scenario=case).groupby("target").value.min()
-    cost = cost[cost.target.map(roles(rows03)) == role].assign(feasible=lambda d: d.target.map(worst) >= 0)
+    ok = usecase_tables.feasible(rows03)[case]  # a margin that could not be computed fails
+    cost = cost[cost.target.map(roles(rows03)) == role].assign(feasible=lambda d: d.target.map(ok).fillna(False))
     best = cost.sort_values(["feasible", "value"], ascending=[False, True]).iloc[0]
     return str(best.target), bool(best.feasible)
 

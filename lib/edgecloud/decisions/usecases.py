@@ -317,7 +317,7 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         name,
         option.name,
         option.role,
-        option.kind,
+        option.kind if not cloud else "modeled",  # a cloud option's latency includes the modeled network
         latency,
         tuple(reqs),
         cost,

@@ -56,10 +56,14 @@ def scores(rows: pd.DataFrame, case: str) -> pd.DataFrame:
     out["P(feasible)"] = chance.value
     interval = [f"{lo:.2f}–{hi:.2f}" if lo == lo else "" for lo, hi in zip(chance.ci_low, chance.ci_high, strict=True)]
     out["P CI"] = pd.Series(interval, index=chance.index)
-    every = select(rows, "margin", scenario=case).assign(ok=lambda d: d.value >= 0).groupby("target").ok.all()
-    out["feasible"] = every.reindex(out.index)  # a margin that could not be computed (NaN) fails
+    out["feasible"] = feasible(rows)[case].reindex(out.index)
     out.index.name = "option"
     return out.round(3)
+
+
+def feasible(rows: pd.DataFrame) -> pd.Series:
+    """(use case, option) → whether every requirement holds; a margin that could not be computed (NaN) fails."""
+    return select(rows, "margin").assign(ok=lambda d: d.value >= 0).groupby(["scenario", "target"]).ok.all()
 
 
 def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
@@ -68,12 +72,13 @@ def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
     r = select(rows, "recommendation")
     kind = select(rows, "latency_at_percentile").set_index(["scenario", "target"]).kind
     cost = select(rows, "monthly_cost").set_index(["scenario", "target"]).value
-    worst = select(rows, "margin").groupby(["scenario", "target"]).value.min()
+    ok = feasible(rows)
     runner, runner_cost = [], []
     for case, best in zip(r.scenario, r.target, strict=True):
-        feasible = cost[case][worst[case].reindex(cost[case].index) >= 0].drop(best, errors="ignore").sort_values()
-        runner.append(feasible.index[0] if len(feasible) else "—")
-        runner_cost.append(round(float(feasible.iloc[0])) if len(feasible) else float("nan"))
+        feasible_ = cost[case][ok[case].reindex(cost[case].index, fill_value=False)].drop(best, errors="ignore")
+        feasible_ = feasible_.sort_values()
+        runner.append(feasible_.index[0] if len(feasible_) else "—")
+        runner_cost.append(round(float(feasible_.iloc[0])) if len(feasible_) else float("nan"))
     keys = list(zip(r.scenario, r.target, strict=True))
     return pd.DataFrame(
         {
