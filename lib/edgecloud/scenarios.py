@@ -34,6 +34,7 @@ class LoadGenResult:
     p90_ms: float
     p99_ms: float
     summary: str
+    mean_ms: float = float("nan")
 
     @property
     def invalid_reason(self) -> str:
@@ -89,6 +90,7 @@ def parse_summary(scenario: str, text: str, target_qps: float | None = None) -> 
         number("90.00 percentile latency (ns)") / 1e6,
         number("99.00 percentile latency (ns)") / 1e6,
         text,
+        number("Mean latency (ns)") / 1e6,
     )
 
 

@@ -135,11 +135,14 @@ def service_samples(ctx: Context, case: UseCase, option: Option) -> np.ndarray:
     return ctx.served_ms[key] if on_served_path(ctx, case, option) else ctx.compute_ms[key]
 
 
+def scale(option: Option, what: WhatIf) -> float:
+    """What the option's device, and the what-if's speed for its role, make of this machine's times."""
+    return option.factor / (what.edge_speed if option.role == "edge" else what.cloud_speed)
+
+
 def compute_draws(ctx: Context, case: UseCase, option: Option, n: int, what: WhatIf) -> np.ndarray:
     """Draws of the option's time per request for the case's model (ms)."""
-    local = service_samples(ctx, case, option)
-    speed = what.edge_speed if option.role == "edge" else what.cloud_speed
-    return ctx.rng.choice(local, n) * option.factor / speed
+    return ctx.rng.choice(service_samples(ctx, case, option), n) * scale(option, what)
 
 
 def latency_draws(ctx: Context, case: UseCase, option: Option, n: int, what: WhatIf) -> np.ndarray:
@@ -168,10 +171,9 @@ def feasible_chance(ctx: Context, case: UseCase, option: Option, rest: np.ndarra
     """The chance the latency requirement holds: the share of bootstrap resamples of this machine's measured compute
     samples (with the same network draws) whose percentile meets the budget, with a Wilson interval."""
     local = service_samples(ctx, case, option)
-    speed = what.edge_speed if option.role == "edge" else what.cloud_speed
     hits = 0
     for _ in range(MC_RESAMPLES):
-        boot = ctx.rng.choice(ctx.rng.choice(local, len(local)), len(rest)) * option.factor / speed
+        boot = ctx.rng.choice(ctx.rng.choice(local, len(local)), len(rest)) * scale(option, what)
         hits += int(np.percentile(boot + rest, case.percentile) <= case.latency_budget_ms)
     return wilson(hits, MC_RESAMPLES, ctx.confidence)
 
