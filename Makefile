@@ -34,9 +34,9 @@ $(INSTALLED): $(RUNTIME) requirements-dev.txt
 venv: $(INSTALLED)  ## create .venv with the pinned requirements and the edgecloud kernel
 
 # Validates PARAMS before any kernel starts; a stamp is rewritten only when its notebook's parameters (or the
-# committed results) change.
+# committed results) change. `+`: it runs under `make -n` too, so `make -n report` lists only what would re-run.
 $(STAMPS) $(DATA_RESULTS) &: $(wildcard $(PARAMS)) $(INSTALLED) FORCE
-	$(PY) -m edgecloud stamp --params $(PARAMS)
+	+$(PY) -m edgecloud stamp --params $(PARAMS)
 
 outputs/notebooks/%.ipynb: notebooks/%.ipynb outputs/.stamps/%.params $(LIB) requirements.txt requirements-dev.txt
 	$(PY) -m edgecloud run $* --params $(PARAMS)

@@ -75,25 +75,23 @@ def test_tco_buys_devices_again_at_the_end_of_their_life() -> None:
     assert tco[3] == pytest.approx(2000 + 25 * running)
 
 
-def test_cascade_on_a_synthetic_set() -> None:
+def test_cascade_latency_is_read_from_requests_measured_end_to_end() -> None:
+    """Accuracy and the offloaded share over the labelled set; latency from the measured requests: one kept on the
+    edge pays its edge time, one sent pays its measured time to the server's answer (not a composed draw)."""
     confidence = np.array([0.99, 0.6, 0.95, 0.4])
     edge_ok = np.array([True, False, True, False])
     cloud_ok = np.array([True, True, True, True])
-    points = hybrid.cascade(
-        confidence,
-        edge_ok,
-        cloud_ok,
-        np.array([1.0]),
-        np.array([10.0]),
-        [0.0, 0.9, np.inf],
-        1e-6,
-        0.95,
-        np.random.default_rng(0),
-    )
+    timelines = {
+        "confidence": np.array([0.99, 0.6]),
+        "edge_ms": np.array([1.0, 2.0]),
+        "total_ms": np.array([9.0, 14.0]),
+    }
+    points = hybrid.cascade(confidence, edge_ok, cloud_ok, timelines, [0.0, 0.9, np.inf], 1e-6, 0.95)
     edge_only, mid, cloud_only = points
-    assert (edge_only.accuracy.value, edge_only.offloaded, edge_only.mean_ms) == (0.5, 0.0, 1.0)
-    assert (mid.accuracy.value, mid.offloaded, mid.mean_ms) == (1.0, 0.5, 6.0)
-    assert (cloud_only.accuracy.value, cloud_only.mean_ms) == (1.0, 11.0)
+    assert (edge_only.accuracy.value, edge_only.offloaded, edge_only.mean_ms) == (0.5, 0.0, 1.5)
+    assert (mid.accuracy.value, mid.offloaded, mid.mean_ms) == (1.0, 0.5, (1.0 + 14.0) / 2)
+    assert (cloud_only.accuracy.value, cloud_only.mean_ms) == (1.0, (9.0 + 14.0) / 2)
+    assert mid.p99_ms == pytest.approx(np.percentile([1.0, 14.0], 99))
     assert mid.usd_per_million == pytest.approx(0.5)
     assert [p.frontier for p in points] == [True, True, False]  # cloud only: no more accurate, slower
 

@@ -81,3 +81,35 @@ def test_a_port_already_in_use_leads_to_another_port() -> None:
             assert srv.http_port != port
     finally:
         taken.close()
+
+
+def test_a_client_that_cannot_start_fails_the_load_test_instead_of_hanging(digits, monkeypatch) -> None:
+    """One of the clients cannot connect (here: no file descriptors left): the others are released and the caller
+    gets that error, where before every thread waited at the start line forever."""
+    from edgecloud.targets import served
+
+    real, made = served.connect, []
+
+    def second_fails(*args, **kwargs):
+        made.append(1)
+        if len(made) == 2:
+            raise OSError("Too many open files")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(served, "connect", second_fails)
+    silent, outcome = _Silent(), []
+
+    def run() -> None:
+        try:
+            closed_loop(silent, "http", "digits", digits, "tensor", 3, 10, TIMING, Config(), timeout_s=0.3)
+        except RuntimeError as e:
+            outcome.append(e)
+
+    try:
+        loop = threading.Thread(target=run, daemon=True)
+        loop.start()
+        loop.join(timeout=20)
+    finally:
+        silent.sock.close()
+    assert not loop.is_alive(), "the load test hung on a client that never started"
+    assert outcome and "could not start" in str(outcome[0]) and "Too many open files" in str(outcome[0])

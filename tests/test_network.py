@@ -263,3 +263,23 @@ def test_delay_box_imports_nothing_from_the_model() -> None:
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported - {"__future__"} <= set(sys.stdlib_module_names)
+
+
+def test_a_cascade_request_is_timed_from_the_edge_model_to_the_servers_answer() -> None:
+    """Every input runs the edge model, then goes to the server (so each threshold reads its own latency from the
+    same requests); the total includes the edge time."""
+    from edgecloud.network import netclient
+
+    sent = []
+
+    def edge(x: np.ndarray) -> np.ndarray:
+        return np.array([[5.0, 0.0]]) if x[0, 0] > 0 else np.array([[0.0, 0.0]])
+
+    def server(x: np.ndarray) -> np.ndarray:
+        sent.append(float(x[0, 0]))
+        return np.array([[0.0, 1.0]])
+
+    out = netclient.cascade_timelines(edge, server, np.array([[1.0], [-1.0]], np.float32))
+    assert out["confidence"] == pytest.approx([np.exp(5) / (np.exp(5) + 1), 0.5])
+    assert sent == [1.0, -1.0] and out["cloud_class"] == [1, 1]
+    assert all(total >= e > 0 for total, e in zip(out["total_ms"], out["edge_ms"], strict=True))

@@ -13,7 +13,7 @@ from golden import assert_golden
 from edgecloud.decisions import sensitivity
 from edgecloud.decisions.costs import TransferPrices
 from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve
-from edgecloud.decisions.usecases import Context, WhatIf, evaluate, recommend
+from edgecloud.decisions.usecases import Context, WhatIf, evaluate, network_draws, recommend
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
 
@@ -96,6 +96,27 @@ def test_the_measured_server_is_timed_on_its_served_path_not_in_process() -> Non
     ctx.served_ms = {("m", "int8"): np.full(200, 30.0)}
     served = {s.option: s for s in evaluate(ctx, "c", _case(500.0, percentile=50))}["cloud"].latency.value
     assert served - composed == pytest.approx(30.0 - (1.0 + 7.0), abs=1.0)
+
+
+def test_the_measured_server_takes_its_capacity_from_valid_loadgen_runs_within_the_budget() -> None:
+    """Capacity is the highest VALID Server rate whose p99 leaves the network its share of the budget: 50 ms left
+    after the network's p99 admits the 40/s run (p99 45 ms), not the 60/s one (p99 55 ms); with no VALID run that
+    fits, the option fails on throughput instead of being sized from a model."""
+    ctx = _context(1.0)
+    ctx.options["cloud"] = replace(_option("cloud", "cloud", 1.0), served=True)
+    ctx.served_ms = {("m", "int8"): np.full(200, 20.0)}
+    ctx.server_runs, ctx.server_runs_from = [(20.0, 30.0), (40.0, 45.0), (60.0, 55.0)], "notebook 02 run r1"
+    network = network_draws(ctx, _case(None), ctx.options["cloud"], 2000, WhatIf())
+    case = _case(float(np.percentile(network, 99)) + 50.0)
+    cloud = {s.option: s for s in evaluate(ctx, "c", case)}["cloud"]
+    assert cloud.capacity == 40.0 and "LoadGen Server at 40/s, VALID" in cloud.capacity_note
+    assert "notebook 02 run r1" in cloud.capacity_note
+    ctx.server_runs = [(60.0, 55.0)]
+    cloud = {s.option: s for s in evaluate(ctx, "c", case)}["cloud"]
+    assert cloud.capacity == 0.0 and "no VALID LoadGen Server run" in cloud.capacity_note
+    assert not cloud.feasible and next(r for r in cloud.requirements if r.name == "throughput").margin == -1.0
+    ctx.server_runs = None  # no Server runs made: modeled, as before
+    assert "modeled" in {s.option: s for s in evaluate(ctx, "c", case)}["cloud"].capacity_note
 
 
 def test_a_case_only_the_edge_meets() -> None:

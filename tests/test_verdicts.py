@@ -119,3 +119,28 @@ def test_energy_is_measured_or_says_it_was_not(tmp_path) -> None:
     assert cloud_edge_says.energy(rec.frame()).startswith("**Not measured:**")
     rec.add("energy_per_inference", 0.05, "J", Config(target="cloud-cpu", concurrency=4), note="RAPL package")
     assert "**50.0 mJ**" in cloud_edge_says.energy(rec.frame())
+
+
+def test_the_split_check_counts_only_real_cuts() -> None:
+    """A profile whose best cut is all on the edge (or all in the cloud) times the whole model again: it says nothing
+    about the split prediction and is not counted."""
+    import pandas as pd
+
+    from edgecloud.sentences import analysis
+    from edgecloud.vocabulary import ALL_CLOUD, ALL_EDGE
+
+    index = pd.MultiIndex.from_tuples([("4g", "9"), ("same-zone", "0"), ("home-wifi", "5")], names=["network", "stage"])
+    check = pd.DataFrame(
+        {
+            "cut": [ALL_EDGE, ALL_CLOUD, "after node 5 (x)"],
+            "predicted p50": [10.0, 20.0, 30.0],
+            "measured p50": [10.0, 20.0, 40.0],
+            "p50 error": [0.0, 0.0, -0.25],
+            "best predicted": [True, True, True],
+        },
+        index=index,
+    )
+    text = analysis.split(check, pd.DataFrame())
+    assert "within 15% on **0 of 1** profiles whose best cut is a real split" in text
+    text = analysis.split(check.iloc[:2], pd.DataFrame())
+    assert "no split prediction is checked" in text

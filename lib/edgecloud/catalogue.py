@@ -78,6 +78,7 @@ DEFAULT_DEVICES = {
         hourly="aws_g4dn_xlarge_hour",
         power="t4_power",
         power_scope="board",
+        accelerators={"nvidia.com/gpu": 1},
         note="AWS g4dn.xlarge",
     ),
     "l4": dict(
@@ -86,6 +87,7 @@ DEFAULT_DEVICES = {
         price=A + "0 USD",
         hourly="aws_g6_xlarge_hour",
         power="l4_system_power",
+        accelerators={"nvidia.com/gpu": 1},
         note="AWS g6.xlarge",
     ),
     "h100": dict(
@@ -96,6 +98,7 @@ DEFAULT_DEVICES = {
         price=A + "0 USD",
         hourly="aws_p5_gpu_hour",
         power="h100_power_per_gpu",
+        accelerators={"nvidia.com/gpu": 1},
         note="one H100 of an AWS p5: its MLPerf Server p99 at the peak rate as latency, that rate as capacity",
     ),
 }

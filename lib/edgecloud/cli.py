@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +25,17 @@ def _load(path: str):
         print("\n".join(found), file=sys.stderr)
         raise SystemExit(2)
     return params
+
+
+def _quiet_after_ctrl_c() -> None:
+    """Ctrl-C silences logging before it interrupts: what the unwinding logs (a kernel that died with the signal,
+    asyncio tasks never awaited) would bury the one line that says what stopped and what was kept."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        logging.disable(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
         from edgecloud.pipeline import NotebookFailed, run_notebook
 
+        _quiet_after_ctrl_c()
         try:
             print(f"wrote {run_notebook(args.notebook, params, Path(args.params))}")
         except NotebookFailed as e:
@@ -94,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "measure":
         from edgecloud.experiments.cloud_edge import measure_all
 
+        _quiet_after_ctrl_c()
         try:
             print(f"wrote {measure_all(params, args.params)} (a complete run in the results store)")
         except KeyboardInterrupt:

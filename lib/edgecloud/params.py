@@ -272,6 +272,15 @@ class LoadGen(Section):
     min_query_count: Positive = Field(64, description="LoadGen min_query_count per run.")
     server_latency_bound_ms: float = Field(15.0, gt=0, description="p99 bound for the Server search (MLPerf).")
     server_search_steps: Positive = Field(3, description="Bisection steps of the Server QPS search.")
+    capacity_fractions: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        [0.3, 0.5, 0.7], description="The served target's Server runs for capacity: fractions of its Offline rate."
+    )
+    capacity_queries: Positive = Field(
+        600, description="Queries per capacity run (early stopping needs ≥ 459 for a p99 with none over the bound)."
+    )
+    capacity_bound_ms: float = Field(
+        250.0, gt=0, description="Latency bound of the capacity runs; each use case holds their p99 to its own budget."
+    )
 
 
 class MeasurementsSection(Section):
@@ -352,6 +361,9 @@ class Device(Section):
         "assumption: 48 h to ship and swap in a spare", description="Edge: how long a failed device is down."
     )
     maintenance_usd_month: float = Field(2.0, ge=0, description="Edge upkeep per device-month (assumption).")
+    accelerators: dict[str, Positive] = Field(
+        {}, description="Cloud: extended resources one instance requests in Kubernetes (e.g. nvidia.com/gpu: 1)."
+    )
     note: str = ""
 
     @model_validator(mode="after")
@@ -432,7 +444,9 @@ class Cascade(Section):
         min_length=1,
         description="Confidence thresholds; answers below one go to the cloud (edge only and cloud only are added).",
     )
-    requests: Positive = Field(40, description="Emulated cloud requests for the latency distribution.")
+    requests: Positive = Field(
+        200, description="Test inputs sent end to end (edge model, then the server over the path), per threshold."
+    )
 
 
 class Split(Section):
@@ -472,7 +486,7 @@ SECTIONS: dict[str, type[Section]] = {
 NOTEBOOK_SECTIONS = {n.id: n.section for n in NOTEBOOKS}
 # What a notebook reads from another section (notebook 03 scores use cases over notebook 02's network profiles).
 BORROWED = {
-    "03-use-cases": {"network_profiles": "measurements"},
+    "03-use-cases": {"network_profiles": "measurements", "cloud": "measurements"},
     "04-metrics-analysis": {"network_profiles": "measurements", "loadgen": "measurements"},
 }
 

@@ -186,6 +186,25 @@ def server_search(
     return runs
 
 
+def capacity_ladder(
+    infer: Callable[[int], object],
+    sample_count: int,
+    cfg: LoadGen,
+    expected_latency_s: float,
+    offline_qps: float,
+    workers: int = 1,
+) -> list[LoadGenResult]:
+    """Server runs at fixed fractions of the Offline rate, each long enough for LoadGen's early stopping at a p99 and
+    held to a generous bound, so that VALID means enough queries; the caller holds each p99 to its own budget."""
+    run_cfg = cfg.model_copy(
+        update={"min_query_count": cfg.capacity_queries, "server_latency_bound_ms": cfg.capacity_bound_ms}
+    )
+    return [
+        run_scenario(infer, sample_count, "Server", run_cfg, expected_latency_s, f * offline_qps, workers)
+        for f in sorted(cfg.capacity_fractions)
+    ]
+
+
 def long_enough(r: LoadGenResult, cfg: LoadGen) -> LoadGen | None:
     """cfg with the queries LoadGen's early stopping asked for (10% spare), when that alone made a Server run INVALID
     and the longer run stays under EARLY_STOPPING_MAX_S; otherwise None."""

@@ -7,3 +7,4 @@ CLOUD_REMOTE = "cloud-remote"  # any Open Inference Protocol URL (measurements.r
 CLOUD_GPU = "cloud-gpu"  # eager fp32 on CUDA, when a GPU is present
 IN_PROCESS = "in-process"  # the served work done in one process: the baseline of serving overhead, not a target
 RESERVED_TARGETS = frozenset({CLOUD_CPU, CLOUD_REMOTE, CLOUD_GPU, IN_PROCESS})
+ALL_EDGE, ALL_CLOUD = "all on the edge", "all in the cloud"  # the two ends of split computing: no real cut

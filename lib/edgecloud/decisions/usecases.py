@@ -73,6 +73,11 @@ class Score:
     utilisation: float = float("nan")  # the peak arrival rate per device or instance over its service rate
 
     @property
+    def capacity_kind(self) -> str:
+        """Measured when a VALID LoadGen run of the server set the capacity; modeled otherwise."""
+        return "measured" if self.capacity_note.startswith("measured:") else "modeled"
+
+    @property
     def feasible(self) -> bool:
         return all(r.passed for r in self.requirements)
 
@@ -106,7 +111,12 @@ class Context:
     peak_to_mean: float = 3.0
     confidence: float = 0.95
     seed: int = 0
+    # the measured server's VALID LoadGen Server runs (target rate/s, p99 ms) and the run they are from; None: no
+    # Server runs were made (capacity is then modeled)
+    server_runs: list[tuple[float, float]] | None = None
+    server_runs_from: str = ""
     rng: np.random.Generator = field(init=False)
+    network_ms: dict[tuple, np.ndarray] = field(init=False, default_factory=dict)  # network draws, drawn once per path
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -164,7 +174,12 @@ def network_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
         }
     )
     overhead = 0.0 if on_served_path(ctx, case, option) else ctx.overhead_ms  # served samples include it
-    return overhead + network_time_ms(profile, case.bytes_per_inference, ctx.response_bytes[case.model], n, ctx.rng)
+    up, down = case.bytes_per_inference, ctx.response_bytes[case.model]
+    key = (profile.model_dump_json(), up, down, n)
+    if key not in ctx.network_ms:  # the same path and bytes get the same draws: common random numbers across options
+        ctx.network_ms[key] = network_time_ms(profile, up, down, n, ctx.rng)
+        ctx.network_ms[key].flags.writeable = False
+    return overhead + ctx.network_ms[key]
 
 
 def feasible_chance(ctx: Context, case: UseCase, option: Option, rest: np.ndarray, what: WhatIf) -> Estimate:
@@ -183,6 +198,24 @@ def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
     meets the budget × one request's p50 (at least 1: one request at a time always fits)."""
     rates = [rate for rate, p99 in ctx.cloud_curve if budget_ms is None or p99 <= budget_ms]
     return max(1.0, max(rates, default=0.0) * ctx.curve_request_ms / 1000)
+
+
+def measured_capacity(ctx: Context, q: float, budget_ms: float | None, rest: np.ndarray) -> tuple[float, str]:
+    """The measured server's capacity for a case: the highest VALID LoadGen Server rate whose p99 leaves the network
+    its share of the budget (the network's q-th percentile), and the run that says so; 0 when none does."""
+    network = float(np.percentile(rest, q))
+    room = math.inf if budget_ms is None else budget_ms - network
+    ok = [(rate, p99) for rate, p99 in ctx.server_runs or [] if p99 <= room]
+    if room <= 0:
+        return 0.0, f"measured: the network's p{q:g} alone ({network:.3g} ms) exceeds the budget; no server rate fits"
+    if not ok:
+        return 0.0, (
+            f"measured: no VALID LoadGen Server run of the server has its p99 within {room:.3g} ms (the budget less "
+            f"the network's p{q:g}; {len(ctx.server_runs or [])} VALID runs in {ctx.server_runs_from})"
+        )
+    rate, p99 = max(ok)
+    within = "no budget" if budget_ms is None else f"≤ {room:.3g} ms, the budget less the network's p{q:g}"
+    return rate, f"measured: LoadGen Server at {rate:.3g}/s, VALID, p99 {p99:.3g} ms ({within}), {ctx.server_runs_from}"
 
 
 def not_modeled(name: str, case: UseCase, option: Option, family: str) -> Score:
@@ -226,6 +259,9 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     device_ms = float(np.median(compute)) if timed else 1000.0 / full_rate
     queued = timed and not published
     capacity = queueing.capacity_within(compute, rest, servers, q, budget, ctx.rng) if queued else full_rate
+    from_loadgen = cloud and ctx.server_runs is not None and on_served_path(ctx, case, option)
+    if from_loadgen:
+        capacity, loadgen_note = measured_capacity(ctx, q, budget, rest)
     volume = case.daily_volume * what.volume
     peak_total = max(case.peak_rps, volume / 86400 * ctx.peak_to_mean)  # the fleet shares the cloud instances
     transfer = transfer_usd(
@@ -261,7 +297,13 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     else:
         within = 1.0
     if cloud:
-        how = "published rate" if published else f"{servers} at a time, within the budget at load"
+        how = (
+            "published rate"
+            if published
+            else "a VALID LoadGen Server run"
+            if from_loadgen
+            else f"{servers} at a time, within the budget at load"
+        )
         reqs.append(
             Requirement(
                 "throughput",
@@ -303,7 +345,9 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
             Requirement("connectivity", share, required, (share - required) / required, "share answered within budget")
         )
     how = (
-        "published throughput, scaled by this machine's time ratio to the reference model"
+        loadgen_note
+        if from_loadgen
+        else "published throughput, scaled by this machine's time ratio to the reference model"
         if not queued
         else f"modeled: the highest rate whose p{q:g} meets the budget in an M/G/{servers} queue"
         + (" (no budget: the service rate)" if budget is None else "")

@@ -136,31 +136,30 @@ def cascade(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkPro
     big = load_session(get_model(cfg.cloud_model, shared.seed), "ort", "fp32", 1)
     rec.latency(local)
     rec.latency(measure_session(big, {"input": x[:1]}, shared.timing, scenario="cascade"))
-    edge_ms = local.samples * 1e3
     served = ServedModel("cascade", cfg.cloud_model, threads=max(shared.threads), seed=shared.seed)
+    sent = np.random.default_rng(shared.seed).permutation(len(x))[: cfg.requests]
     with Server([served]) as server:
         client = connect(PROTOCOL, server.http_url, server.grpc_url)
+        loopback_ms, cloud_pred = [], []
         try:
-            cloud_pred = np.array(
-                [
-                    int(client.infer("cascade", Payload("tensor", {"input": x[i : i + 1]}))[0].argmax())
-                    for i in range(len(x))
-                ]
-            )
+            for i in range(len(x)):
+                out, timeline = client.infer("cascade", Payload("tensor", {"input": x[i : i + 1]}))
+                loopback_ms.append((timeline.decoded - timeline.start) / 1e6)
+                cloud_pred.append(int(out.argmax()))
         finally:
             client.close()
-        found = emulation.emulate(
+        timelines = emulation.emulate_cascade(
             server.grpc_port,
             PROTOCOL,
             "cascade",
-            Payload("tensor", {"input": x[:1]}),
-            {cfg.network: nets[cfg.network]},
-            cfg.requests,
+            str(export_onnx(small)),
+            x[sent],
+            cfg.network,
+            nets[cfg.network],
             shared.seed,
-            idle_rtos=0,  # one packet each way: TCP's window does not matter
         )
-    cloud_ms = found[cfg.network]
-    capacity = 1000 / float(np.median(found[emulation.BASELINE]))  # one request at a time per instance
+    cloud_pred = np.array(cloud_pred)
+    capacity = 1000 / float(np.median(loopback_ms))  # one request at a time per instance
     hourly = cited(section.cloud_hourly)
     per_inference = hourly.value / (capacity * 3600)
     edge_correct, cloud_correct = probs.argmax(-1) == y, cloud_pred == y
@@ -169,14 +168,15 @@ def cascade(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkPro
         probs.max(-1),
         edge_correct,
         cloud_correct,
-        edge_ms,
-        cloud_ms,
+        timelines,
         thresholds,
         per_inference,
         shared.timing.confidence,
-        np.random.default_rng(shared.seed),
     )
-    how = f"{emulation.method()}; {cfg.network}; {len(y)} labelled test digits"
+    how = (
+        f"{emulation.method()}; {cfg.network}; latency: {len(sent)} requests end to end (edge model, then the "
+        f"server over the path); accuracy: {len(y)} labelled test digits"
+    )
     for p in points:
         c = Config(scenario="cascade", network=cfg.network, scale=float(p.threshold), model=cfg.edge_model)
         a = p.accuracy

@@ -316,9 +316,14 @@ def loadgen(s: CloudEdgeSession) -> None:
                     results.append(r)
                     rate = r.samples_per_s if scenario == "Offline" else rate
                     single = r.samples_per_s if scenario == "SingleStream" else single
-            if "Server" in cfg.scenarios:
-                results += scenarios.server_search(infer, len(frames), cfg, p50, rate, workers, single)
-            for k, r in enumerate(results):
+            bounds = [None] * len(results)
+            if "Server" in cfg.scenarios and name == CLOUD:  # capacity: runs long enough to be VALID at a p99
+                ladder = scenarios.capacity_ladder(infer, len(frames), cfg, p50, rate, workers)
+                results, bounds = results + ladder, bounds + [cfg.capacity_bound_ms] * len(ladder)
+            elif "Server" in cfg.scenarios:
+                search = scenarios.server_search(infer, len(frames), cfg, p50, rate, workers, single)
+                results, bounds = results + search, bounds + [cfg.server_latency_bound_ms] * len(search)
+            for k, (r, bound) in enumerate(zip(results, bounds, strict=True)):
                 (logs / f"{name}-{r.scenario}-{k}.txt").write_text(r.summary)
                 base = Config(target=name, model=s.model.name, scenario=f"loadgen-{r.scenario}")
                 flags = dict(valid=r.valid, note=r.invalid_reason, source="MLPerf LoadGen summary")
@@ -327,6 +332,7 @@ def loadgen(s: CloudEdgeSession) -> None:
                 s.rec.add("loadgen_p99", r.p99_ms, "ms", base, **flags)
                 if r.target_qps:
                     s.rec.add("loadgen_target_qps", r.target_qps, "queries/s", base, **flags)
+                    s.rec.add("loadgen_bound", bound, "ms", base, **flags)
     finally:
         for c in clients:
             c.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from edgecloud import deploy as deployment
 from edgecloud import notebooks
 from edgecloud.decisions import choices, sensitivity
 from edgecloud.decisions.costs import TransferPrices, energy_j, fallback_monthly
@@ -21,10 +22,11 @@ from edgecloud.decisions.usecases import (
 )
 from edgecloud.experiments.concepts import measure_session
 from edgecloud.models.zoo import get_model
-from edgecloud.params import Device, NetworkProfile, Shared, UseCase, UseCasesSection
+from edgecloud.params import CloudTarget, Device, NetworkProfile, Shared, UseCase, UseCasesSection
 from edgecloud.results import query, tables
 from edgecloud.results.store import Config, MissingResults, Recorder, latest_here, read
 from edgecloud.runtimes import load_session
+from edgecloud.serving import ServedModel
 from edgecloud.sources import sourced
 from edgecloud.vocabulary import CLOUD_CPU, IN_PROCESS
 
@@ -37,6 +39,11 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 def profiles(namespace: dict) -> dict[str, NetworkProfile]:
     """The network profiles notebook 03 borrows from the measurements section."""
     return {name: NetworkProfile(**p) for name, p in namespace["network_profiles"].items()}
+
+
+def cloud_target(namespace: dict) -> CloudTarget:
+    """The cloud target's configuration notebook 03 borrows from the measurements section (what was served)."""
+    return CloudTarget(**namespace["cloud"])
 
 
 def _precision(section: UseCasesSection, name: str) -> str:
@@ -143,6 +150,16 @@ def served_samples(rows02: pd.DataFrame, choice: choices.PayloadChoice) -> dict[
     return {(row.model, row.precision): found} if len(found) else {}
 
 
+def server_runs(rows02: pd.DataFrame) -> list[tuple[float, float]] | None:
+    """The measured server's VALID LoadGen Server runs as (target rate/s, p99 ms); None when it had no Server run."""
+    lg = tables.loadgen(rows02)
+    found = lg[(lg.target == CLOUD_CPU) & (lg.scenario == "Server")]
+    if found.empty:
+        return None
+    ok = found[found.valid.fillna(False).astype(bool)]
+    return [(float(r), float(p)) for r, p in zip(ok.target_qps, ok.p99_ms, strict=True)]
+
+
 def families(shared: Shared, section: UseCasesSection) -> dict[str, str]:
     """The family of every model a use case runs or a device's figure is for."""
     models = {c.model for c in section.cases.values()} | {d.reference_model for d in section.devices.values()}
@@ -208,6 +225,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
     one = float(conc[(conc.concurrency == conc.concurrency.min()) & (conc.scenario == "unbatched")].p50_ms.iloc[0])
     for rate, p99 in curve:
         rec.add("cloud_curve", rate, "requests/s", Config(target="cloud", scale=p99), note="closed loop; scale = p99")
+    runs, run_id = server_runs(rows02), str(rows02.run_id.iloc[0])
     return Context(
         options,
         samples,
@@ -224,6 +242,8 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         section.peak_to_mean,
         shared.timing.confidence,
         shared.seed,
+        runs,
+        f"notebook 02 run {run_id}",
     )
 
 
@@ -297,7 +317,7 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
                 ci=None if p.low == p.high else (p.low, p.high),
                 note="bootstrap over this machine's samples" if p.low != p.high else "every requirement pass or fail",
             )
-            rec.add("capacity", s.capacity, "requests/s", cfg, "modeled", note=s.capacity_note)
+            rec.add("capacity", s.capacity, "requests/s", cfg, s.capacity_kind, note=s.capacity_note)
             rec.add("instances", float(s.instances), "count", cfg, "modeled")
             rec.add("utilisation", s.utilisation, "fraction", cfg, "modeled")
             if not s.modeled:
@@ -407,3 +427,49 @@ def outages(ctx: Context, section: UseCasesSection, rec: Recorder, days: int = 3
             cfg = Config(scenario=name, target=strategy)
             rec.add("answered_within_budget", share, "fraction", cfg, "modeled", note=note)
             rec.add("strategy_usd_month", monthly[strategy], "USD/month", cfg, "modeled", note=note)
+
+
+def deploy(shared: Shared, section: UseCasesSection, cloud: CloudTarget, rec: Recorder) -> pd.DataFrame:
+    """Write outputs/deploy/<case>/ for each use case whose recommendation is a cloud option: the server notebook 02
+    measured (its batching included) with this case's model, replicas from `instances`, memory from the measured
+    server's peak RSS. Returns what was written, one row per case."""
+    rows, _ = rec.stored()
+    rows02 = latest_here(CLOUD_EDGE)
+    memory = deployment.memory_request_mib(query.value(rows02, "rss_peak", target="server"))
+    served_model = str(query.select(rows02, "latency_p50", target=CLOUD_CPU).model.iloc[0])
+    found = []
+    for r in query.select(rows, "recommendation").itertuples():
+        if r.source != "cloud":
+            continue
+        device, case = section.devices[r.target], section.cases[r.scenario]
+        served = ServedModel(
+            case.model,
+            case.model,
+            runtime=cloud.runtime,
+            precision=_precision(section, r.target),
+            threads=cloud.threads,
+            max_batch_size=cloud.max_batch_size,
+            max_batch_time_ms=cloud.max_batch_time_ms,
+            seed=shared.seed,
+            custom=tuple(c.model_dump() for c in shared.custom_models if c.name == case.model),
+        )
+        here = device.measured_target == CLOUD_CPU
+        where = "the server measured here" if here else f"{r.target}: modeled from its published figures"
+        if device.accelerators:
+            where += "; the image serves on the CPU (ONNX Runtime): put the accelerator's runtime in it"
+        found.append(
+            deployment.Deployment(
+                case=r.scenario,
+                option=r.target,
+                kind="measured" if here else "modeled",
+                served=served,
+                replicas=int(query.value(rows, "instances", scenario=r.scenario, target=r.target)),
+                cpu=cloud.threads,
+                memory_mib=memory,
+                accelerators=dict(device.accelerators),
+                image=deployment.IMAGE,
+                note=f"{where}; memory from the measured server's peak RSS serving {served_model}",
+            )
+        )
+    deployment.write(found)
+    return deployment.summary(found)

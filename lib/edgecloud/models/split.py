@@ -12,8 +12,7 @@ from onnx import helper, shape_inference
 from onnx.utils import extract_model
 
 from edgecloud import paths
-
-ALL_EDGE = "all on the edge"
+from edgecloud.vocabulary import ALL_CLOUD, ALL_EDGE
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Cut:
     def label(self) -> str:
         if self.all_edge:
             return ALL_EDGE
-        return "all in the cloud" if self.index == 0 else f"after node {self.index} ({self.tensor})"
+        return ALL_CLOUD if self.index == 0 else f"after node {self.index} ({self.tensor})"
 
 
 def _nbytes(value: onnx.ValueInfoProto) -> int:

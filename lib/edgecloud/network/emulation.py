@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import numpy as np
 from scipy import stats
 
 from edgecloud.network import netns
-from edgecloud.network.netclient import interleaved_latencies_ms, payload_to_json
+from edgecloud.network.netclient import cascade_over, encode_array, interleaved_latencies_ms, payload_to_json
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.params import NetworkProfile
 from edgecloud.payloads import Payload
@@ -57,20 +58,10 @@ def idle_s(profile: NetworkProfile | None, rtos: int = IDLE_RTOS) -> float:
     return rtos * (p95 + 200.0) / 1e3
 
 
-def emulate(
-    port: int,
-    protocol: str,
-    model: str,
-    payload: Payload,
-    profiles: dict[str, NetworkProfile],
-    n: int,
-    seed: int,
-    idle_rtos: int = IDLE_RTOS,
-) -> dict[str, np.ndarray]:
-    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
-    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing)."""
-    routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
-    idle = {name: idle_s(p, idle_rtos) for name, p in routes.items()}
+@contextmanager
+def _paths(port: int, routes: dict[str, NetworkProfile | None], seed: int) -> Iterator[tuple[dict, list | None]]:
+    """Every route set up at once: (host:port per route for the client, the namespace's exec prefix or None when
+    the client runs here, behind delaying proxies)."""
     use_tc = netns.available()
     with ExitStack() as stack:
         if use_tc:
@@ -87,17 +78,61 @@ def emulate(
             else:
                 pacing = profile.bandwidth_mbps if profile else None
                 addresses[name] = f"{host}:{stack.enter_context(DelayProxy(port, profile, pacing, seed + i)).port}"
-        if use_tc:
+        yield addresses, (links.exec_prefix() if use_tc else None)
+
+
+def _in_namespace(prefix: list, spec: dict) -> dict:
+    """Run the emulation client inside the namespace with a JSON spec; its JSON answer."""
+    out = subprocess.run(
+        [*prefix, sys.executable, "-m", "edgecloud.network.netclient"],
+        input=json.dumps(spec),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def emulate_cascade(
+    port: int,
+    protocol: str,
+    model: str,
+    edge_onnx: str,
+    inputs: np.ndarray,
+    name: str,
+    profile: NetworkProfile,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """A cascade request by request over one emulated path: each input through the edge model here, then through the
+    server over the path (`netclient.cascade_timelines`); arrays of edge_ms, total_ms, confidence, cloud_class."""
+    with _paths(port, {name: profile}, seed) as (addresses, prefix):
+        if prefix is None:
+            found = cascade_over(addresses[name], protocol, model, edge_onnx, inputs)
+        else:
+            doc = {"address": addresses[name], "edge_onnx": edge_onnx, "inputs": encode_array(inputs, "")}
+            found = _in_namespace(prefix, {"protocol": protocol, "model": model, "cascade": doc})
+    return {k: np.asarray(v) for k, v in found.items()}
+
+
+def emulate(
+    port: int,
+    protocol: str,
+    model: str,
+    payload: Payload,
+    profiles: dict[str, NetworkProfile],
+    n: int,
+    seed: int,
+    idle_rtos: int = IDLE_RTOS,
+) -> dict[str, np.ndarray]:
+    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
+    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing)."""
+    routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
+    idle = {name: idle_s(p, idle_rtos) for name, p in routes.items()}
+    with _paths(port, routes, seed) as (addresses, prefix):
+        if prefix is not None:
             spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed, "idle_s": idle}
-            out = subprocess.run(
-                [*links.exec_prefix(), sys.executable, "-m", "edgecloud.network.netclient"],
-                input=json.dumps({**spec, "payload": payload_to_json(payload)}),
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            found = json.loads(out.stdout.strip().splitlines()[-1])
+            found = _in_namespace(prefix, {**spec, "payload": payload_to_json(payload)})
         else:
             found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)
     return {name: np.asarray(v) for name, v in found.items()}

@@ -11,6 +11,7 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from edgecloud.payloads import Payload
 WARMUP = 3
 
 
-def _encode(array: np.ndarray, kind: str) -> object:
+def encode_array(array: np.ndarray, kind: str) -> object:
+    """JPEG bytes as base64 strings; any other array as base64 .npy (never pickled)."""
     if kind == "jpeg":
         return [base64.b64encode(b).decode() for b in array]
     buf = io.BytesIO()
@@ -28,7 +30,7 @@ def _encode(array: np.ndarray, kind: str) -> object:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _decode(data: object, kind: str) -> np.ndarray:
+def decode_array(data: object, kind: str) -> np.ndarray:
     if kind == "jpeg":
         return np.array([base64.b64decode(j) for j in data], dtype=object)
     return np.load(io.BytesIO(base64.b64decode(data)), allow_pickle=False)
@@ -36,11 +38,11 @@ def _decode(data: object, kind: str) -> np.ndarray:
 
 def payload_to_json(payload: Payload) -> dict:
     """A payload as JSON-safe text (JPEG bytes base64; tensors as .npy, never pickled)."""
-    return {"kind": payload.kind, "arrays": {k: _encode(v, payload.kind) for k, v in payload.arrays.items()}}
+    return {"kind": payload.kind, "arrays": {k: encode_array(v, payload.kind) for k, v in payload.arrays.items()}}
 
 
 def payload_from_json(doc: dict) -> Payload:
-    return Payload(doc["kind"], {k: _decode(v, doc["kind"]) for k, v in doc["arrays"].items()})
+    return Payload(doc["kind"], {k: decode_array(v, doc["kind"]) for k, v in doc["arrays"].items()})
 
 
 def interleaved_latencies_ms(
@@ -80,8 +82,63 @@ def interleaved_latencies_ms(
             client.close()
 
 
+def softmax_confidence(logits: np.ndarray) -> float:
+    """The largest class probability of one row of logits."""
+    z = np.exp(logits - logits.max())
+    return float(z.max() / z.sum())
+
+
+def cascade_timelines(
+    edge_run: Callable[[np.ndarray], np.ndarray], infer: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray
+) -> dict[str, list[float]]:
+    """Each input, one request after another, as a cascade's device sees it: the edge model answers (its time and
+    confidence), then the same input goes to the server; `total_ms` is from before the edge model to the server's
+    answer, so a threshold that offloads the input pays `total_ms` and one that keeps it pays `edge_ms`."""
+    out: dict[str, list[float]] = {"edge_ms": [], "total_ms": [], "confidence": [], "cloud_class": []}
+    for i in range(len(inputs)):
+        x = inputs[i : i + 1]
+        t0 = time.perf_counter()
+        confidence = softmax_confidence(edge_run(x)[0])
+        t1 = time.perf_counter()
+        answer = infer(x)
+        t2 = time.perf_counter()
+        out["edge_ms"].append((t1 - t0) * 1e3)
+        out["total_ms"].append((t2 - t0) * 1e3)
+        out["confidence"].append(confidence)
+        out["cloud_class"].append(int(np.argmax(answer)))
+    return out
+
+
+def cascade_over(address: str, protocol: str, model: str, edge_onnx: str, inputs: np.ndarray) -> dict[str, list]:
+    """cascade_timelines with the edge model in ONNX Runtime (one thread) and the server at address."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(edge_onnx, opts, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    client = connect(protocol, f"http://{address}", address)
+    try:
+        for _ in range(WARMUP):
+            client.infer(model, Payload("tensor", {name: inputs[:1]}))
+        return cascade_timelines(
+            lambda x: session.run(None, {name: x})[0],
+            lambda x: client.infer(model, Payload("tensor", {name: x}))[0],
+            inputs,
+        )
+    finally:
+        client.close()
+
+
 if __name__ == "__main__":
     spec = json.loads(sys.stdin.read())
+    if "cascade" in spec:
+        c = spec["cascade"]
+        found = cascade_over(
+            c["address"], spec["protocol"], spec["model"], c["edge_onnx"], decode_array(c["inputs"], "")
+        )
+        print(json.dumps(found))
+        sys.exit(0)
     found = interleaved_latencies_ms(
         spec["addresses"],
         spec["protocol"],

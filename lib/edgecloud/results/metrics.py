@@ -89,6 +89,7 @@ METRICS: tuple[Metric, ...] = (
     _m("loadgen_p99", "ms", M, "MLPerf LoadGen's 99th percentile latency"),
     _m("loadgen_samples_per_s", "samples/s", M, "MLPerf LoadGen's completed samples per second"),
     _m("loadgen_target_qps", "queries/s", M, "The query rate LoadGen was asked for"),
+    _m("loadgen_bound", "ms", M, "The p99 bound a LoadGen Server run was held to (VALID needs it met)"),
     # 03 · use cases
     _m("device_factor", "×", (M, D), "A device's latency over this machine's for the same model family"),
     _m("latency_at_percentile", "ms", (M, D), "An option's latency at the use case's percentile, network included"),
@@ -99,7 +100,7 @@ METRICS: tuple[Metric, ...] = (
     _m("bytes_per_inference", "bytes", D, "Bytes a request moves over the network"),
     _m("served_samples_used", "count", M, "Served-path samples the measured cloud option's latency is drawn from"),
     _m("feasible_probability", "fraction", D, "Chance an option meets every requirement of a use case"),
-    _m("capacity", "requests/s", D, "Requests/s one device or instance of an option sustains for a use case"),
+    _m("capacity", "requests/s", (D, M), "Requests/s one device or instance of an option sustains for a use case"),
     _m("instances", "count", D, "Devices per site, or cloud instances for the fleet, sized to the peak"),
     _m("utilisation", "fraction", D, "A use case's peak demand over the capacity provisioned for it"),
     _m("usd_month_transfer", "USD/month", D, "Fees for moving a use case's inputs and answers on an option"),

@@ -373,6 +373,7 @@ def loadgen(rows: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "target_qps": wide.get("loadgen_target_qps"),
+            "bound_ms": wide.get("loadgen_bound"),
             "samples_per_s": wide["loadgen_samples_per_s"],
             "p90_ms": wide["loadgen_p90"],
             "p99_ms": wide["loadgen_p99"],

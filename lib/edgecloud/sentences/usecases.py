@@ -79,3 +79,23 @@ def outages(table: pd.DataFrame) -> str:
             part += f" at ${table.loc[case, f'$/month: {best[case]}']:,.0f}/month"
         parts.append(part)
     return f"**Modeled**, share answered within budget through outages: {'; '.join(parts)}."
+
+
+@escaped
+def deployments(written: pd.DataFrame) -> str:
+    """What was written for the cloud answers, or that there is none to deploy."""
+    if written.empty:
+        return "No use case's recommendation is a cloud option: there is nothing to take to a cluster."
+    measured = written[written.kind == "measured"].index.tolist()
+    modeled = written[written.kind != "measured"]
+    text = f"{len(written)} use case(s) have a cloud answer; each folder holds a KServe `InferenceService` with its"
+    text += " MLServer settings, checked against KServe's CRD schema and MLServer's settings models."
+    if measured:
+        text += f" {', '.join(measured)}: the server measured here, as measured."
+    if len(modeled):
+        parts = ", ".join(f"{case} ({row.option})" for case, row in modeled.iterrows())
+        text += (
+            f" {parts}: modeled from published figures for other hardware, so the manifest is where a measurement"
+            " starts (deploy it and set `measurements.remote_url`), not a measured configuration."
+        )
+    return text

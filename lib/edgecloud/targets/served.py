@@ -125,11 +125,17 @@ def closed_loop(
     barrier = threading.Barrier(clients + 1)
     requests = [samples(model, 1, offset=i) for i in range(clients)]
     stop = [float("inf")]
+    failed: list[Exception] = []
 
     def worker(i: int) -> None:
-        client = connect(protocol, server.http_url, server.grpc_url, timeout_s)
-        target = Served(name, client, name, model, kind)
-        timed = target.call(requests[i])
+        try:
+            client = connect(protocol, server.http_url, server.grpc_url, timeout_s)
+            target = Served(name, client, name, model, kind)
+            timed = target.call(requests[i])
+        except Exception as e:  # a client that cannot start breaks the barrier, so nobody waits for it forever
+            failed.append(e)
+            barrier.abort()
+            return
         try:
             with contextlib.suppress(Exception):
                 timed()  # connect and warm
@@ -143,13 +149,20 @@ def closed_loop(
                     errors[i][error_kind(e)] += 1
                     continue
                 batches[i].append(target.timelines[-1].batch_size)
+        except threading.BrokenBarrierError:
+            pass  # another client could not start: the caller raises its error
         finally:
             client.close()
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
-    barrier.wait()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        for t in threads:
+            t.join()
+        raise RuntimeError(f"a closed-loop client could not start: {failed[0]!r}") from failed[0]
     t0 = time.perf_counter()
     stop[0] = t0 + duration_s if duration_s else float("inf")
     for t in threads:
