@@ -33,7 +33,7 @@ def costs(rows: pd.DataFrame) -> str:
         r = server.iloc[0]
         text += f" The measured server costs **${r.value:.3g} per million** requests: {r.note}."
     else:
-        text += " No VALID LoadGen Server run of the measured server met its bound, so it is not priced per million."
+        text += " The measured server has no VALID LoadGen Server run, so it is not priced per million."
     return text
 
 
