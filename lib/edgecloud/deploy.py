@@ -232,7 +232,8 @@ def write(deployments: list[Deployment], folder: Path | None = None) -> list[Pat
         isvc, config = inference_service(d)
         validate(isvc)
         built.append((dns_name(d.case), isvc, config, d.served.settings()))
-    validate_settings([d.served.settings() for d in deployments])
+    if deployments:
+        validate_settings([d.served.settings() for d in deployments])
     stage = Path(tempfile.mkdtemp(prefix=".deploy-", dir=folder.parent if folder.parent.exists() else None))
     written = []
     for name, isvc, config, settings in built:
