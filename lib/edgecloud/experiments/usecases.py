@@ -153,10 +153,10 @@ def served_samples(rows02: pd.DataFrame, choice: choices.PayloadChoice) -> dict[
 def server_runs(rows02: pd.DataFrame) -> list[tuple[float, float]] | None:
     """The measured server's VALID LoadGen Server runs as (target rate/s, p99 ms); None when it had no Server run."""
     lg = tables.loadgen(rows02)
-    found = lg[(lg.target == CLOUD_CPU) & (lg.scenario == "Server")]
-    if found.empty:
+    lg = lg[lg.target == CLOUD_CPU]
+    if not (lg.scenario == "Server").any():
         return None
-    ok = found[found.valid.fillna(False).astype(bool)]
+    ok = tables.valid_server_runs(lg)
     return [(float(r), float(p)) for r, p in zip(ok.target_qps, ok.p99_ms, strict=True)]
 
 

@@ -385,11 +385,17 @@ def loadgen(rows: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="run").round(DIGITS)
 
 
+def valid_server_runs(lg: pd.DataFrame) -> pd.DataFrame:
+    """The VALID LoadGen Server runs of a loadgen table."""
+    return lg[(lg.scenario == "Server") & lg.valid.fillna(False).astype(bool)]
+
+
 def server_peaks(lg: pd.DataFrame, bound_ms: float) -> pd.DataFrame:
     """Per target, the VALID LoadGen Server run of the highest rate whose p99 met its own bound (`bound_ms` where a
     run does not record one), with that p99 and bound (a loadgen table)."""
     bound = lg.bound_ms.fillna(bound_ms) if "bound_ms" in lg else pd.Series(bound_ms, index=lg.index)
-    ok = lg[(lg.scenario == "Server") & lg.valid.fillna(False).astype(bool) & (lg.p99_ms <= bound)]
+    valid = valid_server_runs(lg)
+    ok = valid[valid.p99_ms <= bound[valid.index]]
     best = ok.assign(bound_ms=bound[ok.index]).sort_values("target_qps").groupby("target").tail(1)
     return best.set_index("target")[["target_qps", "p99_ms", "bound_ms"]]
 
