@@ -76,13 +76,14 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
 # One table of each notebook, rebuilt from the parquet store alone in a process without torch or Jupyter.
 REBUILD = """
 import sys
-from edgecloud.results import analysis_tables, tables, usecase_tables
+from edgecloud.results import analysis_tables, generative_tables, tables, usecase_tables
 from edgecloud.results.store import latest_here
 tables.presentation()
 rows = latest_here(sys.argv[1])  # this machine's latest run (data/results holds another machine's)
 table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": tables.outputs,
          "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options,
-         "04-metrics-analysis": analysis_tables.cascade}[sys.argv[1]](rows)
+         "04-metrics-analysis": analysis_tables.cascade,
+         "05-generative-inference": lambda r: generative_tables.token_timing(r, ["llama.cpp"])}[sys.argv[1]](rows)
 assert not any(m.split(".")[0] in ("torch", "onnxruntime", "papermill", "IPython") for m in sys.modules)
 print(tables.html(table))
 """
@@ -96,6 +97,7 @@ print(tables.html(table))
         "02-cloud-edge-measurements",
         "03-use-cases",
         "04-metrics-analysis",
+        "05-generative-inference",
     ],
 )
 def test_each_notebook_table_is_rebuilt_from_the_store_alone(copy, notebook) -> None:
@@ -310,7 +312,7 @@ def test_ctrl_c_during_measure_stops_everything_and_marks_nothing_complete(copy)
     assert len(new) <= 1 and not new.complete.astype(bool).any()
 
 
-def _ours(root, kinds: tuple[str, ...] = ("ipykernel", "mlserver", "edgecloud")) -> list:
+def _ours(root, kinds: tuple[str, ...] = ("ipykernel", "mlserver", "edgecloud", "llama_cpp.server")) -> list:
     """Processes started for this copy (by EDGECLOUD_ROOT) whose command line names one of `kinds`."""
     import psutil
 

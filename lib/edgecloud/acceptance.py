@@ -353,6 +353,51 @@ def queueing_goals(timing: Timing) -> list[Goal]:
 MUTATION_KILL_RATE = 0.80
 
 
+def generative_goals(params: Params) -> list[Goal]:
+    """Notebook 05's goals, measured in one run: llama.cpp's decode against the bandwidth roof (a triad measured
+    now), ONNX Runtime GenAI int4 against transformers fp32, the served stream against in-process, and what Q4
+    costs in perplexity."""
+    from edgecloud import generation
+    from edgecloud.llm_serving import LlamaServer
+    from edgecloud.models import llm
+    from edgecloud.network import token_stream
+    from edgecloud.runtimes import decoding
+
+    g, timing = params.generative, params.shared.timing
+    prompts = generation.prompts(g.prompt_tokens, g.warmup + g.requests)
+    shape, decoded, ll = llm.shape(), {}, {}
+    for name in ("transformers", "llama.cpp", "ort-genai"):
+        decoder = decoding.get(name).load(g.llm_threads, g.context)
+        decoded[name] = generation.timed_requests(decoder, prompts, g.output_tokens, g.warmup)
+        ll[name] = np.array(decoder.log_likelihoods(generation.text_window(g.perplexity_tokens)))
+        if name == "llama.cpp":
+            gguf_bytes = decoder.weight_bytes()
+        del decoder
+    gaps = {n: np.concatenate([t.gaps for t in ts]) for n, ts in decoded.items()}
+    ttft = {n: np.array([t.ttft for t in ts]) for n, ts in decoded.items()}
+    bandwidth = system.triad(params.system.triad_mib, g.llm_threads, timing).peak_rate()
+    per_token = shape.bytes_per_token(gguf_bytes, g.prompt_tokens + g.output_tokens // 2)
+    roof = bandwidth * 1e9 / per_token
+    decode = 1e3 / np.median(gaps["llama.cpp"] * 1e3)
+    texts = generation.prompt_texts(g.prompt_tokens, g.warmup + g.requests)
+    with LlamaServer(g.llm_threads, g.context) as server:
+        served = token_stream.completions(server.url, llm.NAME, texts, g.output_tokens, shape.eos, g.warmup)
+    served_ttft = np.array([a[0] for a in served])
+    served_gaps = np.concatenate([np.diff(a) for a in served])
+    d_ttft = difference(served_ttft * 1e3, ttft["llama.cpp"] * 1e3)
+    speedup = np.median(gaps["transformers"]) / np.median(gaps["ort-genai"])
+    ppl_ratio = generation.perplexity_ratio(ll["llama.cpp"], ll["transformers"], timing.bootstrap_resamples, 0, 0.95)
+    return [
+        at_least("llama_cpp_decode_roof_share", decode / roof, 0.5, tokens_per_s=decode, roof=roof,
+                 triad_gbs=bandwidth),
+        at_least("ort_genai_int4_over_eager_fp32_decode", speedup, 3.0),
+        at_most("served_ttft_p50_minus_in_process_ms", d_ttft.value, 5.0, ci=(d_ttft.low, d_ttft.high)),
+        at_most("served_gap_p50_over_in_process", np.median(served_gaps) / np.median(gaps["llama.cpp"]), 1.10),
+        at_most("q4_perplexity_over_fp32", ppl_ratio.value, 1.15, ci=(ppl_ratio.low, ppl_ratio.high),
+                note="fp32 is the shipped Q4_1 file dequantized"),
+    ]  # fmt: skip
+
+
 def mutation_goal(folder: Path) -> Goal:
     """mutmut's share of killed mutants (timeouts count as killed; mutants no test reaches count as survivors)."""
     stats = json.loads((folder / "mutants" / "mutmut-cicd-stats.json").read_text())
@@ -383,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     timing = params.shared.timing
     goals = runtime_goals(timing) + repeatability_goals(timing) + timer_agreement_goals(timing)
     goals += minilm_goal(timing) + int8_fidelity_goals(params) + queueing_goals(timing) + serving_goals(params)
+    goals += generative_goals(params)
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     doc = {

@@ -282,3 +282,95 @@ DEFAULT_CASES = {
         },
     ),
 }
+
+
+# Generative options (notebook 05): decode is bound by memory bandwidth, so each device's effective bandwidth is
+# derived from a published decode rate for a reference model of known bytes per token; prefill by compute, from a
+# published prefill rate and the reference's parameters. A cloud or API option carries sourced latency bounds.
+GENERATIVE_DEVICES = {
+    "raspberry-pi-5": dict(
+        role="edge",
+        decode="rpi5_16gb_llama32_3b_tokens_s",
+        decode_bytes="ollama_llama32_3b_bytes",
+        check=("rpi5_16gb_llama31_8b_tokens_s", "ollama_llama31_8b_bytes"),
+        prefill="rpi5_tinyllama_prefill_tokens_s",
+        prefill_parameters="tinyllama_parameters",
+        memory_gb=16,
+        price="rpi5_16gb_price",
+        power="rpi5_llm_power",
+    ),
+    "jetson-orin-nano-super": dict(
+        role="edge",
+        decode="orin_nano_super_smollm2_tokens_s",
+        decode_bytes="measured: the shipped GGUF file",
+        memory_gb=8,
+        price="orin_nano_super_price",
+        power="orin_nano_super_power",
+    ),
+    "phone-oneplus-12": dict(
+        role="edge",
+        decode="oneplus12_llama32_1b_spinquant_tokens_s",
+        decode_bytes="llama32_1b_spinquant_bytes",
+        memory_gb=12,
+        price=A + "0 USD: the user's phone, already paid for",
+        power=A + "5 W, a phone SoC under sustained load",
+    ),
+    "cloud-h100-vllm": dict(
+        role="cloud",
+        served_tokens_s="h100_llama31_8b_server_tokens_s",
+        ttft_bound="mlperf_llama31_8b_ttft_bound",
+        tpot_bound="mlperf_llama31_8b_tpot_bound",
+        hourly="aws_p5_gpu_hour",
+        memory_gb=80,
+    ),
+    "hosted-api": dict(
+        role="api",
+        ttft_bound="mlperf_llama31_8b_interactive_ttft_bound",
+        tpot_bound="mlperf_llama31_8b_interactive_tpot_bound",
+        input_price="gpt4o_mini_input_per_million",
+        output_price="gpt4o_mini_output_per_million",
+    ),
+}
+# The model-size sweep: the measured model and larger ones of the same family's shape, by parameter count.
+GENERATIVE_MODELS = {
+    "smollm2-135m": dict(parameters="measured", layers=30, kv_heads=3, head_dim=64),
+    "llama-3.2-1b": dict(parameters="llama32_1b_parameters", layers=16, kv_heads=8, head_dim=64),
+    "llama-3.2-3b": dict(parameters="llama32_3b_parameters", layers=28, kv_heads=8, head_dim=128),
+    "llama-3.1-8b": dict(parameters="llama31_8b_parameters", layers=32, kv_heads=8, head_dim=128),
+    "llama-3.1-70b": dict(parameters="llama31_70b_parameters", layers=80, kv_heads=8, head_dim=128),
+}
+GENERATIVE_CASES = {
+    "private-assistant": dict(
+        model="llama-3.2-1b",
+        prompt_tokens=256,
+        output_tokens=128,
+        ttft_ms=1000,
+        tpot_ms=200,
+        per_day=10_000 * 30,
+        network="home-wifi",
+        sensitivity="personal",
+        sources=A + "TTFT 1 s and 5 tokens/s (reading speed) stated; 10,000 users × 30 requests a day",
+    ),
+    "support-chat": dict(
+        model="llama-3.1-8b",
+        prompt_tokens=1024,
+        output_tokens=256,
+        ttft_ms=2000,
+        tpot_ms=100,
+        per_day=1_000_000,
+        network="cross-country",
+        sensitivity="public",
+        sources="TTFT and TPOT: MLPerf Llama-3.1-8B Server bounds; " + A + "a million chats a day",
+    ),
+    "code-completion": dict(
+        model="llama-3.2-3b",
+        prompt_tokens=1024,
+        output_tokens=32,
+        ttft_ms=300,
+        tpot_ms=30,
+        per_day=200_000,
+        network="home-wifi",
+        sensitivity="personal",
+        sources="TPOT: MLPerf interactive bound; " + A + "TTFT 300 ms (typing pause); 200,000 completions a day",
+    ),
+}

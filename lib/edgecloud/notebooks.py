@@ -54,6 +54,14 @@ NOTEBOOKS = (
         ("03-use-cases",),
         50,
     ),
+    Notebook(
+        "05-generative-inference",
+        "Generative inference: a language model, token by token",
+        "generative",
+        "generative",
+        ("00-system-under-test",),
+        50,
+    ),
 )
 BY_ID = {n.id: n for n in NOTEBOOKS}
 

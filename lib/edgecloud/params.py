@@ -472,6 +472,59 @@ class AnalysisSection(Section):
     split: Split = Field(default_factory=Split)
 
 
+class GenerativeSection(Section):
+    runtimes: list[str] = Field(
+        ["transformers", "llama.cpp", "ort-genai"],
+        min_length=1,
+        description="Generative runtimes (edgecloud/runtimes modules defining GENERATOR); the first is the reference.",
+    )
+    llm_threads: Positive = Field(2, description="Threads of every generative runtime and of its server.")
+    context: Positive = Field(1024, description="Context window each runtime is loaded with, in tokens.")
+    prompt_tokens: Positive = Field(64, description="Prompt length of the timed requests.")
+    output_tokens: Annotated[int, Field(ge=2)] = Field(24, description="Greedy tokens per timed request (fixed).")
+    requests: Annotated[int, Field(ge=3)] = Field(8, description="Timed requests per runtime, each a new prompt.")
+    warmup: int = Field(2, ge=0, description="Untimed requests before timing, on prompts of their own.")
+    prompt_lengths: list[Positive] = Field(
+        [16, 64, 256], min_length=1, description="Prompt lengths of the TTFT-against-prompt curve (prefill)."
+    )
+    prefill_repeats: Positive = Field(2, description="Requests per prompt length of that curve.")
+    long_output_tokens: Annotated[int, Field(ge=8)] = Field(
+        96, description="Tokens of the one long answer that shows the token gap growing with context."
+    )
+    agreement_prompts: Positive = Field(6, description="Prompts whose greedy answers are compared with fp32's.")
+    agreement_tokens: Positive = Field(16, description="Greedy tokens per compared answer.")
+    perplexity_tokens: Annotated[int, Field(ge=16)] = Field(
+        256, description="Tokens of the shipped text (data/generative/corpus.txt) that perplexity is computed on."
+    )
+    served_profiles: list[str] = Field(
+        ["home-wifi", "4g"], description="Network profiles the streamed answers are measured over."
+    )
+    served_concurrency: Annotated[int, Field(ge=2)] = Field(2, description="Clients streaming at once from the server.")
+    llm_url: str | None = Field(
+        None,
+        description="Any OpenAI-compatible base URL (…/v1: vLLM, TGI, Ollama, llama.cpp, a hosted API) to measure.",
+    )
+    llm_model: str = Field("smollm2-135m", description="The model name llm_url serves.")
+    llm_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable holding llm_url's API key (never the key).",
+    )
+
+    @field_validator("runtimes")
+    @classmethod
+    def _registered(cls, names: list[str]) -> list[str]:
+        """Every name is a registered generative runtime, each once."""
+        from edgecloud.runtimes import registry  # names only: runtime modules load their frameworks on use
+
+        known = registry.generator_names()
+        if unknown := [n for n in names if n not in known]:
+            raise ValueError(f"unknown generative runtime {unknown[0]!r}; choose from {', '.join(known)}")
+        if len(set(names)) != len(names):
+            raise ValueError("a runtime is listed twice")
+        return names
+
+
 class ReportSection(Section):
     identity: bool = Field(False, description="Show this machine's host name and home paths in the report.")
 
@@ -482,12 +535,14 @@ SECTIONS: dict[str, type[Section]] = {
     "measurements": MeasurementsSection,
     "usecases": UseCasesSection,
     "analysis": AnalysisSection,
+    "generative": GenerativeSection,
 }
 NOTEBOOK_SECTIONS = {n.id: n.section for n in NOTEBOOKS}
 # What a notebook reads from another section (notebook 03 scores use cases over notebook 02's network profiles).
 BORROWED = {
     "03-use-cases": {"network_profiles": "measurements", "cloud": "measurements"},
     "04-metrics-analysis": {"network_profiles": "measurements", "loadgen": "measurements"},
+    "05-generative-inference": {"network_profiles": "measurements"},
 }
 
 
@@ -498,6 +553,7 @@ class Params(Section):
     measurements: MeasurementsSection = Field(default_factory=MeasurementsSection)
     usecases: UseCasesSection = Field(default_factory=UseCasesSection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
+    generative: GenerativeSection = Field(default_factory=GenerativeSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")
@@ -517,6 +573,9 @@ class Params(Section):
         for name in self.analysis.split.profiles:
             if name not in profiles:
                 raise ValueError(f"analysis.split.profiles: {name!r} is not a network profile")
+        for name in self.generative.served_profiles:
+            if name not in profiles:
+                raise ValueError(f"generative.served_profiles: {name!r} is not a network profile")
         for name, device in self.usecases.devices.items():
             if device.measured_target and not device.measured_machine and device.measured_target not in measured:
                 raise ValueError(

@@ -332,3 +332,32 @@ def published(table: pd.DataFrame) -> None:
         ax.barh(part.system, part.value, color=colors)
         ax.set_xscale("log")
         finish(ax, f"ResNet-50, {unit}", unit, "", kind="blue measured here, grey sourced")
+
+
+def prefill_and_decode(timing: pd.DataFrame, prefill: pd.DataFrame, samples: pd.DataFrame, output_tokens: int) -> None:
+    """Where one answer's time goes (prefill, then decode), TTFT against prompt length, and the token gap against
+    context position."""
+    _, axes = plt.subplots(1, 3, figsize=(14, 4))
+    flat = timing.reset_index()
+    labels = [f"{r.runtime} ({r.precision})" for r in flat.itertuples()]
+    first, rest = flat["TTFT p50 ms"], flat["TPOT p50 ms"] * (output_tokens - 1)
+    axes[0].barh(labels, first, color=BLUE, label="prefill + first token (TTFT)")
+    axes[0].barh(labels, rest, left=first, color="#e1812c", label=f"decode: {output_tokens - 1} × TPOT")
+    axes[0].legend(fontsize=8, loc="lower right")
+    axes[0].invert_yaxis()
+    finish(axes[0], "One answer, p50", "milliseconds", "")
+    for name, part in prefill.groupby("runtime", sort=False):
+        axes[1].plot(part.prompt_tokens, part.prompt_tokens / part.tokens_per_s * 1e3, marker="o", label=name)
+    axes[1].set(xscale="log", yscale="log", xticks=sorted(prefill.prompt_tokens.unique()))
+    axes[1].xaxis.set_major_formatter(ScalarFormatter())
+    axes[1].xaxis.set_minor_formatter(NullFormatter())
+    axes[1].legend(fontsize=8)
+    finish(axes[1], "Prefill: TTFT grows with the prompt", "prompt tokens", "TTFT, ms")
+    long = samples[samples.stage == "long_gap"]
+    for name, part in long.groupby("runtime", sort=False):
+        gaps = part.latency_ms.to_numpy()
+        position = part.input_size.iloc[0] + 1 + np.arange(len(gaps))
+        axes[2].plot(position, pd.Series(gaps).rolling(9, center=True, min_periods=1).median(), label=name)
+    axes[2].set(yscale="log")
+    axes[2].legend(fontsize=8)
+    finish(axes[2], "Decode: the gap per token", "context position, tokens", "token gap, ms (rolling median)")

@@ -1,15 +1,26 @@
 """Checks that need the outside world or run a user's code, after the schema and before any kernel starts: is each
 custom model's ONNX file usable, does each torch factory import and build, is `remote_url` an Open Inference Protocol
-server that serves `remote_model`? Each problem is one line naming the file and the key, like a schema error."""
+server that serves `remote_model`, is `llm_url` an OpenAI-compatible endpoint that streams? Each problem is one line
+naming the file and the key, like a schema error."""
 
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import httpx
 
 from edgecloud.params import CustomModel, Params
+
+
+def _unreachable(e: httpx.HTTPError, timeout_s: float) -> str:
+    """Why a request failed, in a few words."""
+    if isinstance(e, httpx.ConnectError):
+        return "refuses connections"
+    if isinstance(e, httpx.TimeoutException):
+        return f"did not answer within {timeout_s:g} s"
+    return f"cannot be reached ({type(e).__name__})"
 
 
 def endpoint_problem(url: str, model: str, timeout_s: float = 5.0) -> str | None:
@@ -21,12 +32,8 @@ def endpoint_problem(url: str, model: str, timeout_s: float = 5.0) -> str | None
             if ready.status_code >= 500:
                 return f"answers HTTP {ready.status_code}"
             meta = client.get(f"{base}/v2/models/{model}")
-    except httpx.ConnectError:
-        return "refuses connections"
-    except httpx.TimeoutException:
-        return f"did not answer within {timeout_s:g} s"
     except httpx.HTTPError as e:
-        return f"cannot be reached ({type(e).__name__})"
+        return _unreachable(e, timeout_s)
     if meta.status_code >= 500:
         return f"answers HTTP {meta.status_code}"
     try:
@@ -41,6 +48,32 @@ def endpoint_problem(url: str, model: str, timeout_s: float = 5.0) -> str | None
             if "error" in doc
             else ("is not an Open Inference Protocol server (no model metadata at /v2/models/<name>)")
         )
+    return None
+
+
+def llm_endpoint_problem(url: str, model: str, key_env: str | None, timeout_s: float = 5.0) -> str | None:
+    """None when url is an OpenAI-compatible endpoint that lists model and streams a short greedy answer; otherwise
+    what is wrong, in a few words."""
+    from edgecloud.network import token_stream
+
+    headers = {"Authorization": f"Bearer {os.environ.get(key_env, '')}"} if key_env else {}
+    try:
+        with httpx.Client(timeout=timeout_s, headers=headers) as client:
+            listed = client.get(f"{url.rstrip('/')}/models")
+    except httpx.HTTPError as e:
+        return _unreachable(e, timeout_s)
+    if listed.status_code in (401, 403):
+        return f"refuses the key (HTTP {listed.status_code}; set {key_env or 'llm_key_env'})"
+    try:
+        ids = [m.get("id") for m in listed.json().get("data", [])]
+    except (ValueError, AttributeError):
+        return "is not an OpenAI-compatible endpoint (no JSON model list at /models)"
+    if model not in ids:
+        return f"does not serve a model named {model!r} (it lists {', '.join(map(str, ids[:5])) or 'none'})"
+    try:
+        token_stream.completion(token_stream.client(url, key_env, timeout_s), model, "One, two, three,", 8, None)
+    except token_stream.StreamError as e:
+        return str(e).replace(url, "").strip() or "does not stream"
     return None
 
 
@@ -83,8 +116,11 @@ def custom_model_problems(params: Params, path: Path | str) -> list[str]:
 def problems(params: Params, path: Path | str, timeout_s: float = 5.0) -> list[str]:
     """One line per problem, naming the file and the key, like a validation error."""
     found = custom_model_problems(params, path)
-    m = params.measurements
-    if not m.remote_url:
-        return found
-    problem = endpoint_problem(m.remote_url, m.remote_model, timeout_s)
-    return [*found, f"{path}: measurements.remote_url: {m.remote_url!r} {problem}"] if problem else found
+    m, g = params.measurements, params.generative
+    if m.remote_url:
+        problem = endpoint_problem(m.remote_url, m.remote_model, timeout_s)
+        found += [f"{path}: measurements.remote_url: {m.remote_url!r} {problem}"] if problem else []
+    if g.llm_url:
+        problem = llm_endpoint_problem(g.llm_url, g.llm_model, g.llm_key_env, timeout_s)
+        found += [f"{path}: generative.llm_url: {g.llm_url!r} {problem}"] if problem else []
+    return found

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,60 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def log_tail(path: Path, lines: int = 12) -> str:
+    """A server log's error lines (the cause), then its last lines."""
+    log = path.read_text(errors="replace").splitlines()
+    errors = [x for x in log if re.search(r"\w+(Error|Exception)\b", x) and "CancelledError" not in x]
+    return "\n".join(["errors in the server log:", *errors[:8], "last lines:", *log[-lines:]])
+
+
+def launch(command: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Start a server in a process group of its own that dies with this process, its output in log_path."""
+    with open(log_path, "w") as log:
+        return subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
+def wait_ready(
+    process: subprocess.Popen, ready: Callable[[httpx.Client], bool], timeout_s: float, what: str, log_path: Path
+) -> None:
+    """Poll ready(client) until it holds; ServerFailed with the log's tail when the server exits or times out."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ServerFailed(f"{what} exited with {process.returncode}:\n{log_tail(log_path)}")
+            try:
+                if ready(client):
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+    raise ServerFailed(f"{what} not ready after {timeout_s:.0f} s:\n{log_tail(log_path)}")
+
+
+def stop_group(process: subprocess.Popen | None) -> None:
+    """Terminate a server's whole process group (SIGTERM, then SIGKILL after 10 s), and whatever it forked."""
+    if process and process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        except ProcessLookupError:
+            pass
+    if process:  # anything the server forked and left behind in its process group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 @dataclass
 class Server:
     """MLServer serving models on loopback; use as a context manager so it is stopped on any exit."""
@@ -112,58 +167,22 @@ class Server:
             (folder / m.name / "model-settings.json").write_text(json.dumps(m.settings()))
         self.log_path = folder / "server.log"
         env = {**os.environ, **KERNEL_ENV, "EDGECLOUD_ROOT": str(paths.project_root())}
-        with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "edgecloud.serving_main", str(folder)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
+        self.process = launch([sys.executable, "-m", "edgecloud.serving_main", str(folder)], self.log_path, env)
         try:
-            self._wait_ready()
+            wait_ready(self.process, self._ready, self.ready_timeout_s, "MLServer", self.log_path)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout_s
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise ServerFailed(f"MLServer exited with {self.process.returncode}:\n{self.log_tail()}")
-                try:
-                    if all(
-                        client.get(f"{self.http_url}/v2/models/{m.name}/ready").status_code == 200 for m in self.models
-                    ):
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-        raise ServerFailed(f"MLServer not ready after {self.ready_timeout_s:.0f} s:\n{self.log_tail()}")
+    def _ready(self, client: httpx.Client) -> bool:
+        return all(client.get(f"{self.http_url}/v2/models/{m.name}/ready").status_code == 200 for m in self.models)
 
     def log_tail(self, lines: int = 12) -> str:
-        """The server log's error lines (the cause), then its last lines."""
-        log = self.log_path.read_text(errors="replace").splitlines()
-        errors = [x for x in log if re.search(r"\w+(Error|Exception)\b", x) and "CancelledError" not in x]
-        return "\n".join(["errors in the server log:", *errors[:8], "last lines:", *log[-lines:]])
+        return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
-        """Terminate the server's whole process group (SIGTERM, then SIGKILL after 10 s)."""
-        if self.process and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            except ProcessLookupError:
-                pass
-        if self.process:  # anything MLServer forked and left behind in its process group
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process)
         self._dir.cleanup()
 
     def __exit__(self, *exc: object) -> None:

@@ -5,7 +5,7 @@ Intervals come from a moving-block bootstrap, valid for serially correlated late
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -262,3 +262,39 @@ def cold_start(load: Callable[[], object], first_call: Callable[[object], object
     first_call(loaded)
     t2 = time.perf_counter()
     return loaded, ColdStart(t1 - t0, t2 - t1)
+
+
+@dataclass(frozen=True)
+class TokenTimeline:
+    """One streamed answer: each token and when it arrived, in seconds from the request."""
+
+    tokens: tuple[int, ...]
+    arrivals: np.ndarray
+
+    @property
+    def ttft(self) -> float:
+        """Time to first token: prefill plus choosing the first token (plus the network, when served)."""
+        return float(self.arrivals[0])
+
+    @property
+    def gaps(self) -> np.ndarray:
+        """The time between consecutive tokens: every one, not their mean, since a reader sees the stutter."""
+        return np.diff(self.arrivals)
+
+    @property
+    def tpot(self) -> float:
+        """Time per output token after the first: (end-to-end − TTFT) / (tokens − 1), MLPerf's definition."""
+        return float((self.arrivals[-1] - self.arrivals[0]) / max(len(self.arrivals) - 1, 1))
+
+
+def clock_stream(stream: Callable[[], Iterable[int]]) -> TokenTimeline:
+    """Time one streamed answer from the call that starts it to each token it yields."""
+    clock = time.perf_counter
+    t0 = clock()
+    tokens, arrivals = [], []
+    for token in stream():
+        arrivals.append(clock() - t0)
+        tokens.append(int(token))
+    if not tokens:
+        raise RuntimeError("the stream ended without a token")
+    return TokenTimeline(tuple(tokens), np.asarray(arrivals))

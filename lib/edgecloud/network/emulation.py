@@ -24,6 +24,7 @@ from scipy import stats
 from edgecloud.network import netns
 from edgecloud.network.netclient import cascade_over, encode_array, interleaved_latencies_ms, payload_to_json
 from edgecloud.network.proxy import DelayProxy
+from edgecloud.network.token_stream import completions
 from edgecloud.params import NetworkProfile
 from edgecloud.payloads import Payload
 
@@ -136,3 +137,17 @@ def emulate(
         else:
             found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)
     return {name: np.asarray(v) for name, v in found.items()}
+
+
+def emulate_streams(
+    port: int, profiles: dict[str, NetworkProfile], stream: dict, seed: int
+) -> dict[str, list[list[float]]]:
+    """Streamed completions (`token_stream.completions` with the keyword arguments in stream) from the OpenAI-
+    compatible server at port, over the baseline path (the same relays, no delay: the harness's own cost) and each
+    profile's emulated path in turn; arrival times (s) per path."""
+    routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
+    with _paths(port, routes, seed) as (addresses, prefix):
+        urls = {name: f"http://{address}/v1" for name, address in addresses.items()}
+        if prefix is not None:
+            return _in_namespace(prefix, {"urls": urls, "streams": stream})
+        return {name: completions(url, **stream) for name, url in urls.items()}

@@ -139,6 +139,11 @@ if __name__ == "__main__":
         )
         print(json.dumps(found))
         sys.exit(0)
+    if "streams" in spec:
+        from edgecloud.network.token_stream import completions
+
+        print(json.dumps({name: completions(url, **spec["streams"]) for name, url in spec["urls"].items()}))
+        sys.exit(0)
     found = interleaved_latencies_ms(
         spec["addresses"],
         spec["protocol"],

@@ -67,7 +67,7 @@ METRICS: tuple[Metric, ...] = (
     _m("parameters", "count", M, "Number of weights"),
     _m("output_bytes", "bytes", M, "Bytes of a model's raw output for one sample"),
     _m("answer_json_bytes", "bytes", M, "Bytes of the answer a client needs, as JSON"),
-    _m("throughput", ("samples/s", "requests/s"), M, "Work done per second"),
+    _m("throughput", ("samples/s", "requests/s", "tokens/s"), M, "Work done per second"),
     # 02 · cloud and edge
     _m("payload_bytes", "bytes", M, "Bytes a request puts on the wire, protocol framing included"),
     _m("response_bytes", "bytes", M, "Bytes a response puts on the wire, protocol framing included"),
@@ -137,6 +137,27 @@ METRICS: tuple[Metric, ...] = (
     _m("published_context", ("ms", "samples/s", "queries/s"), (M, S), "A published ResNet-50 figure, or ours"),
     *(_m(f"p{q}_minus_edge", "ms", D, f"Cloud {q}th percentile minus the edge's") for q in ("50", "99")),
     _m("claim", "", (M, D, S), "A claim's verdict (its evidence figure in the value, verdict in the note)"),
+    # 05 · generative inference
+    _m("ttft", "ms", M, "Median time to first token of a streamed answer, with a block-bootstrap CI"),
+    _m("ttft_p99", "ms", M, "99th percentile time to first token"),
+    _m("tpot", "ms", M, "Median time per output token after the first ((end-to-end − TTFT) / (tokens − 1))"),
+    _m("token_gap_p50", "ms", M, "Median gap between consecutive streamed tokens (every gap, not a mean)"),
+    _m("token_gap_p99", "ms", M, "99th percentile gap between consecutive tokens: the stutter a reader sees"),
+    _m("end_to_end", "ms", M, "Median time from the request to the last of its fixed number of tokens"),
+    _m("tokens_per_s", "tokens/s", M, "Decode rate: 1 / TPOT at the median request"),
+    _m("prefill_tokens_per_s", "tokens/s", M, "Prompt tokens per second of TTFT at a prompt length"),
+    _m("prefill_gemm_share", "fraction", M, "Prefill's FLOP rate (2 × parameters per token) over the GEMM ceiling"),
+    _m("gap_growth", "ms/1k tokens", M, "Growth of the token gap per thousand tokens of context (KV cache reads)"),
+    _m("decode_roof", "tokens/s", D, "Memory-bandwidth roof of decode: triad peak / bytes read per token"),
+    _m("decode_roof_share", "fraction", M, "Measured decode tokens/s over the memory-bandwidth roof"),
+    _m("bytes_per_token", "MB", D, "Bytes one decode step reads: the weights plus the KV cache of the context"),
+    _m("kv_bytes_per_token", "bytes", D, "KV cache bytes one token adds (keys and values, fp16, every layer)"),
+    _m("token_agreement", "fraction", M, "Share of greedy tokens equal to fp32's at the same position"),
+    _m("first_divergence", "tokens", M, "Median position at which a greedy answer first leaves fp32's"),
+    _m("perplexity", "", M, "Perplexity on the shipped text, with a block-bootstrap CI"),
+    _m("perplexity_ratio", "×", M, "Perplexity over fp32's on the same tokens, with a paired block-bootstrap CI"),
+    _m("usd_per_million_tokens", "USD/1M tokens", (D, S), "Cost per million output tokens of a generative option"),
+    _m("decode_tokens_per_s", "tokens/s", (M, D), "Decode rate of a model on an option (bandwidth physics)"),
 )
 BY_NAME = {m.name: m for m in METRICS}
 

