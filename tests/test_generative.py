@@ -218,3 +218,23 @@ def test_generative_cases_recommend_only_options_that_meet_every_budget() -> Non
     assert (chosen.ttft_ms <= chosen.ttft_budget_ms).all() and (chosen.tpot_ms <= chosen.tpot_budget_ms).all()
     unknown = evaluated[evaluated.option == "phone-oneplus-12"]
     assert not unknown.feasible.any() and unknown.binding.str.contains("unknown").all()  # no prefill figure
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"),
+    [(1.6, 1.9, "bound by arithmetic"), (1.0, 1.2, "bound by memory"), (1.2, 1.6, "cannot be told apart")],
+)
+def test_decode_that_gains_more_from_a_core_than_memory_does_is_called_arithmetic_bound(low, high, verdict) -> None:
+    from edgecloud.sentences.generative import _scaling
+
+    rows = pd.DataFrame(
+        [
+            {"metric": "tpot", "runtime": "llama.cpp", "precision": "q4_1", "stage": "tpot", "threads": 2,
+             "value": 12.0, "ci_low": 11.0, "ci_high": 13.0, "note": ""},
+            {"metric": "thread_speedup", "runtime": "llama.cpp", "precision": "q4_1", "stage": "thread_scaling",
+             "threads": 2, "value": (low + high) / 2, "ci_low": low, "ci_high": high, "note": "1 thread: 40 tokens/s"},
+            {"metric": "thread_speedup", "runtime": None, "precision": None, "stage": "triad", "threads": 2,
+             "value": 1.4, "ci_low": float("nan"), "ci_high": float("nan"), "note": "notebook 00"},
+        ]
+    )  # fmt: skip
+    assert verdict in _scaling(rows)

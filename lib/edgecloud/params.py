@@ -500,6 +500,11 @@ class GenerativeSection(Section):
         ["home-wifi", "4g"], description="Network profiles the streamed answers are measured over."
     )
     served_concurrency: Annotated[int, Field(ge=2)] = Field(2, description="Clients streaming at once from the server.")
+    scaling_runtimes: list[str] = Field(
+        ["llama.cpp"],
+        description="Runtimes also timed at one thread: decode that speeds up with cores more than memory does is "
+        "bound by arithmetic.",
+    )
     llm_url: str | None = Field(
         None,
         description="Any OpenAI-compatible base URL (…/v1: vLLM, TGI, Ollama, llama.cpp, a hosted API) to measure.",
@@ -511,7 +516,7 @@ class GenerativeSection(Section):
         description="Environment variable holding llm_url's API key (never the key).",
     )
 
-    @field_validator("runtimes")
+    @field_validator("runtimes", "scaling_runtimes")
     @classmethod
     def _registered(cls, names: list[str]) -> list[str]:
         """Every name is a registered generative runtime, each once."""

@@ -21,7 +21,7 @@ from edgecloud.params import GenerativeSection, NetworkProfile, Params, Shared
 from edgecloud.results.store import Config, MissingResults, Recorder, latest_here
 from edgecloud.runtimes import decoding as runtimes
 from edgecloud.sources import sourced
-from edgecloud.timing import Measurement, TokenTimeline, from_samples
+from edgecloud.timing import Measurement, TokenTimeline, from_samples, ratio
 from edgecloud.vocabulary import IN_PROCESS, LLM_REMOTE, LLM_SERVER
 
 NOTEBOOK = notebooks.of_experiment(__name__)
@@ -107,7 +107,8 @@ def measure_runtime(name: str, section: GenerativeSection, shared: Shared, rec: 
         decoder, generation.prompts(section.prompt_tokens, section.agreement_prompts), section.agreement_tokens
     )
     log_likelihoods = np.array(decoder.log_likelihoods(generation.text_window(section.perplexity_tokens)))
-    return {"decoder": decoder, "tpot": tpot, "answers": answers, "log_likelihoods": log_likelihoods}
+    gaps = np.concatenate([t.gaps for t in timelines])
+    return {"decoder": decoder, "tpot": tpot, "gaps": gaps, "answers": answers, "log_likelihoods": log_likelihoods}
 
 
 def roofline(name: str, measured: dict, section: GenerativeSection, rec: Recorder) -> None:
@@ -173,6 +174,24 @@ def kv_cache(section: GenerativeSection, rec: Recorder) -> None:
     rec.add("kv_bytes_per_token", shape.kv_bytes_per_token(), "bytes", Config(model=llm.NAME), "modeled", note=note)
 
 
+def thread_scaling(name: str, gaps: np.ndarray, section: GenerativeSection, rec: Recorder) -> None:
+    """Decode at one thread against the section's threads (the ratio of median token gaps, block-bootstrap CI), beside
+    notebook 00's triad scaled the same way: decode that gains more from a second core than memory does is bound by
+    arithmetic."""
+    decoder = runtimes.get(name).load(1, section.context)
+    timelines = generation.timed_requests(
+        decoder, generation.prompts(section.prompt_tokens, 1 + max(3, section.requests // 2)), section.output_tokens, 1
+    )
+    single = np.concatenate([t.gaps for t in timelines])
+    speedup = ratio(single, gaps)
+    note = f"decode at 1 thread: {1 / np.median(single):.0f} tokens/s"
+    cfg = config(name, section, stage="thread_scaling")
+    rec.add("thread_speedup", speedup.value, "×", cfg, ci=(speedup.low, speedup.high), n=len(single), note=note)
+    with contextlib.suppress(MissingResults):
+        triad = memory_roof_gbps(section.llm_threads) / memory_roof_gbps(1)
+        rec.add("thread_speedup", triad, "×", Config(threads=section.llm_threads, stage="triad"), note="notebook 00")
+
+
 def measure_all(section: GenerativeSection, shared: Shared, rec: Recorder) -> dict[str, dict]:
     """Every runtime of the section, one after another (each released before the next loads), with its roofline;
     what `compare` needs, by runtime."""
@@ -182,6 +201,8 @@ def measure_all(section: GenerativeSection, shared: Shared, rec: Recorder) -> di
         with contextlib.suppress(MissingResults):  # `edgecloud measure` where notebook 00 never ran: no ceilings
             roofline(name, result, section, rec)
         result.pop("decoder")
+        if name in section.scaling_runtimes and section.llm_threads > 1:
+            thread_scaling(name, result["gaps"], section, rec)
         measured[name] = result
         rec.flush()
     return measured

@@ -156,6 +156,7 @@ METRICS: tuple[Metric, ...] = (
     _m("first_divergence", "tokens", M, "Median position at which a greedy answer first leaves fp32's"),
     _m("perplexity", "", M, "Perplexity on the shipped text, with a block-bootstrap CI"),
     _m("perplexity_ratio", "×", M, "Perplexity over fp32's on the same tokens, with a paired block-bootstrap CI"),
+    _m("thread_speedup", "×", M, "Decode (or the triad) at the section's threads over one thread, with its CI"),
     _m("usd_per_million_tokens", "USD/1M tokens", (D, S), "Cost per million output tokens of a generative option"),
     _m("decode_tokens_per_s", "tokens/s", (M, D), "Decode rate of a model on an option (bandwidth physics)"),
 )

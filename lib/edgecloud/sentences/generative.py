@@ -99,8 +99,33 @@ def roofline(rows: pd.DataFrame, order: list[str]) -> str:
         )
     return (
         "**Measured against modeled:** decode reaches " + "; ".join(parts) + f" ({note}). The roof is the triad's "
-        "bandwidth divided by the bytes one token reads, so a smaller weight format raises it in proportion. " + verdict
+        "bandwidth divided by the bytes one token reads, so a smaller weight format raises it in proportion. "
+        + verdict
+        + _scaling(rows)
     )
+
+
+def _scaling(rows: pd.DataFrame) -> str:
+    """What a second core does for decode against what it does for memory bandwidth (the triad)."""
+    triad = query.select(rows, "thread_speedup", stage="triad")
+    text = ""
+    for r in query.select(rows, "thread_speedup", stage="thread_scaling").itertuples():
+        text += (
+            f" {_label(rows, r.runtime)} decodes {r.value:.2f}× as fast at {int(r.threads)} threads as at one (CI "
+            f"{r.ci_low:.2f}–{r.ci_high:.2f}; {r.note})"
+        )
+        if len(triad):
+            memory = float(triad.value.iloc[0])
+            if r.ci_low > memory:
+                verdict = "its decode is bound by arithmetic here"
+            elif r.ci_high < memory:
+                verdict = "its decode is bound by memory here"
+            else:
+                verdict = "the two gains cannot be told apart, so this run does not say which binds"
+            text += f", where the triad gains {memory:.2f}×: {verdict}."
+        else:
+            text += "."
+    return text
 
 
 @escaped
