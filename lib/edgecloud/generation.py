@@ -18,14 +18,19 @@ CORPUS = "data/generative/corpus.txt"  # original prose written for this project
 
 
 @cache
-def corpus_ids() -> tuple[int, ...]:
-    """The shipped text as token ids of the model's own tokenizer."""
+def tokenizer():
+    """The model's own tokenizer, loaded once."""
     from transformers import AutoTokenizer
 
     from edgecloud.models import llm
 
-    text = (paths.project_root() / CORPUS).read_text()
-    return tuple(AutoTokenizer.from_pretrained(llm.description()).encode(text))
+    return AutoTokenizer.from_pretrained(llm.description())
+
+
+@cache
+def corpus_ids() -> tuple[int, ...]:
+    """The shipped text as token ids of the model's own tokenizer."""
+    return tuple(tokenizer().encode((paths.project_root() / CORPUS).read_text()))
 
 
 def prompts(length: int, count: int, ids: tuple[int, ...] | None = None) -> list[list[int]]:
@@ -39,12 +44,7 @@ def prompts(length: int, count: int, ids: tuple[int, ...] | None = None) -> list
 
 def prompt_texts(length: int, count: int) -> list[str]:
     """The same prompts as text, for a server that tokenizes them itself (the round trip gives the same ids)."""
-    from transformers import AutoTokenizer
-
-    from edgecloud.models import llm
-
-    tokenizer = AutoTokenizer.from_pretrained(llm.description())
-    return [tokenizer.decode(p) for p in prompts(length, count)]
+    return [tokenizer().decode(p) for p in prompts(length, count)]
 
 
 def concurrent_streams(url: str, stream: dict, clients: int) -> tuple[float, list[list[float]]]:

@@ -187,6 +187,10 @@ def thread_scaling(name: str, gaps: np.ndarray, section: GenerativeSection, rec:
     note = f"decode at 1 thread: {1 / np.median(single):.0f} tokens/s"
     cfg = config(name, section, stage="thread_scaling")
     rec.add("thread_speedup", speedup.value, "×", cfg, ci=(speedup.low, speedup.high), n=len(single), note=note)
+
+
+def triad_scaling(section: GenerativeSection, rec: Recorder) -> None:
+    """Notebook 00's triad at the section's threads over one thread: what a second core does for memory."""
     with contextlib.suppress(MissingResults):
         triad = memory_roof_gbps(section.llm_threads) / memory_roof_gbps(1)
         rec.add("thread_speedup", triad, "×", Config(threads=section.llm_threads, stage="triad"), note="notebook 00")
@@ -205,6 +209,8 @@ def measure_all(section: GenerativeSection, shared: Shared, rec: Recorder) -> di
             thread_scaling(name, result["gaps"], section, rec)
         measured[name] = result
         rec.flush()
+    if section.llm_threads > 1 and set(section.scaling_runtimes) & set(section.runtimes):
+        triad_scaling(section, rec)
     return measured
 
 

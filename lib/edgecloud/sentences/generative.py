@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from edgecloud import catalogue
+from edgecloud.decisions import generative as decisions
 from edgecloud.results import query
-from edgecloud.results.generative_tables import estimate
+from edgecloud.results.generative_tables import estimate, stage_samples
 from edgecloud.sentences import escaped, ms
-from edgecloud.timing import ratio
+from edgecloud.timing import difference, ratio
 
 BANDWIDTH_BOUND = 0.7  # a decode rate within 30% of the bandwidth roof is bound by memory
 
@@ -159,9 +161,6 @@ def _served(rows: pd.DataFrame, metric: str, network: str, clients: int | None =
 def served(rows: pd.DataFrame, samples: pd.DataFrame) -> str:
     """Served against in-process on loopback (with intervals on the differences), what each network adds to the
     first token and to the stutter, and what concurrent clients get."""
-    from edgecloud.results.generative_tables import stage_samples
-    from edgecloud.timing import difference
-
     here = {"runtime": "llama.cpp", "target": "in-process", "network": None, "concurrency": None}
     loop = {"runtime": "llama.cpp", "target": "llm-server", "network": "loopback", "concurrency": None}
     d_ttft = difference(stage_samples(samples, "ttft", **loop), stage_samples(samples, "ttft", **here))
@@ -292,12 +291,9 @@ def crossover(n_tokens: float | None, edge: str, cloud: str, network: str) -> st
 @escaped
 def bandwidth_check() -> str:
     """Whether two published decode rates of one device give the same effective bandwidth."""
-    from edgecloud import catalogue
-    from edgecloud.decisions.generative import bandwidth_check as check
-
     parts = []
     for name, spec in catalogue.GENERATIVE_DEVICES.items():
-        found = check(spec)
+        found = decisions.bandwidth_check(spec)
         if found:
             first, second = found
             parts.append(
