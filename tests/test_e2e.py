@@ -56,6 +56,8 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
     for title in (
         *(html_escape(n.heading) for n in NOTEBOOKS),
         "<h2>Executive summary</h2>",
+        "Generative use cases (notebook 05)",
+        "Speech use cases (notebook 06;",
         "Appendix: provenance",
         "Run summary",
         "Contents",
@@ -76,14 +78,15 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
 # One table of each notebook, rebuilt from the parquet store alone in a process without torch or Jupyter.
 REBUILD = """
 import sys
-from edgecloud.results import analysis_tables, generative_tables, tables, usecase_tables
+from edgecloud.results import analysis_tables, generative_tables, speech_tables, tables, usecase_tables
 from edgecloud.results.store import latest_here
 tables.presentation()
 rows = latest_here(sys.argv[1])  # this machine's latest run (data/results holds another machine's)
 table = {"00-system-under-test": tables.ceilings, "01-inference-concepts": tables.outputs,
          "02-cloud-edge-measurements": tables.edge, "03-use-cases": usecase_tables.options,
          "04-metrics-analysis": analysis_tables.cascade,
-         "05-generative-inference": lambda r: generative_tables.token_timing(r, ["llama.cpp"])}[sys.argv[1]](rows)
+         "05-generative-inference": lambda r: generative_tables.token_timing(r, ["llama.cpp"]),
+         "06-speech-recognition": speech_tables.timing}[sys.argv[1]](rows)
 assert not any(m.split(".")[0] in ("torch", "onnxruntime", "papermill", "IPython") for m in sys.modules)
 print(tables.html(table))
 """
@@ -98,6 +101,7 @@ print(tables.html(table))
         "03-use-cases",
         "04-metrics-analysis",
         "05-generative-inference",
+        "06-speech-recognition",
     ],
 )
 def test_each_notebook_table_is_rebuilt_from_the_store_alone(copy, notebook) -> None:

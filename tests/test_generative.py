@@ -113,6 +113,24 @@ def test_the_server_streams_token_by_token_and_stops_with_its_process() -> None:
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+def test_loadgen_times_the_served_models_first_token_apart_and_says_why_a_short_run_is_invalid(tmp_path) -> None:
+    from edgecloud.experiments.generative import measure_loadgen
+    from edgecloud.results import generative_tables
+    from edgecloud.results.store import Recorder
+    from edgecloud.sentences import generative as sentences
+
+    changes = {"loadgen_qps": [2.0], "loadgen_queries": 6, "loadgen_duration_s": 0.5, "prompt_tokens": 16,
+               "output_tokens": 6}  # fmt: skip
+    rec = Recorder("05-generative-inference", root=tmp_path)
+    measure_loadgen(Params().generative.model_copy(update=changes), rec)
+    row = generative_tables.token_loadgen(rec.frame()).iloc[0]
+    assert row["TTFT p99 ms"] >= row["TTFT p50 ms"] > 0 and row["tokens/s"] > 0
+    assert row["TPOT p50 ms"] > 1  # had the first token been reported with the last, the rest would take no time
+    assert (row["TTFT bound ms"], row["TPOT bound ms"]) == (2000, 100)
+    assert not row["valid"] and "early stopping" in row["why not"]
+    assert "INVALID" in sentences.token_loadgen(generative_tables.token_loadgen(rec.frame()))
+
+
 class _Buffering(http.server.BaseHTTPRequestHandler):
     """An OpenAI-compatible endpoint that generates the whole answer with llama.cpp, then sends every chunk at once
     (as a proxy that buffers server-sent events does)."""

@@ -374,3 +374,27 @@ GENERATIVE_CASES = {
         sources="TPOT: MLPerf interactive bound; " + A + "TTFT 300 ms (typing pause); 200,000 completions a day",
     ),
 }
+
+# Speech use cases, scored by notebook 06 against this machine as an edge box and as a cloud VM (both measured here;
+# the cloud path adds the network's round trip and the audio's upload). Devices: the two entries of DEFAULT_DEVICES.
+SPEECH_CASES = {
+    "smart-home-voice": dict(
+        utterance_s=2.0,
+        latency_budget_ms="budget_voice_turn",
+        percentile=95,
+        per_day=200_000,
+        fleet_size=10_000,
+        network="home-wifi",
+        sensitivity="personal",
+        sources=A + "a 2-second spoken command; 10 000 homes × 20 commands a day (as in notebook 03)",
+    ),
+    "meeting-transcription": dict(
+        utterance_s=3600.0,
+        real_time_budget=A + "0.25: an hour's meeting transcribed within 15 minutes of its end",
+        per_day=100,
+        fleet_size=20,
+        network="home-wifi",
+        sensitivity="personal",
+        sources=A + "100 meeting hours a day in 20 rooms; recordings uploaded over office broadband",
+    ),
+}

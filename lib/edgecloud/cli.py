@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_ in [
         ("validate", "check a params file"),
         ("stamp", "validate and write per-notebook stamps"),
-        ("measure", "run the cloud/edge and generative measurements without Jupyter"),
+        ("measure", "run the cloud/edge, generative and speech measurements without Jupyter"),
     ]:
         p = sub.add_parser(name, help=help_)
         p.add_argument("--params", default="params/default.yaml")
@@ -106,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 130
     elif args.command == "measure":
-        from edgecloud.experiments import generative
+        from edgecloud.experiments import generative, speech
         from edgecloud.experiments.cloud_edge import measure_all
 
         _quiet_after_ctrl_c()
         try:
             print(f"wrote {measure_all(params, args.params)} (a complete run in the results store)")
             print(f"wrote {generative.measure_everything(params)} (a complete run in the results store)")
+            print(f"wrote {speech.measure_everything(params)} (a complete run in the results store)")
         except KeyboardInterrupt:
             print("interrupted: the server was stopped and the partial run is not marked complete", file=sys.stderr)
             return 130

@@ -4,7 +4,6 @@ against context position, greedy agreement with fp32 and perplexity, all on one 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -12,7 +11,7 @@ import numpy as np
 
 from edgecloud import paths
 from edgecloud.runtimes.decoding import Decoder
-from edgecloud.timing import Estimate, TokenTimeline, block_resample, clock_stream
+from edgecloud.timing import Estimate, TokenTimeline, block_resample, clock_stream, cluster_bootstrap
 
 CORPUS = "data/generative/corpus.txt"  # original prose written for this project (no download, no licence question)
 
@@ -102,25 +101,13 @@ def greedy_answers(decoder: Decoder, prompt_list: list[list[int]], n_out: int) -
     return [tuple(decoder.stream(p, n_out)) for p in prompt_list]
 
 
-def _cluster_bootstrap(
-    values: list[np.ndarray], stat: Callable[[list[np.ndarray]], float], resamples: int, seed: int, confidence: float
-) -> Estimate:
-    """stat over clusters (one per prompt), with a bootstrap that resamples whole clusters."""
-    rng = np.random.default_rng(seed)
-    point = stat(values)
-    boot = [stat([values[i] for i in rng.integers(0, len(values), len(values))]) for _ in range(resamples)]
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boot, [alpha, 1 - alpha])
-    return Estimate(point, float(min(low, point)), float(max(high, point)))
-
-
 def token_agreement(
     answers: list[tuple[int, ...]], reference: list[tuple[int, ...]], resamples: int, seed: int, confidence: float
 ) -> Estimate:
     """Share of greedy tokens equal to the reference's at the same position, with an interval that resamples
     prompts (a divergence carries on through the rest of an answer, so tokens are not independent)."""
     matches = [np.equal(a, r).astype(float) for a, r in zip(answers, reference, strict=True)]
-    return _cluster_bootstrap(matches, lambda m: float(np.mean(np.concatenate(m))), resamples, seed, confidence)
+    return cluster_bootstrap(matches, lambda m: float(np.mean(np.concatenate(m))), resamples, seed, confidence)
 
 
 def first_divergence(answers: list[tuple[int, ...]], reference: list[tuple[int, ...]]) -> float:

@@ -62,6 +62,14 @@ NOTEBOOKS = (
         ("00-system-under-test",),
         50,
     ),
+    Notebook(
+        "06-speech-recognition",
+        "Speech recognition: a speech model, utterance by utterance",
+        "speech",
+        "speech",
+        ("00-system-under-test",),
+        40,
+    ),
 )
 BY_ID = {n.id: n for n in NOTEBOOKS}
 

@@ -505,6 +505,21 @@ class GenerativeSection(Section):
         description="Runtimes also timed at one thread: decode that speeds up with cores more than memory does is "
         "bound by arithmetic.",
     )
+    loadgen_qps: list[Annotated[float, Field(gt=0)]] = Field(
+        [],
+        description="Rates (queries/s) of MLPerf LoadGen Server runs with token latencies against llama.cpp's "
+        "server; empty: none (a VALID run needs about 460 queries, minutes on a small CPU: full.yaml runs one).",
+    )
+    loadgen_queries: Positive = Field(
+        460, description="min_query_count of each token-latency run (early stopping on TTFT and TPOT p99)."
+    )
+    loadgen_duration_s: float = Field(10.0, gt=0, description="min_duration of each token-latency run.")
+    ttft_bound: FigureOrAssumption = Field(
+        "mlperf_llama31_8b_ttft_bound", description="Figure key (or assumption) of the TTFT p99 bound, ms."
+    )
+    tpot_bound: FigureOrAssumption = Field(
+        "mlperf_llama31_8b_tpot_bound", description="Figure key (or assumption) of the TPOT p99 bound, ms."
+    )
     llm_url: str | None = Field(
         None,
         description="Any OpenAI-compatible base URL (…/v1: vLLM, TGI, Ollama, llama.cpp, a hosted API) to measure.",
@@ -530,6 +545,35 @@ class GenerativeSection(Section):
         return names
 
 
+class SpeechSection(Section):
+    runtime: str = Field("ctranslate2", description="Speech runtime (a runtimes module defining RECOGNIZER).")
+    precisions: list[str] = Field(
+        ["fp32", "int8"], min_length=1, description="Precisions the speech model runs in; the first is the reference."
+    )
+    speech_threads: Positive = Field(2, description="Threads of the speech runtime.")
+    warmup: int = Field(1, ge=0, description="Untimed transcriptions before timing, per precision.")
+    repeats: Positive = Field(2, description="Timed passes over every utterance of the recording, per precision.")
+    encoder_repeats: Annotated[int, Field(ge=3)] = Field(
+        5, description="Timed runs of the encoder alone (its fixed 30-second window), per precision."
+    )
+    long_form: bool = Field(True, description="Also transcribe the whole recording in one call, per precision.")
+
+    @model_validator(mode="after")
+    def _registered(self) -> SpeechSection:
+        """The runtime is registered and offers every precision, each once."""
+        from edgecloud.runtimes import registry  # names only: runtime modules load their frameworks on use
+
+        known = registry.defined("RECOGNIZER")
+        if self.runtime not in known:
+            raise ValueError(f"runtime: unknown speech runtime {self.runtime!r}; choose from {', '.join(known)}")
+        offered = known[self.runtime].precisions
+        if unknown := [p for p in self.precisions if p not in offered]:
+            raise ValueError(f"precisions: {self.runtime} offers {', '.join(offered)}, not {unknown[0]!r}")
+        if len(set(self.precisions)) != len(self.precisions):
+            raise ValueError("precisions: a precision is listed twice")
+        return self
+
+
 class ReportSection(Section):
     identity: bool = Field(False, description="Show this machine's host name and home paths in the report.")
 
@@ -541,6 +585,7 @@ SECTIONS: dict[str, type[Section]] = {
     "usecases": UseCasesSection,
     "analysis": AnalysisSection,
     "generative": GenerativeSection,
+    "speech": SpeechSection,
 }
 NOTEBOOK_SECTIONS = {n.id: n.section for n in NOTEBOOKS}
 # What a notebook reads from another section (notebook 03 scores use cases over notebook 02's network profiles).
@@ -548,6 +593,7 @@ BORROWED = {
     "03-use-cases": {"network_profiles": "measurements", "cloud": "measurements"},
     "04-metrics-analysis": {"network_profiles": "measurements", "loadgen": "measurements"},
     "05-generative-inference": {"network_profiles": "measurements"},
+    "06-speech-recognition": {"network_profiles": "measurements"},
 }
 
 
@@ -559,6 +605,7 @@ class Params(Section):
     usecases: UseCasesSection = Field(default_factory=UseCasesSection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
     generative: GenerativeSection = Field(default_factory=GenerativeSection)
+    speech: SpeechSection = Field(default_factory=SpeechSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")

@@ -361,3 +361,22 @@ def prefill_and_decode(timing: pd.DataFrame, prefill: pd.DataFrame, samples: pd.
     axes[2].set(yscale="log")
     axes[2].legend(fontsize=8)
     finish(axes[2], "Decode: the gap per token", "context position, tokens", "token gap, ms (rolling median)")
+
+
+def speech_latency(by_length: pd.DataFrame, timing: pd.DataFrame) -> None:
+    """Every timed transcription's latency against its utterance's length, beside the encoder timed alone (its
+    fixed 30-second window), and the real-time factor that follows."""
+    _, axes = plt.subplots(1, 2, figsize=(12, 4))
+    encoder = timing["encoder alone p50 ms"]
+    for (precision, part), color in zip(by_length.groupby("precision", sort=False), sns.color_palette(), strict=False):
+        axes[0].scatter(part.seconds, part.latency_ms, color=color, alpha=0.7, label=precision)
+        axes[0].axhline(encoder[precision], color=color, linestyle="--", linewidth=1,
+                        label=f"{precision}: encoder alone")  # fmt: skip
+        axes[1].scatter(part.seconds, part.latency_ms / 1e3 / part.seconds, color=color, alpha=0.7, label=precision)
+    axes[0].set_ylim(bottom=0)
+    axes[0].legend(fontsize=8)
+    finish(axes[0], "Latency barely grows with speech", "utterance, seconds", "latency, ms")
+    axes[1].axhline(1, color="#999999", linewidth=1)
+    axes[1].set(yscale="log")
+    axes[1].legend(fontsize=8)
+    finish(axes[1], "Real-time factor: short utterances pay most", "utterance, seconds", "latency / duration")

@@ -70,6 +70,11 @@ def add_executive(markdown: str, figure: object | None = None) -> None:
         figure.savefig(paths.artifact("summary/executive.svg"), format="svg")
 
 
+def add_executive_part(notebook: str, markdown: str) -> None:
+    """Record a notebook's part of the executive summary (its use cases), shown after notebook 04's summary."""
+    paths.artifact(f"summary/executive-{notebook}.md").write_text(markdown)
+
+
 def _executive_figure() -> str:
     """The executive summary's figure as an inline image with alt text from its titles ('' when there is none)."""
     path = paths.outputs() / "artifacts" / "summary" / "executive.svg"
@@ -187,12 +192,14 @@ def build(out: Path | None = None) -> Path:
         toc.append(f'<li><a href="#nb-{name[:2]}">{html.escape(title)}</a><ol>{subs}</ol></li>')
     summaries = [(paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed]
     summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
-    executive = paths.outputs() / "artifacts" / "summary" / "executive.md"
+    folder = paths.outputs() / "artifacts" / "summary"
+    main = [folder / "executive.md"] if "04-metrics-analysis" in executed else []
+    parts = [p for p in (*main, *(folder / f"executive-{n}.md" for n in executed)) if p.exists()]
     executive_html = (
-        f'<section class="executive" id="executive"><h2>Executive summary</h2>{_executive_figure()}'
-        f"{mistune.html(executive.read_text())}"
+        f'<section class="executive" id="executive"><h2>Executive summary</h2>{_executive_figure() if main else ""}'
+        f"{''.join(mistune.html(p.read_text()) for p in parts)}"
         "</section>"
-        if executive.exists() and "04-metrics-analysis" in executed
+        if parts
         else ""
     )
     page = (

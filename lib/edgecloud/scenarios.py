@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import math
 import re
 import tempfile
@@ -98,6 +99,42 @@ EARLY_STOPPING_MAX_S = 6.0  # the longest Server run the search makes to satisfy
 OFFLINE_HEADROOM = 1.25  # LoadGen's advice for "Min duration satisfied: NO" is a higher expected QPS
 
 
+def _run(settings, serve: Callable[[int, int], None], sample_count: int, workers: int, what: str) -> str:
+    """Run LoadGen with serve(query_id, sample_index) on `workers` threads (never LoadGen's): serve must complete its
+    query even when it fails, since LoadGen waits forever for one never completed. Returns LoadGen's summary text;
+    RuntimeError naming the first failure when any query failed."""
+    pool = ThreadPoolExecutor(max_workers=workers)
+    errors: list[Exception] = []
+
+    def guarded(query_id: int, index: int) -> None:
+        try:
+            serve(query_id, index)
+        except Exception as e:
+            errors.append(e)
+
+    def issue(queries: list) -> None:
+        for q in queries:
+            pool.submit(guarded, q.id, q.index)
+
+    sut = lg.ConstructSUT(issue, lambda: None)
+    qsl = lg.ConstructQSL(sample_count, sample_count, lambda _: None, lambda _: None)
+    with tempfile.TemporaryDirectory(prefix="loadgen-") as out:
+        log = lg.LogSettings()
+        log.log_output.outdir = out
+        log.log_output.copy_summary_to_stdout = False
+        log.enable_trace = False
+        try:
+            lg.StartTestWithLogSettings(sut, qsl, settings, log)
+        finally:
+            pool.shutdown(wait=True)
+            lg.DestroyQSL(qsl)
+            lg.DestroySUT(sut)
+        text = (Path(out) / "mlperf_log_summary.txt").read_text()
+    if errors:
+        raise RuntimeError(f"{len(errors)} LoadGen {what} queries failed; first: {errors[0]!r}") from errors[0]
+    return text
+
+
 def run_scenario(
     infer: Callable[[int], object],
     sample_count: int,
@@ -122,37 +159,14 @@ def run_scenario(
     settings.offline_expected_qps = max(1.0, OFFLINE_HEADROOM * (expected_qps or 1.0 / expected_latency_s))
     settings.server_target_qps = target_qps or 1.0
     settings.server_target_latency_ns = int(cfg.server_latency_bound_ms * 1e6)
-    pool = ThreadPoolExecutor(max_workers=workers)
-    errors: list[Exception] = []
 
-    def complete(query_id: int, index: int) -> None:
+    def serve(query_id: int, index: int) -> None:
         try:
             infer(index)
-        except Exception as e:  # LoadGen waits forever for a query never completed: record, then complete
-            errors.append(e)
         finally:
             lg.QuerySamplesComplete([lg.QuerySampleResponse(query_id, 0, 0)])
 
-    def issue(queries: list) -> None:
-        for q in queries:
-            pool.submit(complete, q.id, q.index)
-
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(sample_count, sample_count, lambda _: None, lambda _: None)
-    with tempfile.TemporaryDirectory(prefix="loadgen-") as out:
-        log = lg.LogSettings()
-        log.log_output.outdir = out
-        log.log_output.copy_summary_to_stdout = False
-        log.enable_trace = False
-        try:
-            lg.StartTestWithLogSettings(sut, qsl, settings, log)
-        finally:
-            pool.shutdown(wait=True)
-            lg.DestroyQSL(qsl)
-            lg.DestroySUT(sut)
-        text = (Path(out) / "mlperf_log_summary.txt").read_text()
-    if errors:
-        raise RuntimeError(f"{len(errors)} LoadGen {scenario} queries failed; first: {errors[0]!r}") from errors[0]
+    text = _run(settings, serve, sample_count, workers, scenario)
     return parse_summary(scenario, text, target_qps)
 
 
@@ -215,3 +229,93 @@ def long_enough(r: LoadGenResult, cfg: LoadGen) -> LoadGen | None:
     if queries / r.target_qps > EARLY_STOPPING_MAX_S:
         return None
     return cfg.model_copy(update={"min_query_count": queries})
+
+
+@dataclass(frozen=True)
+class TokenLoadGenResult:
+    """LoadGen's summary of one Server run with token latencies: first-token and per-output-token percentiles."""
+
+    target_qps: float
+    valid: bool
+    result: str
+    tokens_per_s: float
+    ttft_p50_ms: float
+    ttft_p99_ms: float
+    tpot_p50_ms: float
+    tpot_p99_ms: float
+    summary: str
+
+    @property
+    def invalid_reason(self) -> str:
+        return "" if self.valid else invalid_reason(self.summary)
+
+
+def parse_token_summary(text: str, target_qps: float) -> TokenLoadGenResult:
+    """Read a token-latency Server summary: validity, completed tokens/s, TTFT and TPOT percentiles (ns → ms)."""
+
+    def number(label: str) -> float:
+        match = re.search(rf"^{re.escape(label)}\s*:\s*([\d.eE+-]+)", text, re.M)
+        return float(match.group(1)) if match else float("nan")
+
+    result = re.search(r"^Result is\s*:\s*(\w+)", text, re.M)
+    return TokenLoadGenResult(
+        target_qps,
+        bool(result and result.group(1) == "VALID"),
+        result.group(1) if result else "missing",
+        number("Completed tokens per second"),
+        number("50.00 percentile first token latency (ns)") / 1e6,
+        number("99.00 percentile first token latency (ns)") / 1e6,
+        number("50.00 percentile time to output token (ns)") / 1e6,
+        number("99.00 percentile time to output token (ns)") / 1e6,
+        text,
+    )
+
+
+def _respond(query_id: int, tokens: int, first: bool) -> None:
+    """Tell LoadGen a query's first token arrived (first=True) or that it finished with that many tokens."""
+    data = array.array("q", [0] * max(1, tokens))
+    address, n = data.buffer_info()
+    if first:
+        lg.FirstTokenComplete([lg.QuerySampleResponse(query_id, address, n * data.itemsize)])
+    else:
+        lg.QuerySamplesComplete([lg.QuerySampleResponse(query_id, address, n * data.itemsize, tokens)])
+
+
+def run_token_server(
+    stream: Callable[[int, Callable[[], None]], int],
+    sample_count: int,
+    target_qps: float,
+    bounds_ms: tuple[float, float],
+    min_duration_s: float,
+    min_query_count: int,
+    workers: int,
+) -> TokenLoadGenResult:
+    """One LoadGen Server run with token latencies (MLPerf's LLM rules): stream(sample_index, first_token) serves a
+    query, calls first_token() when its first token arrives, and returns how many tokens it produced; bounds_ms are
+    the TTFT and TPOT p99 bounds."""
+    settings = lg.TestSettings()
+    settings.scenario = lg.TestScenario.Server
+    settings.mode = lg.TestMode.PerformanceOnly
+    settings.min_duration_ms = int(min_duration_s * 1000)
+    settings.min_query_count = min_query_count
+    settings.server_target_qps = target_qps
+    settings.use_token_latencies = True
+    settings.ttft_latency = int(bounds_ms[0] * 1e6)
+    settings.tpot_latency = int(bounds_ms[1] * 1e6)
+
+    def serve(query_id: int, index: int) -> None:
+        told, tokens = [], 0
+
+        def first() -> None:
+            told.append(True)
+            _respond(query_id, 1, first=True)
+
+        try:
+            tokens = stream(index, first)
+        finally:
+            if not told:
+                _respond(query_id, 1, first=True)
+            _respond(query_id, tokens, first=False)
+
+    text = _run(settings, serve, sample_count, workers, "token")
+    return parse_token_summary(text, target_qps)

@@ -189,6 +189,19 @@ def percentile(
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
 
+def cluster_bootstrap(
+    values: list[np.ndarray], stat: Callable[[list[np.ndarray]], float], resamples: int, seed: int, confidence: float
+) -> Estimate:
+    """stat over clusters (a prompt's tokens, an utterance's words), with a bootstrap that resamples whole clusters:
+    the interval for values that are correlated within a cluster and independent between clusters."""
+    rng = np.random.default_rng(seed)
+    point = stat(values)
+    boot = [stat([values[i] for i in rng.integers(0, len(values), len(values))]) for _ in range(resamples)]
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha])
+    return Estimate(point, float(min(low, point)), float(max(high, point)))
+
+
 def bootstrap_percentiles(samples: np.ndarray, confidence: float, resamples: int, seed: int) -> dict[str, Estimate]:
     """Percentiles of samples (in time order) with moving-block bootstrap intervals, resampled in bounded chunks.
 

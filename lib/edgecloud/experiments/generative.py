@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from edgecloud import catalogue, generation, notebooks
+from edgecloud import catalogue, generation, notebooks, scenarios
 from edgecloud.decisions import generative as decisions
+from edgecloud.decisions.devices import cited
 from edgecloud.llm_serving import LlamaServer
 from edgecloud.models import llm
 from edgecloud.network import emulation, token_stream
@@ -260,6 +261,40 @@ def measure_served(section: GenerativeSection, shared: Shared, profiles: dict[st
         )
 
 
+def measure_loadgen(section: GenerativeSection, rec: Recorder) -> None:
+    """MLPerf LoadGen Server runs with token latencies against llama.cpp's server, one per rate in
+    generative.loadgen_qps: Poisson arrivals, TTFT and TPOT p99 held to the section's bounds, VALID or not as
+    LoadGen says."""
+    if not section.loadgen_qps:
+        return
+    texts = generation.prompt_texts(section.prompt_tokens, 32)
+    bounds = (cited(section.ttft_bound).value, cited(section.tpot_bound).value)
+    eos = llm.shape().eos
+    base = config("llama.cpp", section, target=LLM_SERVER, protocol="http", input_size=section.prompt_tokens,
+                  network="loopback", scenario="loadgen-Server")  # fmt: skip
+    with LlamaServer(section.llm_threads, section.context) as server:
+        api = token_stream.client(server.url)
+
+        def stream(index: int, first) -> int:
+            answer = token_stream.completion(api, llm.NAME, texts[index], section.output_tokens, eos, on_first=first)
+            return len(answer.arrivals)
+
+        for qps in section.loadgen_qps:
+            r = scenarios.run_token_server(
+                stream, len(texts), qps, bounds, section.loadgen_duration_s, section.loadgen_queries, workers=4
+            )
+            cfg = base.with_(scale=qps)
+            flags = dict(valid=r.valid, note=r.invalid_reason, source="MLPerf LoadGen summary (token latencies)")
+            rec.add("loadgen_target_qps", qps, "queries/s", cfg, **flags)
+            rec.add("loadgen_tokens_per_s", r.tokens_per_s, "tokens/s", cfg, **flags)
+            for metric, got, bound in (("ttft", r.ttft_p50_ms, None), ("ttft", r.ttft_p99_ms, bounds[0]),
+                                       ("tpot", r.tpot_p50_ms, None), ("tpot", r.tpot_p99_ms, bounds[1])):  # fmt: skip
+                name = f"loadgen_{metric}_{'p99' if bound else 'p50'}"
+                rec.add(name, got, "ms", cfg, **flags)
+            rec.add("loadgen_bound", bounds[0], "ms", cfg.with_(stage="ttft"), **flags)
+            rec.add("loadgen_bound", bounds[1], "ms", cfg.with_(stage="tpot"), **flags)
+
+
 def measure_endpoint(section: GenerativeSection, shared: Shared, rec: Recorder) -> None:
     """Any OpenAI-compatible endpoint (generative.llm_url), streamed the same way; its key from llm_key_env."""
     if not section.llm_url:
@@ -313,6 +348,7 @@ def measure_everything(params: Params) -> Path:
     kv_cache(section, rec)
     compare(measure_all(section, shared, rec), section, shared, rec)
     measure_served(section, shared, params.measurements.model_dump()["network_profiles"], rec)
+    measure_loadgen(section, rec)
     measure_endpoint(section, shared, rec)
     rec.complete()
     return rec.folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,9 +26,11 @@ def client(base_url: str, api_key_env: str | None = None, timeout_s: float = 60.
     return OpenAI(base_url=base_url, api_key=key or "unused", timeout=timeout_s, max_retries=0)
 
 
-def completion(api, model: str, prompt: str, n_out: int, eos: int | None) -> TokenTimeline:
+def completion(
+    api, model: str, prompt: str, n_out: int, eos: int | None, on_first: Callable[[], None] | None = None
+) -> TokenTimeline:
     """One greedy completion of exactly n_out tokens (end-of-sequence suppressed by a logit bias), streamed; each
-    chunk's arrival from the call that sends the request."""
+    chunk's arrival from the call that sends the request; on_first is called as the first token arrives."""
     import openai
 
     bias = {str(eos): -100} if eos is not None else None
@@ -40,6 +43,8 @@ def completion(api, model: str, prompt: str, n_out: int, eos: int | None) -> Tok
         for chunk in stream:
             if chunk.choices and chunk.choices[0].text:
                 arrivals.append(time.perf_counter() - t0)
+                if on_first is not None and len(arrivals) == 1:
+                    on_first()
     except openai.APIConnectionError as e:
         raise StreamError(f"cannot reach {api.base_url}: {e.__cause__ or e}") from None
     except openai.APIStatusError as e:

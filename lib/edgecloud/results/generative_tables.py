@@ -134,3 +134,30 @@ def cases(evaluated: pd.DataFrame) -> pd.DataFrame:
     cols = ["case", "option", "kind", "ttft_ms", "ttft_budget_ms", "tpot_ms", "tpot_budget_ms", "binding",
             "usd_per_m_output", "usd_month", "feasible", "recommended"]  # fmt: skip
     return evaluated[cols].set_index(["case", "option"]).round(2)
+
+
+TOKEN_LOADGEN = {
+    "loadgen_target_qps": "target queries/s",
+    "loadgen_tokens_per_s": "tokens/s",
+    "loadgen_ttft_p50": "TTFT p50 ms",
+    "loadgen_ttft_p99": "TTFT p99 ms",
+    "loadgen_tpot_p50": "TPOT p50 ms",
+    "loadgen_tpot_p99": "TPOT p99 ms",
+}
+
+
+def token_loadgen(rows: pd.DataFrame) -> pd.DataFrame:
+    """LoadGen's token-latency Server runs against the served model, one row per rate: what LoadGen measured, the
+    bounds, and whether the run is VALID (and why not)."""
+    part = rows[rows.metric.isin(TOKEN_LOADGEN) & (rows.target == "llm-server")]
+    if part.empty:
+        return pd.DataFrame(columns=[*TOKEN_LOADGEN.values(), "TTFT bound ms", "TPOT bound ms", "valid", "why not"])
+    wide = part.pivot_table(index="scale", columns="metric", values="value", aggfunc="first")
+    wide = wide.reindex(columns=list(TOKEN_LOADGEN)).rename(columns=TOKEN_LOADGEN)
+    bounds = rows[(rows.metric == "loadgen_bound") & (rows.target == "llm-server")]
+    for stage in ("ttft", "tpot"):
+        wide[f"{stage.upper()} bound ms"] = bounds[bounds.stage == stage].set_index("scale").value.reindex(wide.index)
+    meta = part.drop_duplicates("scale").set_index("scale")
+    wide["valid"] = meta.loadgen_valid.reindex(wide.index)
+    wide["why not"] = meta.note.reindex(wide.index)
+    return wide.reset_index(drop=True).round(2)

@@ -159,6 +159,21 @@ METRICS: tuple[Metric, ...] = (
     _m("thread_speedup", "×", M, "Decode (or the triad) at the section's threads over one thread, with its CI"),
     _m("usd_per_million_tokens", "USD/1M tokens", (D, S), "Cost per million output tokens of a generative option"),
     _m("decode_tokens_per_s", "tokens/s", (M, D), "Decode rate of a model on an option (bandwidth physics)"),
+    _m("loadgen_ttft_p50", "ms", M, "MLPerf LoadGen's median first-token latency (token-latency Server run)"),
+    _m("loadgen_ttft_p99", "ms", M, "MLPerf LoadGen's 99th percentile first-token latency"),
+    _m("loadgen_tpot_p50", "ms", M, "MLPerf LoadGen's median time per output token"),
+    _m("loadgen_tpot_p99", "ms", M, "MLPerf LoadGen's 99th percentile time per output token"),
+    _m("loadgen_tokens_per_s", "tokens/s", M, "MLPerf LoadGen's completed tokens per second"),
+    # 06 · speech recognition
+    _m("speech_latency", "ms", M, "Median time to transcribe one utterance of the recording, with its CI"),
+    _m("encoder_time", "ms", M, "Median time of the speech encoder alone over its fixed 30-second window"),
+    _m("encoder_fit", "ms", M, "Fixed cost of a transcription from a least-squares fit of latency on tokens"),
+    _m("speech_token_time", "ms", M, "Cost of one decoded token from the same fit (its slope)"),
+    _m("real_time_factor", "×", M, "Transcription time over the audio's duration (below 1 keeps up with speech)"),
+    _m("wer", "fraction", M, "Word error rate against the shipped transcript, utterances resampled for its CI"),
+    _m("wer_difference", "fraction", M, "WER minus the reference precision's on the same utterances (paired CI)"),
+    _m("precision_speedup", "×", M, "Reference precision's median utterance latency over this one's, with its CI"),
+    _m("speech_option_latency", "ms", (M, D), "An option's latency at a speech use case's length and percentile"),
 )
 BY_NAME = {m.name: m for m in METRICS}
 

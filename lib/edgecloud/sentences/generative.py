@@ -268,6 +268,34 @@ def cases(evaluated: pd.DataFrame) -> str:
 
 
 @escaped
+def token_loadgen(table: pd.DataFrame) -> str:
+    """What LoadGen's token-latency runs show: a VALID run's figures as a result, an INVALID one's only with why."""
+    if table.empty:
+        return (
+            "LoadGen's token-latency Server runs were not made (`generative.loadgen_qps` is empty): a VALID run "
+            "needs about 460 queries, several minutes here; `params/full.yaml` makes one."
+        )
+    parts = []
+    for _, r in table.iterrows():
+        figures = (
+            f"TTFT p99 {ms(r['TTFT p99 ms'])} (bound {ms(r['TTFT bound ms'])}), TPOT p99 {ms(r['TPOT p99 ms'])} "
+            f"(bound {ms(r['TPOT bound ms'])}), {r['tokens/s']:.0f} tokens/s"
+        )
+        rate = f"at {r['target queries/s']:g} queries/s"
+        if r["valid"]:
+            parts.append(f"{rate} LoadGen's run is **VALID**: {figures}")
+        else:
+            parts.append(f"{rate} the run is INVALID ({r['why not']}), so its figures ({figures}) are not a result")
+    return "**Measured (MLPerf LoadGen, Server, token latencies):** " + "; ".join(parts) + "."
+
+
+@escaped
+def executive(evaluated: pd.DataFrame) -> str:
+    """The generative use cases for the executive summary."""
+    return "**Generative use cases (notebook 05):**\n\n" + cases.__wrapped__(evaluated)
+
+
+@escaped
 def crossover(n_tokens: float | None, edge: str, cloud: str, network: str) -> str:
     """The output length beyond which the cloud's answer finishes first despite the round trip."""
     if n_tokens is None:
