@@ -398,6 +398,24 @@ def generative_goals(params: Params) -> list[Goal]:
     ]  # fmt: skip
 
 
+def speech_goals(params: Params) -> list[Goal]:
+    """Notebook 06's model of a transcription checked on this machine: the fixed cost that a least-squares fit of
+    latency on decoded tokens finds, against the encoder timed alone, per precision (within 25%)."""
+    from edgecloud import transcription
+    from edgecloud.models import speech
+    from edgecloud.runtimes import transcribing
+
+    section, recording, out = params.speech, speech.recording(), []
+    for precision in section.precisions:
+        model = transcribing.get(section.runtime).load(precision, section.speech_threads)
+        heard = transcription.transcribe_all(model, recording, section.warmup, 1)
+        encoder = np.median(transcription.time_encoder(model, recording.clip(recording.utterances[0]), 5))
+        fit = transcription.latency_fit(heard)
+        out.append(at_most(f"speech_{precision}_fit_fixed_cost_vs_encoder", abs(fit.fixed_s / encoder - 1), 0.25,
+                           fixed_ms=fit.fixed_s * 1e3, encoder_ms=encoder * 1e3))  # fmt: skip
+    return out
+
+
 def mutation_goal(folder: Path) -> Goal:
     """mutmut's share of killed mutants (timeouts count as killed; mutants no test reaches count as survivors)."""
     stats = json.loads((folder / "mutants" / "mutmut-cicd-stats.json").read_text())
@@ -428,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     timing = params.shared.timing
     goals = runtime_goals(timing) + repeatability_goals(timing) + timer_agreement_goals(timing)
     goals += minilm_goal(timing) + int8_fidelity_goals(params) + queueing_goals(timing) + serving_goals(params)
-    goals += generative_goals(params)
+    goals += generative_goals(params) + speech_goals(params)
     folder = paths.outputs() / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     doc = {
