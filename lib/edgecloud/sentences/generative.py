@@ -248,7 +248,8 @@ def cases(evaluated: pd.DataFrame) -> str:
     for name, part in evaluated.groupby("case", sort=False):
         chosen = part[part.recommended]
         if chosen.empty:
-            lines.append(f"- **{name}** ({part.model.iloc[0]}): no option meets every requirement.")
+            each = "; ".join(f"{r.option} fails on {r.binding}" for r in part.itertuples())
+            lines.append(f"- **{name}** ({part.model.iloc[0]}): no option meets every requirement ({each}).")
             continue
         pick = chosen.iloc[0]
         failing = part[~part.feasible]
