@@ -14,8 +14,10 @@ import pytest
 
 from edgecloud import catalogue, generation
 from edgecloud.decisions import generative as decisions
+from edgecloud.models import llm
 from edgecloud.network import token_stream
 from edgecloud.params import Params, ParamsError, load_params
+from edgecloud.runtimes import decoding
 from edgecloud.timing import TokenTimeline, clock_stream
 
 llama_cpp = pytest.importorskip("llama_cpp")
@@ -56,17 +58,16 @@ def test_clock_stream_times_each_token_from_the_call_that_starts_it() -> None:
 
 def test_prompts_are_distinct_windows_so_no_request_shares_a_prefix() -> None:
     ids = tuple(range(1000))
-    found = generation.prompts(64, 8, ids)
+    found = generation.windows(ids, 64, 8)
     assert all(len(p) == 64 for p in found) and len({p[0] for p in found}) == 8
     with pytest.raises(ValueError, match="too few"):
-        generation.prompts(990, 20, ids)
+        generation.windows(ids, 990, 20)
 
 
 @pytest.fixture(scope="module")
 def llama():
-    from edgecloud.runtimes import decoding
 
-    return decoding.get("llama.cpp").load(threads=2, context=512)
+    return decoding.get("llama.cpp").load(llm.get(llm.NAME), threads=2, context=512)
 
 
 def test_llama_cpp_first_token_is_prefill_not_the_previous_requests_cache(llama) -> None:
@@ -91,7 +92,8 @@ def test_llama_cpp_evaluates_a_batched_prompt_without_crashing() -> None:
     a 200-token prompt in one batch, so a crash fails this test instead of killing the suite."""
     code = (
         "from edgecloud.runtimes.llama_cpp import open_model\n"
-        "m = open_model(2, 512)\n"
+        "from edgecloud.models import llm\n"
+        "m = open_model(llm.get(llm.NAME), 2, 512)\n"
         "m.eval(list(range(3000, 3200)))\n"
         "print(m.n_tokens)\n"
     )
@@ -105,7 +107,7 @@ def test_the_server_streams_token_by_token_and_stops_with_its_process() -> None:
 
     from edgecloud.llm_serving import LlamaServer
 
-    with LlamaServer(threads=2, context=512) as server:
+    with LlamaServer(llm.get(llm.NAME), threads=2, context=512) as server:
         pid = server.process.pid
         api = token_stream.client(server.url)
         t = token_stream.completion(api, "smollm2-135m", "The lighthouse keeper wrote", 12, eos=2)
@@ -122,7 +124,7 @@ def test_loadgen_times_the_served_models_first_token_apart_and_says_why_a_short_
     changes = {"loadgen_qps": [2.0], "loadgen_queries": 6, "loadgen_duration_s": 0.5, "prompt_tokens": 16,
                "output_tokens": 6}  # fmt: skip
     rec = Recorder("05-generative-inference", root=tmp_path)
-    measure_loadgen(Params().generative.model_copy(update=changes), rec)
+    measure_loadgen(llm.get(llm.NAME), Params().generative.model_copy(update=changes), rec)
     row = generative_tables.token_loadgen(rec.frame()).iloc[0]
     assert row["TTFT p99 ms"] >= row["TTFT p50 ms"] > 0 and row["tokens/s"] > 0
     assert row["TPOT p50 ms"] > 1  # had the first token been reported with the last, the rest would take no time
@@ -197,6 +199,7 @@ def _rows() -> pd.DataFrame:
     base = {"model": "smollm2-135m", "runtime": "llama.cpp", "target": "in-process", "input_size": pd.NA}
     values = [
         ("parameters", 134515008, {"runtime": None, "target": None}),
+        ("kv_bytes_per_token", 23040.0, {"runtime": None, "target": None}),
         ("tokens_per_s", 60.0, {"input_size": 64}),
         ("bytes_per_token", 100.0, {}),
         ("model_size", 98.4, {}),
@@ -234,8 +237,36 @@ def test_generative_cases_recommend_only_options_that_meet_every_budget() -> Non
     chosen = evaluated[evaluated.recommended]
     assert set(chosen.case) <= set(catalogue.GENERATIVE_CASES) and chosen.feasible.all()
     assert (chosen.ttft_ms <= chosen.ttft_budget_ms).all() and (chosen.tpot_ms <= chosen.tpot_budget_ms).all()
-    unknown = evaluated[evaluated.option == "phone-oneplus-12"]
-    assert not unknown.feasible.any() and unknown.binding.str.contains("unknown").all()  # no prefill figure
+    phone = evaluated[evaluated.option == "phone-oneplus-12"]
+    unknown = phone[~phone.binding.str.startswith("memory")]
+    assert not phone.feasible.any() and unknown.binding.str.contains("unknown").all() and len(unknown)  # no prefill
+    big = evaluated[evaluated.model == "llama-3.1-70b"]
+    assert not big[big.role == "edge"].feasible.any()  # 40 GB of weights fit no edge device
+    assert big[big.option == "cloud-h100"].usd_per_m_output.notna().all()  # priced from the 70B run, not the 8B
+
+
+def test_a_cloud_gpu_serves_a_model_only_from_a_published_run_at_least_its_size() -> None:
+    """A smaller model of the family is bounded by a larger one's run; a model past the largest run is not modeled."""
+    shapes = decisions.shapes(_rows())
+    h100 = next(o for o in decisions.options(_rows(), 24.0) if o.role == "cloud")
+    assert decisions.predict(h100, shapes["llama-3.2-3b"], 512, 256).served_by.model == "llama-3.1-8b"
+    assert decisions.predict(h100, shapes["llama-3.1-70b"], 512, 256).served_by.model == "llama-3.1-70b"
+    huge = decisions.Shape("llama-3.1-405b", 405e9, 2 * 126 * 8 * 128 * 2, "test")
+    p = decisions.predict(h100, huge, 512, 256)
+    assert p.served_by is None and p.tpot_ms is None
+    case = {"ttft_ms": 2000, "tpot_ms": 200, "prompt_tokens": 512, "output_tokens": 256, "per_day": 1000}
+    assert decisions.usd_month(h100, p, case, 0.16) is None
+
+
+def test_a_self_hosted_gpu_is_paid_by_the_whole_gpu_hour_however_little_it_serves() -> None:
+    shapes = decisions.shapes(_rows())
+    h100 = next(o for o in decisions.options(_rows(), 24.0) if o.role == "cloud")
+    p = decisions.predict(h100, shapes["llama-3.1-8b"], 512, 256)
+    case = {"prompt_tokens": 512, "output_tokens": 256}
+    one_gpu = h100.hourly_usd * 720
+    assert decisions.usd_month(h100, p, {**case, "per_day": 10}, 0.16) == pytest.approx(one_gpu)
+    per_gpu_day = p.served_by.tokens_s * 86400 / 256  # requests a day one GPU's reference rate serves
+    assert decisions.gpus_needed(p, {**case, "per_day": 2.5 * per_gpu_day}) == 3
 
 
 @pytest.mark.parametrize(
@@ -256,3 +287,39 @@ def test_decode_that_gains_more_from_a_core_than_memory_does_is_called_arithmeti
         ]
     )  # fmt: skip
     assert verdict in _scaling(rows)
+
+
+def test_a_users_gguf_file_is_measured_under_its_own_name_and_a_broken_one_is_refused(tmp_path, monkeypatch) -> None:
+    """A GGUF file in shared.custom_models is notebook 05's model when generative.model names it: loaded by the
+    runtimes, labelled with its name and its file's quantization; a file that is not a language model gets one
+    line naming the key before any kernel starts."""
+    import shutil
+
+    from edgecloud import paths, preflight
+    from edgecloud.experiments import generative as experiment
+
+    (tmp_path / "cache").mkdir()
+    monkeypatch.setattr(paths, "cache_dir", lambda: tmp_path / "cache")  # what the file derives stays in tmp_path
+    mine, broken = tmp_path / "my-model.gguf", tmp_path / "broken.gguf"
+    shutil.copyfile(llm.shipped_gguf(), mine)
+    broken.write_bytes(b"not a model")
+    path = tmp_path / "p.yaml"
+    custom = f"shared: {{custom_models: [{{name: my_llm, gguf_path: '{mine}'}}]}}\n"
+    path.write_text(custom + "generative: {model: my_llm}\n")
+    params = load_params(path)
+    model = experiment.language_model(params.generative, params.shared)
+    assert model.gguf_file() == mine and model.shape().parameters == 134515008
+    cfg = experiment.config("llama.cpp", model, params.generative)
+    assert (cfg.model, cfg.precision) == ("my_llm", "q4_1")
+    assert len(tuple(decoding.get("llama.cpp").load(model, 2, 256).stream(list(range(700, 716)), 3))) == 3
+    path.write_text(f"shared: {{custom_models: [{{name: broken, gguf_path: '{broken}'}}]}}\n")
+    assert preflight.custom_model_problems(load_params(path), path) == [
+        f"{path}: shared.custom_models[0].gguf_path: '{broken}' is not allowed: cannot be read as a language model: "
+        "it does not start with the GGUF magic bytes, so it is not a GGUF file."
+    ]
+    path.write_text("shared: {custom_models: [{name: mine, onnx_path: 'missing.onnx'}]}\n")
+    with pytest.raises(ParamsError, match="no such file"):
+        load_params(path)
+    path.write_text("generative: {model: llama-70b}\n")
+    with pytest.raises(ParamsError, match=r"p.yaml: generative.model.*'llama-70b'.*gguf_path"):
+        load_params(path)

@@ -364,12 +364,13 @@ def generative_goals(params: Params) -> list[Goal]:
     from edgecloud.runtimes import decoding
 
     g, timing = params.generative, params.shared.timing
-    prompts = generation.prompts(g.prompt_tokens, g.warmup + g.requests)
-    shape, decoded, ll = llm.shape(), {}, {}
+    model = llm.get(g.model, params.shared.custom_models)
+    prompts = generation.prompts(model, g.prompt_tokens, g.warmup + g.requests)
+    shape, decoded, ll = model.shape(), {}, {}
     for name in ("transformers", "llama.cpp", "ort-genai"):
-        decoder = decoding.get(name).load(g.llm_threads, g.context)
+        decoder = decoding.get(name).load(model, g.llm_threads, g.context)
         decoded[name] = generation.timed_requests(decoder, prompts, g.output_tokens, g.warmup)
-        ll[name] = np.array(decoder.log_likelihoods(generation.text_window(g.perplexity_tokens)))
+        ll[name] = np.array(decoder.log_likelihoods(generation.text_window(model, g.perplexity_tokens)))
         if name == "llama.cpp":
             gguf_bytes = decoder.weight_bytes()
         del decoder
@@ -379,9 +380,9 @@ def generative_goals(params: Params) -> list[Goal]:
     per_token = shape.bytes_per_token(gguf_bytes, g.prompt_tokens + g.output_tokens // 2)
     roof = bandwidth * 1e9 / per_token
     decode = 1e3 / np.median(gaps["llama.cpp"] * 1e3)
-    texts = generation.prompt_texts(g.prompt_tokens, g.warmup + g.requests)
-    with LlamaServer(g.llm_threads, g.context) as server:
-        served = token_stream.completions(server.url, llm.NAME, texts, g.output_tokens, shape.eos, g.warmup)
+    texts = generation.prompt_texts(model, g.prompt_tokens, g.warmup + g.requests)
+    with LlamaServer(model, g.llm_threads, g.context) as server:
+        served = token_stream.completions(server.url, model.name, texts, g.output_tokens, shape.eos, g.warmup)
     served_ttft = np.array([a[0] for a in served])
     served_gaps = np.concatenate([np.diff(a) for a in served])
     d_ttft = difference(served_ttft * 1e3, ttft["llama.cpp"] * 1e3)

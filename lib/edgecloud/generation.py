@@ -10,6 +10,7 @@ from functools import cache
 import numpy as np
 
 from edgecloud import paths
+from edgecloud.models.llm import LanguageModel
 from edgecloud.runtimes.decoding import Decoder
 from edgecloud.timing import Estimate, TokenTimeline, block_resample, clock_stream, cluster_bootstrap
 
@@ -17,33 +18,35 @@ CORPUS = "data/generative/corpus.txt"  # original prose written for this project
 
 
 @cache
-def tokenizer():
+def tokenizer(model: LanguageModel):
     """The model's own tokenizer, loaded once."""
     from transformers import AutoTokenizer
 
-    from edgecloud.models import llm
-
-    return AutoTokenizer.from_pretrained(llm.description())
+    return AutoTokenizer.from_pretrained(model.description())
 
 
 @cache
-def corpus_ids() -> tuple[int, ...]:
+def corpus_ids(model: LanguageModel) -> tuple[int, ...]:
     """The shipped text as token ids of the model's own tokenizer."""
-    return tuple(tokenizer().encode((paths.project_root() / CORPUS).read_text()))
+    return tuple(tokenizer(model).encode((paths.project_root() / CORPUS).read_text()))
 
 
-def prompts(length: int, count: int, ids: tuple[int, ...] | None = None) -> list[list[int]]:
-    """count prompts of length tokens, each a different window of the corpus, so no two share a prefix."""
-    ids = ids or corpus_ids()
+def windows(ids: tuple[int, ...], length: int, count: int) -> list[list[int]]:
+    """count windows of length tokens spread over ids, so no two share a prefix."""
     if length + count > len(ids):
         raise ValueError(f"the corpus has {len(ids)} tokens: too few for {count} prompts of {length}")
     step = max(1, (len(ids) - length) // count)
     return [list(ids[i * step : i * step + length]) for i in range(count)]
 
 
-def prompt_texts(length: int, count: int) -> list[str]:
+def prompts(model: LanguageModel, length: int, count: int) -> list[list[int]]:
+    """count prompts of length tokens, each a different window of the corpus."""
+    return windows(corpus_ids(model), length, count)
+
+
+def prompt_texts(model: LanguageModel, length: int, count: int) -> list[str]:
     """The same prompts as text, for a server that tokenizes them itself (the round trip gives the same ids)."""
-    return [tokenizer().decode(p) for p in prompts(length, count)]
+    return [tokenizer(model).decode(p) for p in prompts(model, length, count)]
 
 
 def concurrent_streams(url: str, stream: dict, clients: int) -> tuple[float, list[list[float]]]:
@@ -142,9 +145,9 @@ def perplexity_ratio(
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
 
-def text_window(tokens: int) -> list[int]:
+def text_window(model: LanguageModel, tokens: int) -> list[int]:
     """The first tokens of the corpus: the fixed text perplexity is computed on."""
-    ids = corpus_ids()
+    ids = corpus_ids(model)
     if tokens > len(ids):
         raise ValueError(f"the corpus has {len(ids)} tokens, fewer than {tokens}")
     return list(ids[:tokens])

@@ -13,15 +13,17 @@ from pathlib import Path
 import httpx
 
 from edgecloud.env import KERNEL_ENV
-from edgecloud.models import llm
+from edgecloud.models.llm import LanguageModel
 from edgecloud.runtimes.llama_cpp import BATCH
 from edgecloud.serving import free_port, launch, log_tail, stop_group, wait_ready
 
 
 @dataclass
 class LlamaServer:
-    """`python -m llama_cpp.server` on the shipped GGUF file; a context manager, so it stops on any exit."""
+    """`python -m llama_cpp.server` on the model's GGUF file, served under the model's name; a context manager, so it
+    stops on any exit."""
 
+    model: LanguageModel
     threads: int
     context: int
     ready_timeout_s: float = 120.0
@@ -35,7 +37,8 @@ class LlamaServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(llm.gguf_file()), "--model_alias", llm.NAME,
+            sys.executable, "-m", "llama_cpp.server", "--model", str(self.model.gguf_file()),
+            "--model_alias", self.model.name,
             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.context), "--n_batch", str(BATCH),
             "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads), "--verbose", "False",
             "--interrupt_requests", "False",  # its default cuts a streaming answer off when another request arrives

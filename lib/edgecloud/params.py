@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from edgecloud import catalogue
 from edgecloud.network.profile import propagation_floor_ms, rtt_gamma
 from edgecloud.notebooks import NOTEBOOKS
-from edgecloud.vocabulary import CLOUD_CPU, RESERVED_TARGETS
+from edgecloud.vocabulary import CLOUD_CPU, RESERVED_TARGETS, SHIPPED_LLM
 
 Positive = Annotated[int, Field(gt=0)]
 Precision = Literal["fp32", "int8"]
@@ -44,6 +44,9 @@ class CustomModel(Section):
     torch_factory: str | None = Field(
         None, description="'package.module:function' returning (torch module, example input tensor)."
     )
+    gguf_path: str | None = Field(
+        None, description="A GGUF language model, measured by notebook 05 when generative.model names it."
+    )
 
     @field_validator("onnx_path")
     @classmethod
@@ -51,6 +54,17 @@ class CustomModel(Section):
         """The file exists (whether it is a usable ONNX model is checked by `edgecloud.preflight`)."""
         if path is not None and not Path(path).is_file():
             raise ValueError("no such file")
+        return path
+
+    @field_validator("gguf_path")
+    @classmethod
+    def _gguf_exists(cls, path: str | None) -> str | None:
+        """The file exists and is named .gguf (whether llama.cpp and transformers read it is checked by
+        `edgecloud.preflight`)."""
+        if path is not None and not Path(path).is_file():
+            raise ValueError("no such file")
+        if path is not None and not path.endswith(".gguf"):
+            raise ValueError("a GGUF file's name ends in .gguf")
         return path
 
     @field_validator("torch_factory")
@@ -63,9 +77,14 @@ class CustomModel(Section):
 
     @model_validator(mode="after")
     def _one_source(self) -> CustomModel:
-        if (self.onnx_path is None) == (self.torch_factory is None):
-            raise ValueError("give exactly one of onnx_path or torch_factory")
+        if sum(x is not None for x in (self.onnx_path, self.torch_factory, self.gguf_path)) != 1:
+            raise ValueError("give exactly one of onnx_path, torch_factory or gguf_path")
         return self
+
+    @property
+    def generative(self) -> bool:
+        """A language model for notebook 05 (not a zoo-like model for the other notebooks)."""
+        return self.gguf_path is not None
 
 
 class Shared(Section):
@@ -473,6 +492,9 @@ class AnalysisSection(Section):
 
 
 class GenerativeSection(Section):
+    model: str = Field(
+        SHIPPED_LLM, description="The language model: the shipped SmolLM2-135M or a custom model with a gguf_path."
+    )
     runtimes: list[str] = Field(
         ["transformers", "llama.cpp", "ort-genai"],
         min_length=1,
@@ -610,7 +632,13 @@ class Params(Section):
 
     @model_validator(mode="after")
     def _references_exist(self) -> Params:
-        models = set(ZOO) | {c.name for c in self.shared.custom_models}
+        models = set(ZOO) | {c.name for c in self.shared.custom_models if not c.generative}
+        language = {SHIPPED_LLM} | {c.name for c in self.shared.custom_models if c.generative}
+        if self.generative.model not in language:
+            raise ValueError(
+                f"generative.model: {self.generative.model!r} is neither {SHIPPED_LLM} nor a custom model with a "
+                "gguf_path"
+            )
         if self.measurements.model not in models:
             raise ValueError(f"measurements.model: {self.measurements.model!r} is neither in the zoo nor custom")
         measured = {t.name for t in self.measurements.edge_targets} | {CLOUD_CPU}

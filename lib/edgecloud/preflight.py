@@ -102,12 +102,29 @@ def factory_problem(factory: str) -> str | None:
     return None
 
 
+def gguf_problem(gguf_path: str) -> str | None:
+    """None when transformers reads the GGUF file's config (what its tokenizer, the fp32 baseline and ONNX Runtime
+    GenAI's builder need; llama.cpp reads more formats); otherwise why not."""
+    from transformers import AutoConfig
+
+    file = Path(gguf_path)
+    try:
+        AutoConfig.from_pretrained(file.parent, gguf_file=file.name)
+    except Exception as e:  # a user's file: any failure is reported, never a traceback
+        return f"cannot be read as a language model: {str(e).splitlines()[0].replace(str(file), 'it')}"
+    return None
+
+
 def custom_model_problems(params: Params, path: Path | str) -> list[str]:
     """One line per custom model whose file or factory cannot be used."""
     out = []
     for i, spec in enumerate(params.shared.custom_models):
-        key, value = ("onnx_path", spec.onnx_path) if spec.onnx_path else ("torch_factory", spec.torch_factory)
-        problem = onnx_problem(spec) if spec.onnx_path else factory_problem(spec.torch_factory)
+        if spec.gguf_path:
+            key, value, problem = "gguf_path", spec.gguf_path, gguf_problem(spec.gguf_path)
+        elif spec.onnx_path:
+            key, value, problem = "onnx_path", spec.onnx_path, onnx_problem(spec)
+        else:
+            key, value, problem = "torch_factory", spec.torch_factory, factory_problem(spec.torch_factory)
         if problem:
             out.append(f"{path}: shared.custom_models[{i}].{key}: {value!r} is not allowed: {problem}")
     return out

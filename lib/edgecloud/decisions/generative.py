@@ -5,6 +5,7 @@ are measured (notebook 05's llama.cpp rows); a cloud GPU or a hosted API carries
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,33 +28,50 @@ class Shape:
 
     name: str
     parameters: float
-    layers: int
-    kv_heads: int
-    head_dim: int
+    kv_per_token: float  # bytes of KV cache one token of context adds
     source: str
+    measured: bool = False  # the model notebook 05 ran
 
     def weight_bytes(self, bits: float = BITS_PER_WEIGHT) -> float:
         return self.parameters * bits / 8
 
     def kv_bytes(self, context: int) -> float:
-        return 2 * self.layers * self.kv_heads * self.head_dim * KV_BYTES * context
+        return self.kv_per_token * context
 
     def bytes_per_token(self, context: int, bits: float = BITS_PER_WEIGHT) -> float:
         """What decoding one token at a context position reads: every weight once, plus the KV cache so far."""
         return self.weight_bytes(bits) + self.kv_bytes(context)
 
 
+def measured_shape(rows: pd.DataFrame) -> Shape:
+    """The model notebook 05 measured: its parameter count and KV bytes per token, from the store."""
+    found = select(rows, "parameters")
+    name = str(found.model.iloc[0])
+    kv = value(rows, "kv_bytes_per_token", model=name)
+    return Shape(name, float(found.value.iloc[0]), kv, "measured: notebook 05", measured=True)
+
+
 def shapes(rows: pd.DataFrame) -> dict[str, Shape]:
-    """The sweep's models: the measured one (its parameter count from notebook 05) and the sourced ones."""
-    out = {}
+    """The sweep's models: the measured one and the sourced ones (fp16 KV cache from each one's config)."""
+    here = measured_shape(rows)
+    out = {here.name: here}
     for name, spec in catalogue.GENERATIVE_MODELS.items():
-        if spec["parameters"] == "measured":
-            count, source = value(rows, "parameters", model=name), "measured: notebook 05"
-        else:
-            figure = sourced(spec["parameters"])
-            count, source = float(figure) * 1e9, figure.cite()
-        out[name] = Shape(name, count, spec["layers"], spec["kv_heads"], spec["head_dim"], source)
+        figure = sourced(spec["parameters"])
+        kv = 2 * spec["layers"] * spec["kv_heads"] * spec["head_dim"] * KV_BYTES
+        out.setdefault(name, Shape(name, float(figure) * 1e9, kv, figure.cite()))
     return out
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published serving run of one model size: output tokens/s per GPU within its TTFT and TPOT p99 bounds."""
+
+    model: str
+    parameters: float
+    tokens_s: float
+    ttft_bound_ms: float
+    tpot_bound_ms: float
+    cite: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,7 @@ class Option:
     memory_gb: float | None = None
     ttft_bound_ms: float | None = None
     tpot_bound_ms: float | None = None
-    served_tokens_s: float | None = None
+    references: tuple[Reference, ...] = ()  # a cloud GPU's published serving runs, smallest model first
     hourly_usd: float | None = None
     price_usd: float | None = None
     power_w: float | None = None
@@ -91,7 +109,7 @@ def this_machine(rows: pd.DataFrame, memory_gb: float) -> Option:
     per_token = value(rows, "bytes_per_token", runtime="llama.cpp") * 1e6
     prefill = select(rows, "prefill_tokens_per_s", runtime="llama.cpp")
     longest = prefill.loc[prefill.input_size.idxmax()]
-    parameters = value(rows, "parameters", model="smollm2-135m")
+    parameters = measured_shape(rows).parameters
     return Option(
         THIS_MACHINE, "edge", "measured", bandwidth_gbs=tps * per_token / 1e9,
         compute_gflops=longest.value * 2 * parameters / 1e9, memory_gb=memory_gb,
@@ -100,14 +118,11 @@ def this_machine(rows: pd.DataFrame, memory_gb: float) -> Option:
     )  # fmt: skip
 
 
-def _edge(name: str, spec: dict, measured_gguf_bytes: float) -> Option:
+def _edge(name: str, spec: dict) -> Option:
     tps, cite = _figure(spec["decode"])
-    if spec["decode_bytes"].startswith("measured"):
-        per_token, bytes_cite = measured_gguf_bytes, "the shipped GGUF file's size"
-    else:
-        figure = sourced(spec["decode_bytes"])
-        scale = 1e9 if figure.unit == "GB" else 1e6
-        per_token, bytes_cite = float(figure) * scale, figure.cite()
+    figure = sourced(spec["decode_bytes"])
+    per_token = float(figure) * (1e9 if figure.unit == "GB" else 1e6)
+    bytes_cite = figure.cite()
     compute = None
     if "prefill" in spec:
         rate, _ = _figure(spec["prefill"])
@@ -121,27 +136,34 @@ def _edge(name: str, spec: dict, measured_gguf_bytes: float) -> Option:
     )  # fmt: skip
 
 
+def _reference(model: str, keys: tuple[str, str, str], shape_of: dict[str, Shape]) -> Reference:
+    tokens_s, ttft, tpot = (_figure(k)[0] for k in keys)
+    return Reference(model, shape_of[model].parameters, tokens_s, ttft, tpot, sourced(keys[0]).cite())
+
+
 def options(rows: pd.DataFrame, memory_gb: float) -> list[Option]:
     """This machine (measured), the edge devices (modeled from sourced decode rates), the cloud GPU and the API."""
-    gguf = value(rows, "model_size", runtime="llama.cpp") * 1e6
+    shape_of = shapes(rows)
     out = [this_machine(rows, memory_gb)]
     for name, spec in catalogue.GENERATIVE_DEVICES.items():
         if spec["role"] == "edge":
-            out.append(_edge(name, spec, gguf))
+            out.append(_edge(name, spec))
         elif spec["role"] == "cloud":
+            refs = sorted((_reference(model, keys, shape_of) for model, keys in spec["served"].items()),
+                          key=lambda r: r.parameters)  # fmt: skip
             out.append(Option(
-                name, "cloud", "sourced", memory_gb=spec["memory_gb"],
-                ttft_bound_ms=_figure(spec["ttft_bound"])[0], tpot_bound_ms=_figure(spec["tpot_bound"])[0],
-                served_tokens_s=_figure(spec["served_tokens_s"])[0], hourly_usd=_figure(spec["hourly"])[0],
-                basis=f"a VALID MLPerf Server run keeps TTFT p99 and TPOT p99 within these bounds at "
-                f"{_figure(spec['served_tokens_s'])[0]:,.0f} tokens/s ({sourced(spec['served_tokens_s']).cite()})",
+                name, "cloud", "sourced", memory_gb=spec["memory_gb"], references=tuple(refs),
+                hourly_usd=_figure(spec["hourly"])[0],
+                basis="VALID MLPerf Server runs keep TTFT p99 and TPOT p99 within their bounds at "
+                + "; ".join(f"{r.tokens_s:,.0f} tokens/s a GPU for {r.model} ({r.cite})" for r in refs),
             ))  # fmt: skip
         else:
             out.append(Option(
                 name, "api", "sourced", ttft_bound_ms=_figure(spec["ttft_bound"])[0],
                 tpot_bound_ms=_figure(spec["tpot_bound"])[0], input_usd_m=_figure(spec["input_price"])[0],
                 output_usd_m=_figure(spec["output_price"])[0],
-                basis="latency: MLPerf's interactive bounds stand in for an API's (an assumption); prices sourced",
+                basis="latency: MLPerf's interactive bounds stand in for an API's (an assumption); its prices are one "
+                "hosted model's, whatever the case's model (a substitution: quality not compared)",
             ))  # fmt: skip
     return out
 
@@ -167,21 +189,34 @@ class Prediction:
     ttft_ms: float | None
     tpot_ms: float | None
     kind: str
+    served_by: Reference | None = None  # a cloud GPU's reference run for this model size
+
+
+def serving_reference(option: Option, shape: Shape) -> Reference | None:
+    """The smallest published serving run of a model at least this size: its bounds and rate bound this one's (a
+    smaller model of the same shape family is no slower on the same GPU); None beyond the largest (not modeled)."""
+    return next((r for r in option.references if r.parameters >= shape.parameters), None)
 
 
 def predict(option: Option, shape: Shape, prompt: int, output: int, rtt_ms: float = 0.0) -> Prediction:
     """TTFT and TPOT of one request: decode from bandwidth at the mean context, prefill from compute, memory as a
     hard limit; a cloud or API option gives its sourced bounds plus the network's round trip."""
     context = prompt + output // 2
-    if option.role != "edge":
-        fits = option.memory_gb is None or shape.bytes_per_token(prompt + output) <= option.memory_gb * 1e9
-        return Prediction(option.name, shape.name, fits, option.ttft_bound_ms + rtt_ms, option.tpot_bound_ms,
+    if option.role == "api":
+        return Prediction(option.name, shape.name, True, option.ttft_bound_ms + rtt_ms, option.tpot_bound_ms,
                           option.kind)  # fmt: skip
+    if option.role == "cloud":
+        ref = serving_reference(option, shape)
+        fits = shape.bytes_per_token(prompt + output) <= option.memory_gb * 1e9
+        if ref is None:
+            return Prediction(option.name, shape.name, fits, None, None, option.kind)
+        return Prediction(option.name, shape.name, fits, ref.ttft_bound_ms + rtt_ms, ref.tpot_bound_ms, option.kind,
+                          served_by=ref)  # fmt: skip
     need = shape.weight_bytes() + shape.kv_bytes(prompt + output)
     fits = need <= option.memory_gb * 1e9 * USABLE_MEMORY
     tpot = 1e3 * shape.bytes_per_token(context) / (option.bandwidth_gbs * 1e9)
     ttft = 1e3 * prompt * 2 * shape.parameters / (option.compute_gflops * 1e9) if option.compute_gflops else None
-    kind = "measured" if option.kind == "measured" and shape.name == "smollm2-135m" else "modeled"
+    kind = "measured" if option.kind == "measured" and shape.measured else "modeled"
     return Prediction(option.name, shape.name, fits, ttft, tpot, kind)
 
 
@@ -200,18 +235,41 @@ def sweep(rows: pd.DataFrame, memory_gb: float, prompt: int = 512, output: int =
     return pd.DataFrame(records)
 
 
-def usd_per_million_output(option: Option, prediction: Prediction, case: dict, usd_kwh: float) -> float | None:
-    """$ per million output tokens: an edge device kept busy (amortised price and energy over its decode time), a
-    GPU hour over the MLPerf Server rate, or the API's prices with the case's input tokens per output token."""
-    if option.role == "api":
-        return option.output_usd_m + option.input_usd_m * case["prompt_tokens"] / case["output_tokens"]
-    if option.role == "cloud":
-        return option.hourly_usd / (option.served_tokens_s * 3600) * 1e6
-    if prediction.tpot_ms is None or option.price_usd is None:
+def gpus_needed(prediction: Prediction, case: dict) -> int | None:
+    """Whole GPUs a self-hosted model needs for the case's daily output at its reference run's rate: at least one,
+    paid by the hour whether busy or not."""
+    ref = prediction.served_by
+    if ref is None:
         return None
-    seconds = prediction.tpot_ms / 1e3 * 1e6
-    energy = (option.power_w or 0) * seconds / 3.6e6 * usd_kwh
-    return option.price_usd / (LIFE_MONTHS * SECONDS_A_MONTH) * seconds + energy
+    rate = case["per_day"] * case["output_tokens"] / 86400
+    return max(1, math.ceil(rate / ref.tokens_s))
+
+
+def usd_month(option: Option, prediction: Prediction, case: dict, usd_kwh: float) -> float | None:
+    """A month's cost at the case's volume: whole GPU hours for a self-hosted GPU, the API's prices per token, an
+    edge device's amortised price and energy over its decode time."""
+    if option.role == "cloud":
+        gpus = gpus_needed(prediction, case)
+        return gpus * option.hourly_usd * SECONDS_A_MONTH / 3600 if gpus else None
+    if option.role == "api":
+        usd_m = option.output_usd_m + option.input_usd_m * case["prompt_tokens"] / case["output_tokens"]
+    elif prediction.tpot_ms is None or option.price_usd is None:
+        return None
+    else:
+        seconds = prediction.tpot_ms / 1e3 * 1e6
+        energy = (option.power_w or 0) * seconds / 3.6e6 * usd_kwh
+        usd_m = option.price_usd / (LIFE_MONTHS * SECONDS_A_MONTH) * seconds + energy
+    return usd_m * monthly_output(case) / 1e6
+
+
+def monthly_output(case: dict) -> float:
+    """Output tokens a month at the case's volume."""
+    return case["per_day"] * 30 * case["output_tokens"]
+
+
+def breakeven_per_day(gpu_month: float, api_usd_m: float, output_tokens: int) -> float:
+    """Requests a day at which a month of self-hosted GPUs costs what the API would charge for the same answers."""
+    return gpu_month / (api_usd_m / 1e6 * output_tokens * 30)
 
 
 def crossover_tokens(edge: Prediction, cloud: Prediction) -> float | None:
@@ -229,6 +287,8 @@ def _verdict(p: Prediction, case: dict) -> tuple[bool, str]:
         return False, "memory: the weights and KV cache do not fit"
     margins = {}
     for name, got, budget in (("TTFT", p.ttft_ms, case["ttft_ms"]), ("TPOT", p.tpot_ms, case["tpot_ms"])):
+        if got is None and p.tpot_ms is None:
+            return False, "not modeled: no published serving run of a model this size"
         if got is None:
             return False, f"{name}: unknown (no published prefill figure for this device)"
         margins[name] = 1 - got / budget
@@ -247,16 +307,24 @@ def evaluate(rows: pd.DataFrame, memory_gb: float, rtt_ms: dict[str, float], usd
             rtt = rtt_ms[case["network"]] if option.role != "edge" else 0.0
             p = predict(option, shape, case["prompt_tokens"], case["output_tokens"], rtt)
             ok, binding = _verdict(p, case)
-            usd_m = usd_per_million_output(option, p, case, usd_kwh)
-            month = usd_m * case["per_day"] * 30 * case["output_tokens"] / 1e6 if usd_m is not None else None
+            month = usd_month(option, p, case, usd_kwh)
+            usd_m = month / monthly_output(case) * 1e6 if month is not None else None
             records.append({
                 "case": case_name, "model": shape.name, "option": option.name, "role": option.role,
                 "kind": p.kind, "ttft_ms": p.ttft_ms, "ttft_budget_ms": case["ttft_ms"], "tpot_ms": p.tpot_ms,
                 "tpot_budget_ms": case["tpot_ms"], "feasible": ok, "binding": binding, "usd_per_m_output": usd_m,
-                "usd_month": month, "sensitivity": case["sensitivity"],
+                "usd_month": month, "gpus": gpus_needed(p, case), "per_day": case["per_day"],
+                "sensitivity": case["sensitivity"],
             })  # fmt: skip
     table = pd.DataFrame(records)
     table["recommended"] = False
+    table["breakeven_per_day"] = float("nan")  # where the GPU and the API both qualify: the volume they cost alike
+    for case_name, part in table.groupby("case"):
+        gpu, api = part[(part.role == "cloud") & part.feasible], part[part.role == "api"]
+        if len(gpu) and len(api):
+            out = catalogue.GENERATIVE_CASES[case_name]["output_tokens"]
+            each = breakeven_per_day(gpu.usd_month.iloc[0] / gpu.gpus.iloc[0], api.usd_per_m_output.iloc[0], out)
+            table.loc[part.index, "breakeven_per_day"] = each
     for _, part in table[table.feasible].groupby("case"):
         pick = (
             part[part.role == "edge"]

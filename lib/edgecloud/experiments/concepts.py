@@ -35,7 +35,7 @@ def measure_session(
 
 def zoo(shared: Shared, section: ConceptsSection) -> list[ZooModel]:
     """The zoo models in params, then the user's own."""
-    names = [*section.models, *(c.name for c in shared.custom_models)]
+    names = [*section.models, *(c.name for c in shared.custom_models if not c.generative)]
     return [get_model(name, shared.seed, shared.custom_models) for name in names]
 
 

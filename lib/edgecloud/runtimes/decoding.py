@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
+from edgecloud.models.llm import LanguageModel
 from edgecloud.runtimes.registry import checked, defined
 
 
@@ -29,13 +30,14 @@ class Decoder(Protocol):
 
 
 class Generator(Protocol):
-    """A generative runtime: its name, the precision its weights are stored in, what it needs, and how it loads."""
+    """A generative runtime: its name, what it needs, the precision it runs a model's weights in, and how it loads."""
 
     name: str
-    precision: str
     requires: tuple[str, ...]
 
-    def load(self, threads: int, context: int) -> Decoder: ...
+    def precision(self, model: LanguageModel) -> str: ...
+
+    def load(self, model: LanguageModel, threads: int, context: int) -> Decoder: ...
 
 
 def get(name: str) -> Generator:

@@ -1,5 +1,6 @@
-"""llama.cpp (through llama-cpp-python), the shipped Q4_1 GGUF file: the runtime behind Ollama and LM Studio, and
-behind the published device figures that the generative use cases scale from."""
+"""llama.cpp (through llama-cpp-python) on the model's GGUF file as it is (the shipped one is Q4_1): the
+runtime behind Ollama and LM Studio, and behind the published device figures that the generative use cases scale
+from."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgecloud.models import llm
+from edgecloud.models.llm import LanguageModel
 
 BATCH = 512  # prompt tokens evaluated per batch: llama.cpp's default, so prefill is what its users get
 
 
-def open_model(threads: int, context: int, logits_all: bool = False):
-    """A llama_cpp.Llama on the shipped GGUF file, quiet, with its thread counts for decode and for prefill."""
+def open_model(model: LanguageModel, threads: int, context: int, logits_all: bool = False):
+    """A llama_cpp.Llama on the model's GGUF file, quiet, with its thread counts for decode and for prefill."""
     from llama_cpp import Llama
 
     return Llama(
-        model_path=str(llm.gguf_file()),
+        model_path=str(model.gguf_file()),
         n_ctx=context,
         n_batch=BATCH,
         n_threads=threads,
@@ -34,6 +35,7 @@ class LlamaCppDecoder:
     previous request's tokens, and a repeated prompt's first token would measure that cache, not prefill."""
 
     llama: object
+    model: LanguageModel
     threads: int
     context: int
     _scorer: object = field(default=None, repr=False)
@@ -46,7 +48,7 @@ class LlamaCppDecoder:
 
     def log_likelihoods(self, ids: list[int]) -> list[float]:
         if self._scorer is None:  # a second context that keeps every position's logits
-            self._scorer = open_model(self.threads, self.context, logits_all=True)
+            self._scorer = open_model(self.model, self.threads, self.context, logits_all=True)
         self._scorer.reset()
         self._scorer.eval(ids)
         logits = np.asarray(self._scorer.scores[: len(ids) - 1], dtype=np.float64)
@@ -55,18 +57,20 @@ class LlamaCppDecoder:
         return logp[np.arange(len(ids) - 1), ids[1:]].tolist()
 
     def weight_bytes(self) -> int:
-        return llm.gguf_file().stat().st_size
+        return self.model.gguf_file().stat().st_size
 
 
 class LlamaCpp:
-    """llama.cpp on the CPU, the GGUF file's Q4_1 weights as shipped."""
+    """llama.cpp on the CPU, the GGUF file's weights as they are (the shipped file's are Q4_1)."""
 
     name = "llama.cpp"
-    precision = "q4_1"
     requires = ("llama_cpp",)
 
-    def load(self, threads: int, context: int) -> LlamaCppDecoder:
-        return LlamaCppDecoder(open_model(threads, context), threads, context)
+    def precision(self, model: LanguageModel) -> str:
+        return model.file_type()
+
+    def load(self, model: LanguageModel, threads: int, context: int) -> LlamaCppDecoder:
+        return LlamaCppDecoder(open_model(model, threads, context), model, threads, context)
 
 
 GENERATOR = LlamaCpp()

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from edgecloud import cache
-from edgecloud.models import llm
+from edgecloud.models.llm import LanguageModel
 
 
-def _build(tmp: Path) -> None:
+def _build(model: LanguageModel, tmp: Path) -> None:
     """Run ONNX Runtime GenAI's model builder (int4, CPU) on the fp32 folder; its log goes beside the model."""
     log = tmp.with_suffix(".log")
     tmp.mkdir(parents=True)
-    command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(llm.hf_folder())]
+    command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(model.hf_folder())]
     command += ["-o", str(tmp), "-p", "int4", "-e", "cpu", "-c", str(tmp / "builder-cache")]
     with log.open("w") as out:
         done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
@@ -30,12 +30,12 @@ def _build(tmp: Path) -> None:
         leftover.unlink()
 
 
-def int4_folder() -> Path:
-    """The int4 ONNX folder (genai_config.json, model.onnx and its weights), cached."""
+def int4_folder(model: LanguageModel) -> Path:
+    """The model's int4 ONNX folder (genai_config.json, model.onnx and its weights), cached."""
     from importlib.metadata import version
 
-    parts = {"model": llm.NAME, "kind": "ort-genai-int4", "builder": version("onnxruntime-genai")}
-    return cache.cached(parts, "", _build)
+    parts = {**model.key("ort-genai-int4"), "builder": version("onnxruntime-genai")}
+    return cache.cached(parts, "", lambda tmp: _build(model, tmp))
 
 
 @dataclass
@@ -78,13 +78,15 @@ class OrtGenai:
     """ONNX Runtime GenAI on the CPU execution provider, int4 weights (MatMulNBits, block 32)."""
 
     name = "ort-genai"
-    precision = "int4"
     requires = ("onnxruntime_genai", "transformers", "torch")
 
-    def load(self, threads: int, context: int) -> OrtGenaiDecoder:
+    def precision(self, model: LanguageModel) -> str:
+        return "int4"
+
+    def load(self, model: LanguageModel, threads: int, context: int) -> OrtGenaiDecoder:
         import onnxruntime_genai as og
 
-        folder = int4_folder()
+        folder = int4_folder(model)
         config = og.Config(str(folder))
         config.clear_providers()
         options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}

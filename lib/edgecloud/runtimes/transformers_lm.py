@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from edgecloud.models import llm
+from edgecloud.models.llm import LanguageModel
 
 
 @dataclass
@@ -39,21 +39,23 @@ class TransformersDecoder:
 
 
 class Transformers:
-    """transformers eager mode, fp32 weights dequantized from the shipped GGUF file."""
+    """transformers eager mode, fp32 weights dequantized from the model's GGUF file."""
 
     name = "transformers"
-    precision = "fp32"
     requires = ("transformers", "torch", "gguf")
 
-    def load(self, threads: int, context: int) -> TransformersDecoder:
+    def precision(self, model: LanguageModel) -> str:
+        return "fp32"
+
+    def load(self, model: LanguageModel, threads: int, context: int) -> TransformersDecoder:
         import torch
         from transformers import AutoModelForCausalLM
         from transformers.utils import logging
 
         logging.disable_progress_bar()
         torch.set_num_threads(threads)
-        model = AutoModelForCausalLM.from_pretrained(llm.hf_folder(), dtype=torch.float32).eval()
-        return TransformersDecoder(model)
+        loaded = AutoModelForCausalLM.from_pretrained(model.hf_folder(), dtype=torch.float32).eval()
+        return TransformersDecoder(loaded)
 
 
 GENERATOR = Transformers()

@@ -253,16 +253,24 @@ def cases(evaluated: pd.DataFrame) -> str:
             continue
         pick = chosen.iloc[0]
         failing = part[~part.feasible]
-        why = "; ".join(f"{r.option} fails on {r.binding}" for r in failing.head(3).itertuples())
+        why = "; ".join(f"{r.option} fails on {r.binding}" for r in failing.itertuples())
         cost = f"${pick.usd_month:,.0f} a month" if pick.usd_month == pick.usd_month else "cost not modeled"
         leaves = (
             " Personal data leaves the device: no edge option meets every requirement."
             if pick.sensitivity == "personal" and pick.role != "edge"
             else ""
         )
+        even = pick.breakeven_per_day
+        flip = (
+            f" One self-hosted GPU, paid by the hour, costs what the API charges at {even:,.0f} requests a day "
+            f"(this case: {pick.per_day:,.0f}); below that, the API is cheaper."
+            if even == even
+            else ""
+        )
         lines.append(
             f"- **{name}** ({pick.model}) → **{pick.option}** (*{pick.kind}*), {cost}; binding: {pick.binding}."
             + leaves
+            + flip
             + (f" Not chosen: {why}." if why else "")
         )
     return "\n".join(lines)
