@@ -83,11 +83,11 @@ class PrefillPoint:
         return self.prompt_tokens / float(np.median(self.ttft_s))
 
 
-def prefill_curve(decoder: Decoder, lengths: list[int], repeats: int) -> list[PrefillPoint]:
+def prefill_curve(decoder: Decoder, model: LanguageModel, lengths: list[int], repeats: int) -> list[PrefillPoint]:
     """TTFT (one output token) at each prompt length, repeats fresh prompts each, after one warm request."""
     out = []
     for length in lengths:
-        timelines = timed_requests(decoder, prompts(length, repeats + 1), 1, warmup=1)
+        timelines = timed_requests(decoder, prompts(model, length, repeats + 1), 1, warmup=1)
         out.append(PrefillPoint(length, np.array([t.ttft for t in timelines])))
     return out
 

@@ -97,7 +97,7 @@ def measure_runtime(name: str, model: LanguageModel, section: GenerativeSection,
     prompt_list = generation.prompts(model, section.prompt_tokens, section.warmup + section.requests)
     timelines = generation.timed_requests(decoder, prompt_list, section.output_tokens, section.warmup)
     tpot = timeline_rows(rec, cfg.with_(input_size=section.prompt_tokens), timelines, shared)
-    for point in generation.prefill_curve(decoder, section.prompt_lengths, section.prefill_repeats):
+    for point in generation.prefill_curve(decoder, model, section.prompt_lengths, section.prefill_repeats):
         rec.add(
             "prefill_tokens_per_s",
             point.tokens_per_s,
