@@ -14,7 +14,7 @@ from pathlib import Path
 import papermill as pm
 
 from edgecloud import paths
-from edgecloud.env import KERNEL, KERNEL_ENV, RUN_ID_VAR
+from edgecloud.env import KERNEL, KERNEL_ARGUMENTS, KERNEL_ENV, RUN_ID_VAR
 from edgecloud.params import NOTEBOOK_SECTIONS, Params
 
 
@@ -72,6 +72,7 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
             execution_timeout=params.shared.notebook_timeout_s,
             progress_bar=interactive,
             log_output=not interactive,
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except pm.PapermillExecutionError as e:
         failed = out_dir / f"{notebook}.failed.ipynb"
