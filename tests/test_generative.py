@@ -240,6 +240,8 @@ def test_generative_cases_recommend_only_options_that_meet_every_budget() -> Non
     phone = evaluated[evaluated.option == "phone-oneplus-12"]
     unknown = phone[~phone.binding.str.startswith("memory")]
     assert not phone.feasible.any() and unknown.binding.str.contains("unknown").all() and len(unknown)  # no prefill
+    missed = evaluated[~evaluated.feasible & evaluated.binding.str.match("(TTFT|TPOT): [0-9]")]
+    assert len(missed) and missed.binding.str.contains(r" ms against [0-9,.]+ ms \([0-9,.]+× the budget\)").all()
     big = evaluated[evaluated.model == "llama-3.1-70b"]
     assert not big[big.role == "edge"].feasible.any()  # 40 GB of weights fit no edge device
     assert big[big.option == "cloud-h100"].usd_per_m_output.notna().all()  # priced from the 70B run, not the 8B

@@ -285,15 +285,24 @@ def _verdict(p: Prediction, case: dict) -> tuple[bool, str]:
     margin, or the first unknown)."""
     if not p.fits:
         return False, "memory: the weights and KV cache do not fit"
-    margins = {}
+    margins, figures = {}, {}
     for name, got, budget in (("TTFT", p.ttft_ms, case["ttft_ms"]), ("TPOT", p.tpot_ms, case["tpot_ms"])):
         if got is None and p.tpot_ms is None:
             return False, "not modeled: no published serving run of a model this size"
         if got is None:
             return False, f"{name}: unknown (no published prefill figure for this device)"
-        margins[name] = 1 - got / budget
+        margins[name], figures[name] = 1 - got / budget, (got, budget)
     binding = min(margins, key=margins.get)
-    return margins[binding] >= 0, f"{binding}: margin {margins[binding]:+.0%}"
+    if margins[binding] >= 0:
+        return True, f"{binding}: margin {margins[binding]:+.0%}"
+    got, budget = figures[binding]
+    times = f"{got / budget:,.0f}" if got >= 10 * budget else f"{got / budget:.3g}"
+    return False, f"{binding}: {_ms(got)} against {_ms(budget)} ({times}× the budget)"
+
+
+def _ms(value: float) -> str:
+    """Milliseconds as a reader scans them: whole above 100, three digits below."""
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:.3g} ms"
 
 
 def evaluate(rows: pd.DataFrame, memory_gb: float, rtt_ms: dict[str, float], usd_kwh: float) -> pd.DataFrame:
