@@ -17,7 +17,7 @@ import yaml
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from edgecloud import machine, paths
+from edgecloud import machine, paths, summaries
 from edgecloud.notebooks import NOTEBOOKS
 from edgecloud.params import ParamsError, load_params
 
@@ -58,26 +58,9 @@ def redact(page: str, reveal: bool) -> str:
     return page.replace(host, "&lt;host&gt;") if len(host) >= 4 else page
 
 
-def add_summary(notebook: str, markdown: str) -> None:
-    """Record a notebook's key findings for the report's run summary (rendered from data by the caller)."""
-    paths.artifact(f"summary/{notebook}.md").write_text(markdown)
-
-
-def add_executive(markdown: str, figure: object | None = None) -> None:
-    """Record the executive summary, which the report shows first, and the figure it opens with (SVG)."""
-    paths.artifact("summary/executive.md").write_text(markdown)
-    if figure is not None:
-        figure.savefig(paths.artifact("summary/executive.svg"), format="svg")
-
-
-def add_executive_part(notebook: str, markdown: str) -> None:
-    """Record a notebook's part of the executive summary (its use cases), shown after notebook 04's summary."""
-    paths.artifact(f"summary/executive-{notebook}.md").write_text(markdown)
-
-
 def _executive_figure() -> str:
     """The executive summary's figure as an inline image with alt text from its titles ('' when there is none)."""
-    path = paths.outputs() / "artifacts" / "summary" / "executive.svg"
+    path = summaries.path("executive.svg")
     if not path.exists():
         return ""
     svg = path.read_text()
@@ -190,11 +173,10 @@ def build(out: Path | None = None) -> Path:
         sections.append(f'<section class="notebook" id="nb-{name[:2]}"><h1>{html.escape(title)}</h1>{body}</section>')
         subs = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in subsections)
         toc.append(f'<li><a href="#nb-{name[:2]}">{html.escape(title)}</a><ol>{subs}</ol></li>')
-    summaries = [(paths.outputs() / "artifacts" / "summary" / f"{n}.md") for n in executed]
-    summary_html = "".join(mistune.html(p.read_text()) for p in summaries if p.exists())
-    folder = paths.outputs() / "artifacts" / "summary"
-    main = [folder / "executive.md"] if "04-metrics-analysis" in executed else []
-    parts = [p for p in (*main, *(folder / f"executive-{n}.md" for n in executed)) if p.exists()]
+    found = [summaries.path(f"{n}.md") for n in executed]
+    summary_html = "".join(mistune.html(p.read_text()) for p in found if p.exists())
+    main = [summaries.path("executive.md")] if "04-metrics-analysis" in executed else []
+    parts = [p for p in (*main, *(summaries.path(f"executive-{n}.md") for n in executed)) if p.exists()]
     executive_html = (
         f'<section class="executive" id="executive"><h2>Executive summary</h2>{_executive_figure() if main else ""}'
         f"{''.join(mistune.html(p.read_text()) for p in parts)}"
