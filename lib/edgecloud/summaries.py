@@ -12,21 +12,21 @@ FOLDER = "summary"
 
 def path(name: str) -> Path:
     """Where a summary piece lives: <notebook>.md, executive.md, executive.svg or executive-<notebook>.md."""
-    return paths.outputs() / "artifacts" / FOLDER / name
+    return paths.artifact(f"{FOLDER}/{name}")
 
 
 def add_summary(notebook: str, markdown: str) -> None:
     """Record a notebook's key findings for the report's run summary."""
-    paths.artifact(f"{FOLDER}/{notebook}.md").write_text(markdown)
+    path(f"{notebook}.md").write_text(markdown)
 
 
 def add_executive(markdown: str, figure: object | None = None) -> None:
     """Record the executive summary, which the report shows first, and the figure it opens with (SVG)."""
-    paths.artifact(f"{FOLDER}/executive.md").write_text(markdown)
+    path("executive.md").write_text(markdown)
     if figure is not None:
-        figure.savefig(paths.artifact(f"{FOLDER}/executive.svg"), format="svg")
+        figure.savefig(path("executive.svg"), format="svg")
 
 
 def add_executive_part(notebook: str, markdown: str) -> None:
     """Record a notebook's part of the executive summary (its use cases), shown after notebook 04's summary."""
-    paths.artifact(f"{FOLDER}/executive-{notebook}.md").write_text(markdown)
+    path(f"executive-{notebook}.md").write_text(markdown)
