@@ -12,6 +12,7 @@ import pandas as pd
 
 from edgecloud import catalogue
 from edgecloud.results.query import select, value
+from edgecloud.results.tables import ms
 from edgecloud.sources import sourced
 
 BITS_PER_WEIGHT = 4.5  # a 4-bit file with its scales (Q4_K_M averages about 4.5-4.9 bits): stated, not measured
@@ -297,13 +298,7 @@ def _verdict(p: Prediction, case: dict) -> tuple[bool, str]:
         return True, f"{binding}: margin {margins[binding]:+.0%}"
     got, budget = figures[binding]
     times = f"{got / budget:,.0f}" if got >= 10 * budget else f"{got / budget:.3g}"
-    return False, f"{binding}: {_ms(got)} against {_ms(budget)} ({times}× the budget)"
-
-
-def _ms(value: float) -> str:
-    """Milliseconds as a reader scans them: whole above 100, three digits below."""
-    return f"{value:,.0f} ms" if value >= 100 else f"{value:.3g} ms"
-
+    return False, f"{binding}: {ms(got)} against {ms(budget)} ({times}× the budget)"
 
 def evaluate(rows: pd.DataFrame, memory_gb: float, rtt_ms: dict[str, float], usd_kwh: float) -> pd.DataFrame:
     """Every generative use case × option: TTFT and TPOT against the budgets, the binding constraint, $ per million

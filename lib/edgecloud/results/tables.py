@@ -37,6 +37,11 @@ def number(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
+def ms(x: float) -> str:
+    """Milliseconds with three significant digits, or whole ones (thousands separated) from 100 up."""
+    return f"{x:.3g} ms" if x < 100 else f"{x:,.0f} ms"
+
+
 def html(df: pd.DataFrame) -> str:
     """A table as pandas shows it in a notebook, with a dash where a value is missing instead of NaN or <NA>."""
     shown = df.copy()

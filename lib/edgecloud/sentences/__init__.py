@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar
 
+from edgecloud.results.tables import ms as ms  # one millisecond format, shared with decisions
 from edgecloud.timing import Estimate
 
 T = TypeVar("T")
@@ -29,11 +30,6 @@ def escaped(fn: Callable[..., T]) -> Callable[..., T]:
         return (escape(out[0]), *out[1:]) if isinstance(out, tuple) else escape(out)
 
     return wrapper
-
-
-def ms(x: float) -> str:
-    """Milliseconds with three significant digits, or whole ones (thousands separated) from 100 up."""
-    return f"{x:.3g} ms" if x < 100 else f"{x:,.0f} ms"
 
 
 def compare_p50(a_label: str, b_label: str, d: Estimate, unit: str = "ms") -> str:
