@@ -102,16 +102,38 @@ def test_llama_cpp_evaluates_a_batched_prompt_without_crashing() -> None:
     assert done.stdout.strip().endswith("200")
 
 
-def test_the_server_streams_token_by_token_and_stops_with_its_process() -> None:
+def test_the_server_loads_the_model_as_in_process_llama_cpp_does() -> None:
+    """The served and in-process TTFTs compare only if both load the model alike: read the server's command line
+    with llama_cpp.server's own parser (its default logits_all=True computes logits at every prompt position)."""
+    import argparse
+
+    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
+    from llama_cpp.server.settings import ModelSettings, Settings
+
+    from edgecloud.llm_serving import LlamaServer
+    from edgecloud.runtimes.llama_cpp import settings
+
+    model = llm.get(llm.NAME)
+    parser = argparse.ArgumentParser()
+    add_args_from_model(parser, Settings)
+    served = parse_model_from_args(ModelSettings, parser.parse_args(LlamaServer(model, 2, 512).command()[3:]))
+    for key, value in settings(model, 2, 512).items():
+        assert getattr(served, "model" if key == "model_path" else key) == value, key
+
+
+def test_the_server_streams_token_by_token_and_stops_with_its_process(llama) -> None:
     import psutil
 
     from edgecloud.llm_serving import LlamaServer
 
-    with LlamaServer(llm.get(llm.NAME), threads=2, context=512) as server:
+    model = llm.get(llm.NAME)
+    with LlamaServer(model, threads=2, context=512) as server:
         pid = server.process.pid
         api = token_stream.client(server.url)
         t = token_stream.completion(api, "smollm2-135m", "The lighthouse keeper wrote", 12, eos=2)
         assert len(t.arrivals) >= 11 and t.arrivals[-1] - t.arrivals[0] > 0.01  # spread over time, not one lump
+        here, served = generation.side_by_side(llama, server.url, model, generation.prompts(model, 16, 3), 4, 1)
+        assert [len(t.arrivals) for t in here + served] == [4] * 4  # two pairs after one warm pair
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 

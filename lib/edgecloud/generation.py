@@ -71,6 +71,26 @@ def timed_requests(decoder: Decoder, prompt_list: list[list[int]], n_out: int, w
     return [clock_stream(lambda p=prompt: decoder.stream(p, n_out)) for prompt in prompt_list[warmup:]]
 
 
+def side_by_side(
+    decoder: Decoder, url: str, model: LanguageModel, prompt_list: list[list[int]], n_out: int, warmup: int
+) -> tuple[list[TokenTimeline], list[TokenTimeline]]:
+    """Each prompt answered in-process, then by the server at url (as text), alternately after warmup pairs: a
+    noisy machine's drift falls on both sides alike, so their differences pair up."""
+    from edgecloud.network import token_stream
+
+    api, eos, texts = token_stream.client(url), model.shape().eos, [tokenizer(model).decode(p) for p in prompt_list]
+    here, served = [], []
+    for i, (prompt, text) in enumerate(zip(prompt_list, texts, strict=True)):
+        pair = (
+            clock_stream(lambda p=prompt: decoder.stream(p, n_out)),
+            token_stream.completion(api, model.name, text, n_out, eos),
+        )
+        if i >= warmup:
+            here.append(pair[0])
+            served.append(pair[1])
+    return here, served
+
+
 @dataclass(frozen=True)
 class PrefillPoint:
     """TTFT of prompts of one length: prefill's share of a request, against the compute ceiling."""

@@ -14,7 +14,7 @@ import httpx
 
 from edgecloud.env import KERNEL_ENV
 from edgecloud.models.llm import LanguageModel
-from edgecloud.runtimes.llama_cpp import BATCH
+from edgecloud.runtimes.llama_cpp import settings
 from edgecloud.serving import free_port, launch, log_tail, stop_group, wait_ready
 
 
@@ -36,11 +36,13 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
+        """The server's command line: the model loaded with in-process llama.cpp's `settings`, served under the
+        model's name on this port."""
+        loaded = settings(self.model, self.threads, self.context)
+        options = [(f"--{'model' if key == 'model_path' else key}", str(value)) for key, value in loaded.items()]
         return [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(self.model.gguf_file()),
-            "--model_alias", self.model.name,
-            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.context), "--n_batch", str(BATCH),
-            "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads), "--verbose", "False",
+            sys.executable, "-m", "llama_cpp.server", *(part for option in options for part in option),
+            "--model_alias", self.model.name, "--host", "127.0.0.1", "--port", str(self.port), "--verbose", "False",
             "--interrupt_requests", "False",  # its default cuts a streaming answer off when another request arrives
         ]  # fmt: skip
 

@@ -300,6 +300,7 @@ def _verdict(p: Prediction, case: dict) -> tuple[bool, str]:
     times = f"{got / budget:,.0f}" if got >= 10 * budget else f"{got / budget:.3g}"
     return False, f"{binding}: {ms(got)} against {ms(budget)} ({times}× the budget)"
 
+
 def evaluate(rows: pd.DataFrame, memory_gb: float, rtt_ms: dict[str, float], usd_kwh: float) -> pd.DataFrame:
     """Every generative use case × option: TTFT and TPOT against the budgets, the binding constraint, $ per million
     output tokens and a month's cost at the case's volume; `recommended` marks the cheapest option that meets every
