@@ -8,7 +8,7 @@ import time
 from edgecloud.models import get_model
 from edgecloud.params import LoadGen
 from edgecloud.runtimes import load_session
-from edgecloud.scenarios import parse_summary, run_scenario, server_search
+from edgecloud.scenarios import capacity_ladder, parse_summary, run_scenario, server_search
 
 CFG = LoadGen(min_duration_s=0.2, min_query_count=16, server_latency_bound_ms=15.0, server_search_steps=2)
 
@@ -83,8 +83,15 @@ def test_offline_stays_valid_when_the_system_is_a_little_faster_than_expected() 
 
 def test_a_server_run_short_only_of_early_stopping_queries_is_run_again_long_enough() -> None:
     cfg = LoadGen(min_duration_s=0.3, min_query_count=16, server_latency_bound_ms=15.0, server_search_steps=1)
-    # 2 ms per query at 100 queries/s meets the bound easily, but 30 queries are too few for LoadGen's p99 estimate
-    runs = server_search(_fixed_service(0.002), 8, cfg, 0.002, offline_qps=500.0, single_stream_qps=100.0)
+    # 1 ms per query at 300 queries/s meets the bound easily, but 90 queries are too few for LoadGen's p99 estimate
+    runs = server_search(_fixed_service(0.001), 8, cfg, 0.001, offline_qps=1000.0, single_stream_qps=300.0)
     first, again = runs
     assert not first.valid and first.invalid_reason.startswith("too few queries for early stopping")
     assert again.target_qps == first.target_qps and again.valid, again.invalid_reason
+
+
+def test_a_capacity_run_short_only_of_early_stopping_queries_is_run_again_long_enough() -> None:
+    cfg = LoadGen(min_duration_s=0.1, min_query_count=16, capacity_fractions=[0.6], capacity_queries=16)
+    first, again = capacity_ladder(_fixed_service(0.001), 8, cfg, 0.001, offline_qps=1000.0)
+    assert not first.valid and first.invalid_reason.startswith("too few queries for early stopping")
+    assert again.target_qps == first.target_qps == 600.0 and again.valid, again.invalid_reason

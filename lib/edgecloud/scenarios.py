@@ -186,12 +186,8 @@ def server_search(
     qps = min(single_stream_qps or offline_qps / 2, offline_qps)
     runs = []
     for _ in range(cfg.server_search_steps):
-        r = run_scenario(infer, sample_count, "Server", cfg, expected_latency_s, qps, workers)
-        runs.append(r)
-        longer = long_enough(r, cfg)
-        if longer is not None:  # the bound was met and only early stopping lacked queries: run again, longer
-            r = run_scenario(infer, sample_count, "Server", longer, expected_latency_s, qps, workers)
-            runs.append(r)
+        runs += server_runs(infer, sample_count, cfg, expected_latency_s, qps, workers)
+        r = runs[-1]
         if r.p99_ms <= cfg.server_latency_bound_ms:
             low = qps
         else:
@@ -214,9 +210,21 @@ def capacity_ladder(
         update={"min_query_count": cfg.capacity_queries, "server_latency_bound_ms": cfg.capacity_bound_ms}
     )
     return [
-        run_scenario(infer, sample_count, "Server", run_cfg, expected_latency_s, f * offline_qps, workers)
+        r
         for f in sorted(cfg.capacity_fractions)
+        for r in server_runs(infer, sample_count, run_cfg, expected_latency_s, f * offline_qps, workers)
     ]
+
+
+def server_runs(
+    infer: Callable[[int], object], sample_count: int, cfg: LoadGen, expected_latency_s: float, qps: float, workers: int
+) -> list[LoadGenResult]:
+    """A Server run at qps, then a longer one when only LoadGen's early stopping lacked queries (`long_enough`)."""
+    r = run_scenario(infer, sample_count, "Server", cfg, expected_latency_s, qps, workers)
+    longer = long_enough(r, cfg)
+    if longer is None:
+        return [r]
+    return [r, run_scenario(infer, sample_count, "Server", longer, expected_latency_s, qps, workers)]
 
 
 def long_enough(r: LoadGenResult, cfg: LoadGen) -> LoadGen | None:
