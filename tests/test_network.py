@@ -20,6 +20,7 @@ from edgecloud.network.profile import propagation_floor_ms, sample_rtt_ms
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.network.wire import WireCounter
 from edgecloud.params import NetworkProfile
+from edgecloud.payloads import Payload
 
 
 def profile(**kw) -> NetworkProfile:
@@ -283,3 +284,28 @@ def test_a_cascade_request_is_timed_from_the_edge_model_to_the_servers_answer() 
     assert out["confidence"] == pytest.approx([np.exp(5) / (np.exp(5) + 1), 0.5])
     assert sent == [1.0, -1.0] and out["cloud_class"] == [1, 1]
     assert all(total >= e > 0 for total, e in zip(out["total_ms"], out["edge_ms"], strict=True))
+
+
+def test_a_split_request_is_timed_from_the_head_to_the_tails_answer(monkeypatch) -> None:
+    """A split's head runs on every request inside its timing, and the server gets the head's activation, never the
+    raw input (pairing separately timed heads and tails hid their correlation)."""
+    from edgecloud.network import netclient
+
+    got = []
+
+    class Tail:
+        def infer(self, model: str, payload: Payload) -> None:
+            got.append(payload)
+
+        def close(self) -> None:
+            pass
+
+    def head(payload: Payload) -> Payload:
+        time.sleep(0.02)
+        return Payload("tensor", {"act": payload.arrays["x"] * 2})
+
+    monkeypatch.setattr(netclient, "connect", lambda *a: Tail())
+    x = Payload("tensor", {"x": np.ones((1, 3), np.float32)})
+    out = netclient.interleaved_latencies_ms({"a": "h:1", "b": "h:2"}, "grpc", "tail", x, 3, head=head)
+    assert all(len(v) == 3 and min(v) >= 20 for v in out.values())
+    assert all(list(p.arrays) == ["act"] and p.arrays["act"][0, 0] == 2 for p in got) and len(got) == 12

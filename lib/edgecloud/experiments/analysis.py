@@ -28,7 +28,6 @@ from edgecloud.runtimes.ort import ort_session
 from edgecloud.runtimes.ort_profile import node_shares
 from edgecloud.serving import ServedModel, Server
 from edgecloud.sources import sourced
-from edgecloud.timing import measure
 from edgecloud.vocabulary import CLOUD_CPU
 
 NOTEBOOK = notebooks.of_experiment(__name__)
@@ -343,20 +342,17 @@ def _measure_splits(
     where: dict[int, list[str]],
     predicted: dict,
 ) -> None:
-    """Run each chosen cut for real on the profiles it was chosen for (the best measured_cuts per profile) and record
+    """Run each chosen cut for real on the profiles it was chosen for (the best measured_cuts per profile), input by
+    input end to end: the head on the device, its activation over the emulated path to the served tail; record
     measured p50 and p90 beside the prediction."""
-    cfg, rng = section.split, np.random.default_rng(shared.seed + 1)
-    served, heads, acts = [], {}, {}
+    cfg = section.split
+    served, heads = [], {}
     for c in chosen:
         if c.all_edge:
             continue
         head, tail = split.halves(path, c)
-        if c.index:
-            heads[c.index] = session = ort_session(head, cfg.edge_threads)
-            acts[c.index] = session.run(None, x)[0]
-        else:
-            acts[c.index] = next(iter(x.values()))
-        act = acts[c.index]
+        act = ort_session(head, cfg.edge_threads).run(None, x)[0] if c.index else next(iter(x.values()))
+        heads[c.index] = dict(onnx_path=str(head), tail_input=c.tensor, threads=cfg.edge_threads) if c.index else None
         spec = CustomModel(name=f"tail_{c.index}", onnx_path=str(tail), input_shape=list(act.shape))
         served.append(ServedModel(spec.name, spec.name, threads=cfg.cloud_threads, custom=(spec.model_dump(),)))
     edge_whole = load_session(model, "ort", "fp32", cfg.edge_threads)
@@ -366,25 +362,18 @@ def _measure_splits(
                 head_ms = measure_session(edge_whole, x, shared.timing).samples * 1e3
                 totals = {name: head_ms for name in where[c.index]}
             else:
-                head = heads.get(c.index)
-                head_ms = (
-                    measure(
-                        lambda h=head: h.run(None, x), Config(model=cfg.model, stage="edge head"), shared.timing
-                    ).samples
-                    * 1e3
-                    if head is not None
-                    else np.zeros(1)
-                )
+                payload = Payload("tensor", dict(x) if c.index else {c.tensor: next(iter(x.values()))})
                 found = emulation.emulate(
                     server.grpc_port,
                     PROTOCOL,
                     f"tail_{c.index}",
-                    Payload("tensor", {c.tensor: acts[c.index]}),
+                    payload,
                     {n: nets[n] for n in where[c.index]},
                     cfg.requests,
                     shared.seed,
+                    head=heads[c.index],
                 )
-                totals = {n: rng.choice(head_ms, 2000) + rng.choice(found[n], 2000) for n in where[c.index]}
+                totals = {n: found[n] for n in where[c.index]}
             for name, total in totals.items():
                 conf = Config(model=cfg.model, network=name, stage=str(c.index), scenario="split")
                 rec.add(

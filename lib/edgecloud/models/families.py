@@ -200,7 +200,9 @@ class SentenceEmbedder(ZooModel):
 
     def build(self) -> nn.Module:
         from transformers import AutoModel
+        from transformers.utils import logging
 
+        logging.disable_progress_bar()  # a "Loading weights" bar in every log that builds the encoder
         return architectures.MeanPooledEncoder(AutoModel.from_pretrained(_minilm_path()))
 
     def tokenize(self, texts: list[str], size: int | None = None) -> dict[str, np.ndarray]:

@@ -22,7 +22,13 @@ import numpy as np
 from scipy import stats
 
 from edgecloud.network import netns
-from edgecloud.network.netclient import cascade_over, encode_array, interleaved_latencies_ms, payload_to_json
+from edgecloud.network.netclient import (
+    cascade_over,
+    encode_array,
+    head_step,
+    interleaved_latencies_ms,
+    payload_to_json,
+)
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.network.token_stream import completions
 from edgecloud.params import NetworkProfile
@@ -125,17 +131,21 @@ def emulate(
     n: int,
     seed: int,
     idle_rtos: int = IDLE_RTOS,
+    head: dict | None = None,
 ) -> dict[str, np.ndarray]:
     """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
-    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing)."""
+    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing).
+    head (`netclient.head_step`'s onnx_path, tail_input, threads): a split's device half runs on the payload first,
+    on the same clock, so a split is timed end to end."""
     routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
     idle = {name: idle_s(p, idle_rtos) for name, p in routes.items()}
     with _paths(port, routes, seed) as (addresses, prefix):
         if prefix is not None:
             spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed, "idle_s": idle}
-            found = _in_namespace(prefix, {**spec, "payload": payload_to_json(payload)})
+            found = _in_namespace(prefix, {**spec, "payload": payload_to_json(payload), "head": head})
         else:
-            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed)
+            step = head_step(**head) if head else None
+            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed, head=step)
     return {name: np.asarray(v) for name, v in found.items()}
 
 

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -53,16 +54,19 @@ def interleaved_latencies_ms(
     n: int,
     seed: int = 0,
     idle_s: dict[str, float] | None = None,
+    head: Callable[[Payload], Payload] | None = None,
 ) -> dict[str, list[float]]:
     """n requests over every path (host:port), interleaved: each time, a random path among those that have been idle
     for their idle_s (so TCP restarts slow start there, as for a device sending one request every so often).
-    Returns latencies (ms) per path."""
+    With head (a split's device half), each request first runs it on the payload, inside the timing. Returns
+    latencies (ms) per path."""
     clients = {name: connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items()}
     idle = {name: (idle_s or {}).get(name, 0.0) for name in clients}
+    send = head or (lambda p: p)
     try:
         for client in clients.values():
             for _ in range(WARMUP):
-                client.infer(model, payload)
+                client.infer(model, send(payload))
         out: dict[str, list[float]] = {name: [] for name in clients}
         rng, last_end = np.random.default_rng(seed), dict.fromkeys(clients, time.perf_counter())
         while pending := [name for name in clients if len(out[name]) < n]:
@@ -73,7 +77,7 @@ def interleaved_latencies_ms(
                 continue
             name = ready[rng.integers(len(ready))]
             t0 = time.perf_counter()
-            clients[name].infer(model, payload)
+            clients[name].infer(model, send(payload))
             last_end[name] = time.perf_counter()
             out[name].append((last_end[name] - t0) * 1e3)
         return out
@@ -111,11 +115,9 @@ def cascade_timelines(
 
 def cascade_over(address: str, protocol: str, model: str, edge_onnx: str, inputs: np.ndarray) -> dict[str, list]:
     """cascade_timelines with the edge model in ONNX Runtime (one thread) and the server at address."""
-    import onnxruntime as ort
+    from edgecloud.runtimes.ort import ort_session
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
-    session = ort.InferenceSession(edge_onnx, opts, providers=["CPUExecutionProvider"])
+    session = ort_session(Path(edge_onnx), 1)
     name = session.get_inputs()[0].name
     client = connect(protocol, f"http://{address}", address)
     try:
@@ -128,6 +130,14 @@ def cascade_over(address: str, protocol: str, model: str, edge_onnx: str, inputs
         )
     finally:
         client.close()
+
+
+def head_step(onnx_path: str, tail_input: str, threads: int) -> Callable[[Payload], Payload]:
+    """A split's device half: its head in ONNX Runtime, whose activation becomes the served tail's input."""
+    from edgecloud.runtimes.ort import ort_session
+
+    session = ort_session(Path(onnx_path), threads)
+    return lambda payload: Payload("tensor", {tail_input: session.run(None, payload.arrays)[0]})
 
 
 if __name__ == "__main__":
@@ -152,5 +162,6 @@ if __name__ == "__main__":
         spec["n"],
         spec["seed"],
         spec["idle_s"],
+        head_step(**spec["head"]) if spec.get("head") else None,
     )
     print(json.dumps(found))
