@@ -366,6 +366,7 @@ def test_ctrl_c_during_make_report_prints_one_line_and_leaves_nothing_behind(cop
         time.sleep(0.5)
     assert _ours(copy) == []
     assert report.read_bytes() == last_report
+    assert list((copy / "outputs" / "notebooks").glob("*.running.ipynb")) == []  # no half-written copy
     new = runs([copy / "outputs" / "results"], include_incomplete=True)
     new = new[~new.run_id.isin(before)]
     assert set(new.notebook) <= {"02-cloud-edge-measurements"} and not new.complete.astype(bool).any()

@@ -81,6 +81,9 @@ def run_notebook(notebook: str, params: Params, params_file: Path) -> Path:
             f"{src.relative_to(root)}: cell {e.exec_count} failed with {e.ename}: {e.evalue}\n"
             f"  the executed copy is {failed}; the last good run was left in place"
         ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # interrupted (Ctrl-C) or the kernel died: no half-written copy is left
+        raise
     os.replace(tmp, final)
     record = {
         "notebook": notebook,
