@@ -347,3 +347,23 @@ def test_a_users_gguf_file_is_measured_under_its_own_name_and_a_broken_one_is_re
     path.write_text("generative: {model: llama-70b}\n")
     with pytest.raises(ParamsError, match=r"p.yaml: generative.model.*'llama-70b'.*gguf_path"):
         load_params(path)
+
+
+def test_a_users_hugging_face_folder_runs_on_llama_cpp_through_llama_cpps_own_converter(tmp_path) -> None:
+    """An hf_path in shared.custom_models: transformers reads the folder as it is, llama.cpp runs it converted to
+    GGUF f16 by the convert_hf_to_gguf.py of the installed llama-cpp-python (from its source distribution), and
+    both score the same tokens alike; a folder transformers cannot read gets one line naming the key."""
+    from edgecloud import preflight
+
+    folder = str(llm.get(llm.NAME).hf_folder())  # the shipped model dequantized: a real Hugging Face folder
+    model = llm.get("mine", [{"name": "mine", "hf_path": folder}])
+    assert decoding.get("llama.cpp").precision(model) == "f16" and model.shape().parameters == 134515008
+    ids = generation.prompts(model, 32, 1)[0]
+    fp32 = np.array(decoding.get("transformers").load(model, 2, 256).log_likelihoods(ids))
+    f16 = np.array(decoding.get("llama.cpp").load(model, 2, 256).log_likelihoods(ids))
+    assert np.abs(f16 - fp32).max() < 0.05  # nats a token: f16 rounding, not another model
+    (tmp_path / "config.json").write_text('{"model_type": "llama"}')
+    path = tmp_path / "p.yaml"
+    path.write_text(f"shared: {{custom_models: [{{name: nothing, hf_path: '{tmp_path}'}}]}}\n")
+    [line] = preflight.custom_model_problems(load_params(path), path)
+    assert line.startswith(f"{path}: shared.custom_models[0].hf_path: '{tmp_path}' is not allowed: cannot be read")

@@ -47,6 +47,12 @@ class CustomModel(Section):
     gguf_path: str | None = Field(
         None, description="A GGUF language model, measured by notebook 05 when generative.model names it."
     )
+    hf_path: str | None = Field(
+        None,
+        description="A Hugging Face folder of a language model (config.json, tokenizer, safetensors), measured by "
+        "notebook 05 when generative.model names it; llama.cpp runs it converted to GGUF (f16) by llama.cpp's own "
+        "convert_hf_to_gguf.py.",
+    )
 
     @field_validator("onnx_path")
     @classmethod
@@ -67,6 +73,15 @@ class CustomModel(Section):
             raise ValueError("a GGUF file's name ends in .gguf")
         return path
 
+    @field_validator("hf_path")
+    @classmethod
+    def _folder_exists(cls, path: str | None) -> str | None:
+        """A folder with a config.json (whether transformers and the converter read it is checked by
+        `edgecloud.preflight`)."""
+        if path is not None and not (Path(path) / "config.json").is_file():
+            raise ValueError("no config.json in that folder")
+        return path
+
     @field_validator("torch_factory")
     @classmethod
     def _factory_form(cls, factory: str | None) -> str | None:
@@ -77,14 +92,14 @@ class CustomModel(Section):
 
     @model_validator(mode="after")
     def _one_source(self) -> CustomModel:
-        if sum(x is not None for x in (self.onnx_path, self.torch_factory, self.gguf_path)) != 1:
-            raise ValueError("give exactly one of onnx_path, torch_factory or gguf_path")
+        if sum(x is not None for x in (self.onnx_path, self.torch_factory, self.gguf_path, self.hf_path)) != 1:
+            raise ValueError("give exactly one of onnx_path, torch_factory, gguf_path or hf_path")
         return self
 
     @property
     def generative(self) -> bool:
         """A language model for notebook 05 (not a zoo-like model for the other notebooks)."""
-        return self.gguf_path is not None
+        return self.gguf_path is not None or self.hf_path is not None
 
 
 class Shared(Section):
@@ -493,7 +508,8 @@ class AnalysisSection(Section):
 
 class GenerativeSection(Section):
     model: str = Field(
-        SHIPPED_LLM, description="The language model: the shipped SmolLM2-135M or a custom model with a gguf_path."
+        SHIPPED_LLM,
+        description="The language model: the shipped SmolLM2-135M or a custom model with a gguf_path or an hf_path.",
     )
     runtimes: list[str] = Field(
         ["transformers", "llama.cpp", "ort-genai"],
@@ -637,7 +653,7 @@ class Params(Section):
         if self.generative.model not in language:
             raise ValueError(
                 f"generative.model: {self.generative.model!r} is neither {SHIPPED_LLM} nor a custom model with a "
-                "gguf_path"
+                "gguf_path or an hf_path"
             )
         if self.measurements.model not in models:
             raise ValueError(f"measurements.model: {self.measurements.model!r} is neither in the zoo nor custom")

@@ -115,12 +115,27 @@ def gguf_problem(gguf_path: str) -> str | None:
     return None
 
 
+def hf_problem(hf_path: str) -> str | None:
+    """None when transformers reads the folder's config and tokenizer (what every runtime and the prompts need; its
+    conversion to GGUF for llama.cpp runs when notebook 05 first needs it); otherwise why not."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    try:
+        AutoConfig.from_pretrained(hf_path)
+        AutoTokenizer.from_pretrained(hf_path)
+    except Exception as e:  # a user's folder: any failure is reported, never a traceback
+        return f"cannot be read as a language model: {str(e).splitlines()[0].replace(hf_path, 'it')}"
+    return None
+
+
 def custom_model_problems(params: Params, path: Path | str) -> list[str]:
     """One line per custom model whose file or factory cannot be used."""
     out = []
     for i, spec in enumerate(params.shared.custom_models):
         if spec.gguf_path:
             key, value, problem = "gguf_path", spec.gguf_path, gguf_problem(spec.gguf_path)
+        elif spec.hf_path:
+            key, value, problem = "hf_path", spec.hf_path, hf_problem(spec.hf_path)
         elif spec.onnx_path:
             key, value, problem = "onnx_path", spec.onnx_path, onnx_problem(spec)
         else:

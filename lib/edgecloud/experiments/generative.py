@@ -30,7 +30,7 @@ NOTEBOOK = notebooks.of_experiment(__name__)
 
 
 def language_model(section: GenerativeSection, shared: Shared) -> LanguageModel:
-    """The model the section measures: the shipped one or a shared.custom_models entry with a gguf_path."""
+    """The model the section measures: the shipped one or a shared.custom_models entry with a gguf_path or hf_path."""
     return llm.get(section.model, shared.custom_models)
 
 

