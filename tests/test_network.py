@@ -309,3 +309,9 @@ def test_a_split_request_is_timed_from_the_head_to_the_tails_answer(monkeypatch)
     out = netclient.interleaved_latencies_ms({"a": "h:1", "b": "h:2"}, "grpc", "tail", x, 3, head=head)
     assert all(len(v) == 3 and min(v) >= 20 for v in out.values())
     assert all(list(p.arrays) == ["act"] and p.arrays["act"][0, 0] == 2 for p in got) and len(got) == 12
+
+
+def test_a_failing_client_in_the_namespace_reports_its_own_error() -> None:
+    """The client's stderr is the only clue when it fails inside a namespace: it must reach the notebook's error."""
+    with pytest.raises(emulation.EmulationFailed, match=r"KeyError: 'addresses'"):
+        emulation._in_namespace(["env"], {"protocol": "grpc"})  # `env` runs it here, with no path to use

@@ -88,16 +88,21 @@ def _paths(port: int, routes: dict[str, NetworkProfile | None], seed: int) -> It
         yield addresses, (links.exec_prefix() if use_tc else None)
 
 
+class EmulationFailed(RuntimeError):
+    """The client inside the network namespace exited with an error; the message ends with its own."""
+
+
 def _in_namespace(prefix: list, spec: dict) -> dict:
     """Run the emulation client inside the namespace with a JSON spec; its JSON answer."""
     out = subprocess.run(
         [*prefix, sys.executable, "-m", "edgecloud.network.netclient"],
         input=json.dumps(spec),
-        check=True,
         capture_output=True,
         text=True,
         timeout=900,
     )
+    if out.returncode != 0:
+        raise EmulationFailed(f"the emulation client failed inside the namespace: {out.stderr.strip()[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
