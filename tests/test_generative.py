@@ -7,6 +7,7 @@ import http.server
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -349,21 +350,40 @@ def test_a_users_gguf_file_is_measured_under_its_own_name_and_a_broken_one_is_re
         load_params(path)
 
 
+def _tiny_llama(folder: Path) -> int:
+    """A two-layer Llama with random weights and SmolLM2's tokenizer, saved as a Hugging Face folder; its size."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    vocab = generation.tokenizer(llm.get(llm.NAME))
+    config = LlamaConfig(vocab_size=len(vocab), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+                         eos_token_id=vocab.eos_token_id, bos_token_id=vocab.bos_token_id)  # fmt: skip
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(folder)
+    vocab.save_pretrained(folder)
+    return model.num_parameters()
+
+
 def test_a_users_hugging_face_folder_runs_on_llama_cpp_through_llama_cpps_own_converter(tmp_path) -> None:
     """An hf_path in shared.custom_models: transformers reads the folder as it is, llama.cpp runs it converted to
     GGUF f16 by the convert_hf_to_gguf.py of the installed llama-cpp-python (from its source distribution), and
     both score the same tokens alike; a folder transformers cannot read gets one line naming the key."""
     from edgecloud import preflight
 
-    folder = str(llm.get(llm.NAME).hf_folder())  # the shipped model dequantized: a real Hugging Face folder
-    model = llm.get("mine", [{"name": "mine", "hf_path": folder}])
-    assert decoding.get("llama.cpp").precision(model) == "f16" and model.shape().parameters == 134515008
+    folder = tmp_path / "tiny"
+    parameters = _tiny_llama(folder)
+    model = llm.get("tiny", [{"name": "tiny", "hf_path": str(folder)}])
+    assert decoding.get("llama.cpp").precision(model) == "f16" and model.shape().parameters == parameters
     ids = generation.prompts(model, 32, 1)[0]
     fp32 = np.array(decoding.get("transformers").load(model, 2, 256).log_likelihoods(ids))
     f16 = np.array(decoding.get("llama.cpp").load(model, 2, 256).log_likelihoods(ids))
     assert np.abs(f16 - fp32).max() < 0.05  # nats a token: f16 rounding, not another model
-    (tmp_path / "config.json").write_text('{"model_type": "llama"}')
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "llama"}')
     path = tmp_path / "p.yaml"
-    path.write_text(f"shared: {{custom_models: [{{name: nothing, hf_path: '{tmp_path}'}}]}}\n")
+    path.write_text(f"shared: {{custom_models: [{{name: nothing, hf_path: '{broken}'}}]}}\n")
     [line] = preflight.custom_model_problems(load_params(path), path)
-    assert line.startswith(f"{path}: shared.custom_models[0].hf_path: '{tmp_path}' is not allowed: cannot be read")
+    assert line.startswith(f"{path}: shared.custom_models[0].hf_path: '{broken}' is not allowed: cannot be read")

@@ -105,7 +105,8 @@ class LanguageModel:
     def description(self) -> Path:
         """A folder with the model's tokenizer, config.json and parameters.json, built once (seconds) and cached:
         what prompts and the byte arithmetic need, without dequantizing any weight."""
-        return cache.cached(self.key("description"), "", lambda tmp: _build_description(self.gguf_file(), tmp))
+        build = lambda tmp: _build_description(self.gguf_file(), tmp, self.folder)  # noqa: E731
+        return cache.cached(self.key("description"), "", build)
 
     def shape(self) -> Shape:
         return Shape.of_folder(self.description())
@@ -133,14 +134,18 @@ def get(name: str, custom: Sequence = ()) -> LanguageModel:
     raise ValueError(f"{name!r} is neither {NAME} nor a custom model with a gguf_path or an hf_path")
 
 
-def _build_description(path: Path, tmp: Path) -> None:
-    """The model's tokenizer, config and parameter count, read from the GGUF file's metadata (no weights)."""
+def _build_description(path: Path, tmp: Path, folder: str | None = None) -> None:
+    """The model's tokenizer and config (from its Hugging Face folder when it has one, else from the GGUF file's
+    metadata), and its parameter count and weight format from the GGUF file (no weights are read)."""
     import gguf
     from transformers import AutoConfig, AutoTokenizer
 
     tmp.mkdir(parents=True)
-    AutoConfig.from_pretrained(path.parent, gguf_file=path.name).save_pretrained(tmp)
-    AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name).save_pretrained(tmp)
+    source = {"pretrained_model_name_or_path": folder} if folder else {
+        "pretrained_model_name_or_path": path.parent, "gguf_file": path.name
+    }  # fmt: skip
+    AutoConfig.from_pretrained(**source).save_pretrained(tmp)
+    AutoTokenizer.from_pretrained(**source).save_pretrained(tmp)
     reader = gguf.GGUFReader(str(path))
     count = sum(int(t.n_elements) for t in reader.tensors)
     field = reader.fields.get("general.file_type")
