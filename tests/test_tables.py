@@ -93,7 +93,7 @@ CASES: dict[str, Callable[[], object]] = {
     "energy": lambda: at.energy(rows("03")),
     "fallback": lambda: at.fallback(rows("03")),
     "cost_models": lambda: evidence.cost_models(rows("03")),
-    "cheapest": lambda: [evidence.cheapest(rows("03"), _case(), role) for role in ("edge", "cloud")],
+    "cheapest": lambda: [evidence.cheapest(rows("03"))[(_case(), role)] for role in ("edge", "cloud")],
     "costs": lambda: at.costs(rows("04")),
     "tco": lambda: at.tco(rows("04")),
     "break_even_sensitivity": lambda: at.break_even_sensitivity(rows("04")),

@@ -29,13 +29,18 @@ def roles(rows03: pd.DataFrame) -> pd.Series:
     return select(rows03, "device_factor").set_index("target").source
 
 
-def cheapest(rows03: pd.DataFrame, case: str, role: str) -> tuple[str, bool]:
-    """The cheapest feasible option of a role for a case, else the cheapest of that role (and whether feasible)."""
-    cost = select(rows03, "monthly_cost", scenario=case)
-    ok = usecase_tables.feasible(rows03)[case]  # a margin that could not be computed fails
-    cost = cost[cost.target.map(roles(rows03)) == role].assign(feasible=lambda d: d.target.map(ok).fillna(False))
-    best = cost.sort_values(["feasible", "value"], ascending=[False, True]).iloc[0]
-    return str(best.target), bool(best.feasible)
+def cheapest(rows03: pd.DataFrame) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(use case, role) → the cheapest feasible option of that role for the case, else the cheapest of that role,
+    and whether it is feasible."""
+    ok = usecase_tables.feasible(rows03)  # a margin that could not be computed fails
+    cost = select(rows03, "monthly_cost")
+    cost = cost.assign(
+        role=cost.target.map(roles(rows03)),
+        feasible=[bool(ok.get((case, option), False)) for case, option in zip(cost.scenario, cost.target, strict=True)],
+    )
+    best = cost.sort_values(["feasible", "value"], ascending=[False, True]).groupby(["scenario", "role"]).head(1)
+    rows = zip(best.scenario, best.role, best.target, best.feasible, strict=True)
+    return {(case, role): (str(option), bool(ok)) for case, role, option, ok in rows}
 
 
 def _cloud_latency(rows02: pd.DataFrame) -> dict[str, Fig]:
@@ -61,11 +66,11 @@ def _use_case_evidence(rows03: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, 
         )
     }
     out["cloud_over_edge_capacity"] = _capacity_ratio(rows03, role)
-    models = cost_models(rows03)
+    models, best = cost_models(rows03), cheapest(rows03)
     volume = select(rows03, "daily_volume").set_index("scenario").value
     growth = []
     for case, v in volume.items():
-        cloud = models[(case, cheapest(rows03, case, "cloud")[0])]
+        cloud = models[(case, best[(case, "cloud")][0])]
         growth.append(cloud.running(10 * v).total / cloud.running(v).total)
     out["cloud_cost_at_10x"] = Fig(
         float(np.median(growth)),
@@ -73,7 +78,7 @@ def _use_case_evidence(rows03: pd.DataFrame, rows01: pd.DataFrame) -> dict[str, 
         f"(range {min(growth):.3g}–{max(growth):.3g}× over {len(growth)} use cases)",
         "modeled",
     )
-    out["transfer_avoided_share"] = _transfer_avoided(rows03, volume.index)
+    out["transfer_avoided_share"] = _transfer_avoided(rows03, volume.index, best)
     out["private_cases_edge_feasible"] = _private_cases(rows03)
     out["edge_answers_offline"] = _offline(rows03)
     flops = select(rows01, "flops").set_index("model").value
@@ -113,14 +118,14 @@ def _capacity_ratio(rows03: pd.DataFrame, role: pd.Series) -> Fig:
     )
 
 
-def _transfer_avoided(rows03: pd.DataFrame, cases: pd.Index) -> Fig:
+def _transfer_avoided(rows03: pd.DataFrame, cases: pd.Index, best: dict[tuple[str, str], tuple[str, bool]]) -> Fig:
     """Transfer fees the cheapest edge option avoids against the cheapest cloud option, summed over use cases, as a
     share of those cloud options' bills (negative where the edge pulls cloud data)."""
     fees = select(rows03, "usd_month_transfer").set_index(["scenario", "target"]).value
     bills = select(rows03, "monthly_cost").set_index(["scenario", "target"]).value
     avoided, bill, pulled = 0.0, 0.0, []
     for case in cases:
-        cloud, edge = cheapest(rows03, case, "cloud")[0], cheapest(rows03, case, "edge")[0]
+        cloud, edge = best[(case, "cloud")][0], best[(case, "edge")][0]
         avoided += fees[(case, cloud)] - fees[(case, edge)]
         bill += bills[(case, cloud)]
         if fees[(case, edge)] > 0:

@@ -89,9 +89,9 @@ def tco(section: AnalysisSection, rec: Recorder) -> None:
     rows03 = latest_here(USE_CASES)
     models = evidence.cost_models(rows03)
     volumes = query.select(rows03, "daily_volume").set_index("scenario").value
-    months = np.arange(section.horizon_months + 1)
+    months, best = np.arange(section.horizon_months + 1), evidence.cheapest(rows03)
     for case, volume in volumes.items():
-        (edge, edge_ok), (cloud, cloud_ok) = (evidence.cheapest(rows03, case, r) for r in ("edge", "cloud"))
+        (edge, edge_ok), (cloud, cloud_ok) = best[(case, "edge")], best[(case, "cloud")]
         e, c = models[(case, edge)], models[(case, cloud)]
         note = f"edge {edge} ({'feasible' if edge_ok else 'infeasible'}); cloud {cloud} " + (
             "(feasible)" if cloud_ok else "(infeasible)"
