@@ -5,30 +5,17 @@ an evidence function that reads the wrong rows, fails here (test_analysis.py dri
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_tables import rows as smoke_rows
 
 from edgecloud.decisions import claims, evidence
-from edgecloud.results import read
 
-STORE = Path(__file__).parent / "fixtures" / "store"
 S, C, D = claims.SUPPORTED, claims.CONTRADICTED, "depends"
 Stores = dict[str, pd.DataFrame]
-NOTEBOOKS = {
-    "01": "01-inference-concepts",
-    "02": "02-cloud-edge-measurements",
-    "03": "03-use-cases",
-    "04": "04-metrics-analysis",
-}
-
-
-@cache
-def _smoke(nb: str) -> pd.DataFrame:
-    return read([STORE], notebook=NOTEBOOKS[nb])
+NOTEBOOKS = ("01", "02", "03", "04")
 
 
 def _set(stores: Stores, nb: str, metric: str, value: Callable[[pd.DataFrame], object], **where: object) -> None:
@@ -163,7 +150,7 @@ EDITS: dict[tuple[int, str], Callable[[Stores], None]] = {
 
 @pytest.mark.parametrize(("number", "outcome"), list(EDITS))
 def test_a_claim_reaches_each_outcome_from_the_store(number: int, outcome: str) -> None:
-    stores = {nb: _smoke(nb).copy() for nb in NOTEBOOKS}
+    stores = {nb: smoke_rows(nb).copy() for nb in NOTEBOOKS}
     EDITS[(number, outcome)](stores)
     found = evidence.evidence(stores["04"], stores["01"], stores["02"], stores["03"])
     claim = next(c for c in claims.CLAIMS if c.number == number)
