@@ -120,11 +120,12 @@ def hf_problem(hf_path: str) -> str | None:
     conversion to GGUF for llama.cpp runs when notebook 05 first needs it); otherwise why not."""
     from transformers import AutoConfig, AutoTokenizer
 
-    try:
-        AutoConfig.from_pretrained(hf_path)
-        AutoTokenizer.from_pretrained(hf_path)
-    except Exception as e:  # a user's folder: any failure is reported, never a traceback
-        return f"cannot be read as a language model: {str(e).splitlines()[0].replace(hf_path, 'it')}"
+    for part, load in (("config", AutoConfig), ("tokenizer", AutoTokenizer)):
+        try:
+            load.from_pretrained(hf_path)
+        except Exception as e:  # a user's folder: any failure is reported, never a traceback
+            said = " ".join(str(e).replace(hf_path, "it").split())
+            return f"cannot be read as a language model: its {part}: {said[:200]}"
     return None
 
 
