@@ -81,13 +81,11 @@ def side_by_side(
     api, eos, texts = token_stream.client(url), model.shape().eos, [tokenizer(model).decode(p) for p in prompt_list]
     here, served = [], []
     for i, (prompt, text) in enumerate(zip(prompt_list, texts, strict=True)):
-        pair = (
-            clock_stream(lambda p=prompt: decoder.stream(p, n_out)),
-            token_stream.completion(api, model.name, text, n_out, eos),
-        )
+        mine = clock_stream(lambda p=prompt: decoder.stream(p, n_out))
+        theirs = token_stream.completion(api, model.name, text, n_out, eos)
         if i >= warmup:
-            here.append(pair[0])
-            served.append(pair[1])
+            here.append(mine)
+            served.append(theirs)
     return here, served
 
 
