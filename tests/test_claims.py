@@ -1,6 +1,7 @@
 """Claims driven to each outcome through the store: the committed smoke store (tests/fixtures/store), edited where a
 claim's deciding figure comes from, read by `decisions.evidence` and judged; an outcome that no store can reach, or
-an evidence function that reads the wrong rows, fails here (test_analysis.py drives the rules from figures alone)."""
+an evidence function that reads the wrong rows, fails here (test_analysis.py drives every rule from figures alone;
+claims 10 and 11, whose figures come from recommendations and the hybrids' tables, only there)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from test_tables import rows as smoke_rows
 
 from edgecloud.decisions import claims, evidence
+from edgecloud.decisions.costs import DAYS_PER_MONTH
 
 S, C, D = claims.SUPPORTED, claims.CONTRADICTED, "depends"
 Stores = dict[str, pd.DataFrame]
@@ -110,6 +112,44 @@ def _input(ratio: float) -> Callable[[Stores], None]:
     return lambda s: _set(s, "01", "latency_p50", value, runtime="ort", precision="fp32", batch=1)
 
 
+def _cloud_costs(capacity_rps: float, transfer_share: float) -> Callable[[Stores], None]:
+    """Every cloud option's cost model: one instance sustains capacity_rps with no peak floor, and transfer costs
+    transfer_share of one instance's month at the case's volume (so a fixed fleet's bill still grows)."""
+
+    def edit(stores: Stores) -> None:
+        rows03 = stores["03"]
+        cloud = [t for t, r in _role(stores).items() if r == "cloud"]
+        models = rows03[rows03.metric == "cost_model"].set_index(["scenario", "target", "stage"]).value
+        volume = rows03[rows03.metric == "daily_volume"].set_index("scenario").value
+
+        def transfer(r: pd.DataFrame) -> list[float]:
+            pairs = zip(r.scenario, r.target, strict=True)
+            month = [models[(s, t, "instance_usd_month")] / (volume[s] * DAYS_PER_MONTH) for s, t in pairs]
+            return [transfer_share * m for m in month]
+
+        _set(stores, "03", "cost_model", lambda r: capacity_rps, stage="capacity_rps", target=cloud)
+        _set(stores, "03", "cost_model", lambda r: 0.0, stage="peak_rps", target=cloud)
+        _set(stores, "03", "cost_model", transfer, stage="transfer_usd_per_inference", target=cloud)
+
+    return edit
+
+
+def _digit_models(accuracy_gap: float, latency_ratio: float) -> Callable[[Stores], None]:
+    """The cascade's two digit models: the served one's accuracy interval accuracy_gap above the edge one's (below
+    when negative: overlapping), and its in-process p50 latency_ratio× the edge one's."""
+
+    def edit(stores: Stores) -> None:
+        rows = stores["04"]
+        acc = rows.metric == "cascade_accuracy"
+        edge_model = rows[acc].model.iloc[0]
+        for scale, (low, high) in {0.0: (0.80, 0.85), np.inf: (0.85 + accuracy_gap, 0.90 + accuracy_gap)}.items():
+            rows.loc[acc & (rows.scale == scale), ["value", "ci_low", "ci_high"]] = [(low + high) / 2, low, high]
+        p50 = {True: 10.0, False: 10.0 * latency_ratio}
+        _set(stores, "04", "latency_p50", lambda r: (r.model == edge_model).map(p50), scenario="cascade")
+
+    return edit
+
+
 EDITS: dict[tuple[int, str], Callable[[Stores], None]] = {
     (1, S): lambda s: _set(s, "02", "latency_p50", lambda r: 60.0, scenario="warm connection"),
     (1, C): lambda s: _set(s, "02", "latency_p50", lambda r: 10.0, scenario="warm connection"),
@@ -142,6 +182,12 @@ EDITS: dict[tuple[int, str], Callable[[Stores], None]] = {
     (9, S): _edge_latency(lambda r: -0.5),
     (9, C): _edge_latency(lambda r: 0.5),
     (9, D): _edge_devices_split_on_the_budget,
+    (5, S): _cloud_costs(1e-3, 0.0),
+    (5, C): _cloud_costs(np.inf, 0.0),
+    (5, D): _cloud_costs(np.inf, 0.125),
+    (12, S): _digit_models(0.10, 3.0),
+    (12, C): _digit_models(-0.02, 1.0),
+    (12, D): _digit_models(0.10, 1.3),
     (13, S): _input(2.5),
     (13, C): _input(1.0),
     (13, D): _input(1.1),
