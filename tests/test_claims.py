@@ -1,7 +1,7 @@
 """Claims driven to each outcome through the store: the committed smoke store (tests/fixtures/store), edited where a
 claim's deciding figure comes from, read by `decisions.evidence` and judged; an outcome that no store can reach, or
 an evidence function that reads the wrong rows, fails here (test_analysis.py drives every rule from figures alone;
-claims 10 and 11, whose figures come from recommendations and the hybrids' tables, only there)."""
+claim 10, whose halves come from the recommendations, only there)."""
 
 from __future__ import annotations
 
@@ -150,6 +150,20 @@ def _digit_models(accuracy_gap: float, latency_ratio: float) -> Callable[[Stores
     return edit
 
 
+def _cascade_mean(at_half: float, others: float) -> Callable[[Stores], None]:
+    """The cascade's mean latency at threshold 0.5 (as accurate as cloud only, within its interval) at_half× cloud
+    only's, and at every other threshold others× (the smoke run measured no mid-graph split)."""
+
+    def edit(stores: Stores) -> None:
+        rows = stores["04"]
+        mean = rows.metric == "cascade_mean"
+        cloud = float(rows.loc[mean & (rows.scale == np.inf), "value"].iloc[0])
+        _set(stores, "04", "cascade_mean", lambda r: np.where(r.scale == 0.5, at_half, others) * cloud,
+             scale=[s for s in rows.loc[mean, "scale"] if s != np.inf])  # fmt: skip
+
+    return edit
+
+
 EDITS: dict[tuple[int, str], Callable[[Stores], None]] = {
     (1, S): lambda s: _set(s, "02", "latency_p50", lambda r: 60.0, scenario="warm connection"),
     (1, C): lambda s: _set(s, "02", "latency_p50", lambda r: 10.0, scenario="warm connection"),
@@ -185,6 +199,9 @@ EDITS: dict[tuple[int, str], Callable[[Stores], None]] = {
     (5, S): _cloud_costs(1e-3, 0.0),
     (5, C): _cloud_costs(np.inf, 0.0),
     (5, D): _cloud_costs(np.inf, 0.125),
+    (11, S): _cascade_mean(0.5, 2.0),
+    (11, C): _cascade_mean(2.0, 2.0),
+    (11, D): _cascade_mean(0.9, 2.0),
     (12, S): _digit_models(0.10, 3.0),
     (12, C): _digit_models(-0.02, 1.0),
     (12, D): _digit_models(0.10, 1.3),
