@@ -40,7 +40,7 @@ def cheapest(rows03: pd.DataFrame) -> dict[tuple[str, str], tuple[str, bool]]:
     )
     best = cost.sort_values(["feasible", "value"], ascending=[False, True]).groupby(["scenario", "role"]).head(1)
     rows = zip(best.scenario, best.role, best.target, best.feasible, strict=True)
-    return {(case, role): (str(option), bool(ok)) for case, role, option, ok in rows}
+    return {(case, role): (str(option), bool(met)) for case, role, option, met in rows}
 
 
 def _cloud_latency(rows02: pd.DataFrame) -> dict[str, Fig]:

@@ -36,8 +36,7 @@ def _fetch(version: str, folder: Path) -> None:
         pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
         done = subprocess.run([*pip, f"{PACKAGE}=={version}", "-d", tmp], capture_output=True, text=True)
         if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise ConversionFailed(f"pip could not fetch {PACKAGE}=={version}'s source (for {SCRIPT}): {last}")
+            raise ConversionFailed(f"pip could not fetch {PACKAGE}=={version}'s source (for {SCRIPT}): {_last(done)}")
         with tarfile.open(next(Path(tmp).glob("*.tar.gz"))) as sdist:
             vendor = next(m.name for m in sdist.getmembers() if m.name.endswith(f"vendor/llama.cpp/{SCRIPT}"))
             root = vendor.removesuffix(SCRIPT)
@@ -51,5 +50,9 @@ def convert(folder: Path, out: Path) -> None:
     command = [sys.executable, str(converter() / SCRIPT), str(folder), "--outfile", str(out), "--outtype", OUTTYPE]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise ConversionFailed(f"llama.cpp's {SCRIPT} could not convert {folder}: {last}")
+        raise ConversionFailed(f"llama.cpp's {SCRIPT} could not convert {folder}: {_last(done)}")
+
+
+def _last(done: subprocess.CompletedProcess) -> str:
+    """The last line a failed command wrote to stderr (its error, after any traceback)."""
+    return (done.stderr.strip().splitlines() or ["no message"])[-1]
