@@ -63,6 +63,7 @@ def test_smoke_report_has_every_section_and_figure(copy) -> None:
         "Contents",
     ):
         assert title in html
+    assert "cloud-cpu-fp32 is the same server's model at fp32" in html  # the labelled extra beside int8
     assert html.count("data:image/svg+xml") >= 12  # figures are embedded as SVG data URIs
     assert "Traceback" not in html and "output_error" not in html and "ename" not in html
     assert "PosixPath" not in html and str(copy) not in html

@@ -14,6 +14,7 @@ from edgecloud.timing import (
     bootstrap_percentiles,
     clocked,
     cold_start,
+    collect_pair,
     difference,
     from_samples,
     measure,
@@ -69,6 +70,19 @@ def test_measure_reaches_min_count_and_min_time() -> None:
     assert 0.001 <= m.median < 0.02
     capped = measure(lambda: None, Config(), Timing(warmup=0, min_time_s=10, min_count=5, max_count=50))
     assert capped.n == 50
+
+
+def test_collect_pair_alternates_the_two_calls_and_drops_both_warm_ups() -> None:
+    calls: list[str] = []
+
+    def call(name: str, seconds: float):
+        return lambda: calls.append(name) or seconds
+
+    timing = Timing(warmup=2, min_time_s=1e-9, min_count=5)
+    a, b = collect_pair(call("a", 0.001), call("b", 0.002), Config(target="a"), Config(target="b"), timing)
+    assert calls == ["a", "b"] * 7  # two warm-up pairs, then five timed pairs, always a before b
+    assert (a.n, b.n, a.config.target, b.config.target) == (5, 5, "a", "b")
+    assert set(a.samples) == {0.001} and set(b.samples) == {0.002}
 
 
 def test_difference_interval_covers_the_truth_and_separates_real_gaps() -> None:

@@ -13,7 +13,7 @@ from golden import assert_golden
 from edgecloud.decisions import sensitivity
 from edgecloud.decisions.costs import TransferPrices
 from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve
-from edgecloud.decisions.usecases import Context, WhatIf, evaluate, network_draws, recommend
+from edgecloud.decisions.usecases import Context, ServerRun, WhatIf, evaluate, network_draws, recommend
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
 
@@ -105,18 +105,38 @@ def test_the_measured_server_takes_its_capacity_from_valid_loadgen_runs_within_t
     ctx = _context(1.0)
     ctx.options["cloud"] = replace(_option("cloud", "cloud", 1.0), served=True)
     ctx.served_ms = {("m", "int8"): np.full(200, 20.0)}
-    ctx.server_runs, ctx.server_runs_from = [(20.0, 30.0), (40.0, 45.0), (60.0, 55.0)], "notebook 02 run r1"
+    ctx.server_runs = [ServerRun(20.0, 30.0), ServerRun(40.0, 45.0), ServerRun(60.0, 55.0)]
+    ctx.server_runs_from = "notebook 02 run r1"
     network = network_draws(ctx, _case(None), ctx.options["cloud"], 2000, WhatIf())
     case = _case(float(np.percentile(network, 99)) + 50.0)
     cloud = {s.option: s for s in evaluate(ctx, "c", case)}["cloud"]
     assert cloud.capacity == 40.0 and "LoadGen Server at 40/s, VALID" in cloud.capacity_note
     assert "notebook 02 run r1" in cloud.capacity_note
-    ctx.server_runs = [(60.0, 55.0)]
+    ctx.server_runs = [ServerRun(60.0, 55.0)]
     cloud = {s.option: s for s in evaluate(ctx, "c", case)}["cloud"]
     assert cloud.capacity == 0.0 and "no VALID LoadGen Server run" in cloud.capacity_note
     assert not cloud.feasible and next(r for r in cloud.requirements if r.name == "throughput").margin == -1.0
     ctx.server_runs = None  # no Server runs made: modeled, as before
     assert "modeled" in {s.option: s for s in evaluate(ctx, "c", case)}["cloud"].capacity_note
+
+
+def test_the_measured_server_at_load_takes_loadgens_latencies_at_the_next_measured_rate_up() -> None:
+    """At 30 requests/s on one instance the latency is the 40/s run's queries (45 ms), not the idle served samples
+    (20 ms) through the queueing model; a run without recorded latencies leaves the queueing model in charge."""
+    ctx = _context(1.0)
+    ctx.options["cloud"] = replace(_option("cloud", "cloud", 1.0), served=True)
+    ctx.served_ms = {("m", "int8"): np.full(200, 20.0)}
+    runs = [ServerRun(20.0, 30.0, np.full(300, 30.0)), ServerRun(40.0, 45.0, np.full(300, 45.0))]
+    ctx.server_runs = [*runs, ServerRun(60.0, 55.0, np.full(300, 55.0))]
+    network = float(np.percentile(network_draws(ctx, _case(None), ctx.options["cloud"], 2000, WhatIf()), 50))
+    case = _case(500.0, percentile=50, peak_rps=30, daily_volume=30 * 86400 / 3)
+    cloud = {s.option: s for s in evaluate(ctx, "c", case)}["cloud"]
+    assert cloud.instances == 1
+    assert cloud.latency.value == pytest.approx(45.0 + network, abs=0.5)
+    assert "LoadGen's VALID Server run at 40/s" in next(r for r in cloud.requirements if r.name == "latency").detail
+    ctx.server_runs = [replace(r, latencies_ms=np.empty(0)) for r in ctx.server_runs]
+    modeled = {s.option: s for s in evaluate(ctx, "c", case)}["cloud"]
+    assert modeled.latency.value < 45.0 + network - 5
 
 
 def test_a_case_only_the_edge_meets() -> None:

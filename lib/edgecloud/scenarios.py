@@ -8,7 +8,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mlperf_loadgen as lg
@@ -36,6 +36,7 @@ class LoadGenResult:
     p99_ms: float
     summary: str
     mean_ms: float = float("nan")
+    latencies_ms: tuple[float, ...] = ()  # every query's latency from LoadGen's trace (Server runs)
 
     @property
     def invalid_reason(self) -> str:
@@ -99,10 +100,20 @@ EARLY_STOPPING_MAX_S = 6.0  # the longest Server run the search makes to satisfy
 OFFLINE_HEADROOM = 1.25  # LoadGen's advice for "Min duration satisfied: NO" is a higher expected QPS
 
 
-def _run(settings, serve: Callable[[int, int], None], sample_count: int, workers: int, what: str) -> str:
+SAMPLE_LATENCY = re.compile(r'"name":"Sample".*?"complete_ns":(\d+)')
+
+
+def trace_latencies_ms(trace: str) -> tuple[float, ...]:
+    """Every sample's latency (ms, from its scheduled time, as LoadGen measures it) in LoadGen's trace JSON."""
+    return tuple(int(ns) / 1e6 for ns in SAMPLE_LATENCY.findall(trace))
+
+
+def _run(
+    settings, serve: Callable[[int, int], None], sample_count: int, workers: int, what: str, trace: bool = False
+) -> tuple[str, tuple[float, ...]]:
     """Run LoadGen with serve(query_id, sample_index) on `workers` threads (never LoadGen's): serve must complete its
-    query even when it fails, since LoadGen waits forever for one never completed. Returns LoadGen's summary text;
-    RuntimeError naming the first failure when any query failed."""
+    query even when it fails, since LoadGen waits forever for one never completed. Returns LoadGen's summary text and,
+    with `trace`, every query's latency from its trace; RuntimeError naming the first failure when any query failed."""
     pool = ThreadPoolExecutor(max_workers=workers)
     errors: list[Exception] = []
 
@@ -122,7 +133,7 @@ def _run(settings, serve: Callable[[int, int], None], sample_count: int, workers
         log = lg.LogSettings()
         log.log_output.outdir = out
         log.log_output.copy_summary_to_stdout = False
-        log.enable_trace = False
+        log.enable_trace = trace
         try:
             lg.StartTestWithLogSettings(sut, qsl, settings, log)
         finally:
@@ -130,9 +141,10 @@ def _run(settings, serve: Callable[[int, int], None], sample_count: int, workers
             lg.DestroyQSL(qsl)
             lg.DestroySUT(sut)
         text = (Path(out) / "mlperf_log_summary.txt").read_text()
+        latencies = trace_latencies_ms((Path(out) / "mlperf_log_trace.json").read_text()) if trace else ()
     if errors:
         raise RuntimeError(f"{len(errors)} LoadGen {what} queries failed; first: {errors[0]!r}") from errors[0]
-    return text
+    return text, latencies
 
 
 def run_scenario(
@@ -166,8 +178,8 @@ def run_scenario(
         finally:
             lg.QuerySamplesComplete([lg.QuerySampleResponse(query_id, 0, 0)])
 
-    text = _run(settings, serve, sample_count, workers, scenario)
-    return parse_summary(scenario, text, target_qps)
+    text, latencies = _run(settings, serve, sample_count, workers, scenario, trace=scenario == "Server")
+    return replace(parse_summary(scenario, text, target_qps), latencies_ms=latencies)
 
 
 def server_search(
@@ -325,5 +337,5 @@ def run_token_server(
                 _respond(query_id, 1, first=True)
             _respond(query_id, tokens, first=False)
 
-    text = _run(settings, serve, sample_count, workers, "token")
+    text, _ = _run(settings, serve, sample_count, workers, "token")
     return parse_token_summary(text, target_qps)

@@ -251,6 +251,21 @@ def collect(
     return from_samples(np.asarray(samples), config, timing, cold_start)
 
 
+def collect_pair(
+    a: Callable[[], float], b: Callable[[], float], config_a: Config, config_b: Config, timing: Timing
+) -> tuple[Measurement, Measurement]:
+    """`collect` over two calls taken alternately (a, then b), so drift on a shared machine falls on both alike and
+    their samples pair up in time order."""
+    firsts: list[float] = []
+
+    def both() -> float:
+        firsts.append(a())
+        return b()
+
+    second = collect(both, config_b, timing)
+    return from_samples(np.asarray(firsts[timing.warmup :]), config_a, timing), second
+
+
 def measure(
     fn: Callable[[], object], config: Config, timing: Timing, cold_start: ColdStart | None = None
 ) -> Measurement:

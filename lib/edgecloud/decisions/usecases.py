@@ -2,7 +2,9 @@
 constraint, and the feasible option with the lowest monthly cost.
 
 Latency comes from Monte Carlo draws of this machine's measured compute samples (scaled by the option's factor)
-plus, for the cloud, the measured serving overhead and the network model's draws: never from means.
+plus, for the cloud, the measured serving overhead and the network model's draws: never from means. At load it is
+the queueing model's, except for the measured server, whose latency at its rate is LoadGen's own per-query latencies
+in the VALID Server run at the next measured rate up.
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ class Score:
         return not any(r.name == FAMILY for r in self.requirements)
 
 
+@dataclass(frozen=True)
+class ServerRun:
+    """One VALID LoadGen Server run of the measured server: its target rate (per s), LoadGen's p99 (ms), and every
+    query's latency (ms) from LoadGen's trace (empty when the run predates their recording)."""
+
+    rate: float
+    p99_ms: float
+    latencies_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
 @dataclass
 class Context:
     """Everything scoring needs, measured or sourced once per run."""
@@ -111,9 +123,9 @@ class Context:
     peak_to_mean: float = 3.0
     confidence: float = 0.95
     seed: int = 0
-    # the measured server's VALID LoadGen Server runs (target rate/s, p99 ms) and the run they are from; None: no
-    # Server runs were made (capacity is then modeled)
-    server_runs: list[tuple[float, float]] | None = None
+    # the measured server's VALID LoadGen Server runs and the run they are from; None: no Server runs were made
+    # (capacity and latency at load are then modeled)
+    server_runs: list[ServerRun] | None = None
     server_runs_from: str = ""
     rng: np.random.Generator = field(init=False)
     network_ms: dict[tuple, np.ndarray] = field(init=False, default_factory=dict)  # network draws, drawn once per path
@@ -182,10 +194,11 @@ def network_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
     return overhead + ctx.network_ms[key]
 
 
-def feasible_chance(ctx: Context, case: UseCase, option: Option, rest: np.ndarray, what: WhatIf) -> Estimate:
-    """The chance the latency requirement holds: the share of bootstrap resamples of this machine's measured compute
-    samples (with the same network draws) whose percentile meets the budget, with a Wilson interval."""
-    local = service_samples(ctx, case, option)
+def feasible_chance(
+    ctx: Context, case: UseCase, option: Option, local: np.ndarray, rest: np.ndarray, what: WhatIf
+) -> Estimate:
+    """The chance the latency requirement holds: the share of bootstrap resamples of this machine's measured samples
+    `local` (with the same network draws) whose percentile meets the budget, with a Wilson interval."""
     hits = 0
     for _ in range(MC_RESAMPLES):
         boot = ctx.rng.choice(ctx.rng.choice(local, len(local)), len(rest)) * scale(option, what)
@@ -205,7 +218,7 @@ def measured_capacity(ctx: Context, q: float, budget_ms: float | None, rest: np.
     its share of the budget (the network's q-th percentile), and the run that says so; 0 when none does."""
     network = float(np.percentile(rest, q))
     room = math.inf if budget_ms is None else budget_ms - network
-    ok = [(rate, p99) for rate, p99 in ctx.server_runs or [] if p99 <= room]
+    ok = [(run.rate, run.p99_ms) for run in ctx.server_runs or [] if run.p99_ms <= room]
     if room <= 0:
         return 0.0, f"measured: the network's p{q:g} alone ({network:.3g} ms) exceeds the budget; no server rate fits"
     if not ok:
@@ -216,6 +229,13 @@ def measured_capacity(ctx: Context, q: float, budget_ms: float | None, rest: np.
     rate, p99 = max(ok)
     within = "no budget" if budget_ms is None else f"≤ {room:.3g} ms, the budget less the network's p{q:g}"
     return rate, f"measured: LoadGen Server at {rate:.3g}/s, VALID, p99 {p99:.3g} ms ({within}), {ctx.server_runs_from}"
+
+
+def loaded_run(ctx: Context, rate: float) -> ServerRun | None:
+    """The VALID Server run, with its per-query latencies, of the lowest measured rate at or above `rate` (latency
+    grows with load, so the next rate up errs on the safe side); None when no run reaches it."""
+    above = [run for run in ctx.server_runs or [] if run.rate >= rate and len(run.latencies_ms)]
+    return min(above, key=lambda run: run.rate, default=None)
 
 
 def not_modeled(name: str, case: UseCase, option: Option, family: str) -> Score:
@@ -279,7 +299,14 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     else:
         instances, rate = 1, case.peak_rps
     utilisation = rate / full_rate
-    draws = queueing.latency_at(compute, rest, rate, servers, ctx.rng) if queued else compute + rest
+    run = loaded_run(ctx, rate) if from_loadgen else None
+    local = service_samples(ctx, case, option)
+    if run is not None:  # measured at load: LoadGen's per-query latencies, serving included, plus the network
+        local = run.latencies_ms
+        compute = ctx.rng.choice(local, n) * scale(option, what)
+        draws = compute + rest
+    else:
+        draws = queueing.latency_at(compute, rest, rate, servers, ctx.rng) if queued else compute + rest
     latency = (
         percentile(draws, q, ctx.confidence, MC_RESAMPLES, ctx.rng, independent=True)
         if ci and timed and np.isfinite(draws).all()
@@ -288,7 +315,9 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     reqs = []
     if budget is not None:
         detail = (
-            f"p{q:g} at {utilisation:.0%} utilisation"
+            f"p{q:g} at {rate:.3g}/s: LoadGen's VALID Server run at {run.rate:.3g}/s, plus the network"
+            if run is not None
+            else f"p{q:g} at {utilisation:.0%} utilisation"
             if timed
             else "not modeled: only a throughput figure is published"
         )
@@ -355,7 +384,7 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     others = all(r.passed for r in reqs if r.name != "latency")
     uncertain = ci and budget is not None and timed and np.isfinite(draws).all()
     chance = (
-        feasible_chance(ctx, case, option, draws - compute, what)
+        feasible_chance(ctx, case, option, local, draws - compute, what)
         if uncertain and others
         else Estimate(*[float(others and all(r.passed for r in reqs))] * 3)
     )

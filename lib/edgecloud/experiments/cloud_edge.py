@@ -33,8 +33,8 @@ from edgecloud.serving import Server
 from edgecloud.targets import served
 from edgecloud.targets.gpu import Gpu, cuda_available
 from edgecloud.targets.in_process import InProcess, served_work
-from edgecloud.timing import Measurement, difference, from_samples, tail_untrusted
-from edgecloud.vocabulary import CLOUD_CPU, CLOUD_REMOTE
+from edgecloud.timing import Measurement, collect_pair, difference, from_samples, tail_untrusted
+from edgecloud.vocabulary import CLOUD_CPU, CLOUD_CPU_FP32, CLOUD_REMOTE
 
 NOTEBOOK = notebooks.of_experiment(__name__)
 CLOUD = CLOUD_CPU
@@ -135,6 +135,30 @@ def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
                     s.rec.add("stage_p50", value, "ms", cfg.with_(stage=stage), n=len(breakdown))
     s.best = choices.choose_payload(s.rec.frame(), s.section.network_profiles)
     return s.best
+
+
+def served_fp32(s: CloudEdgeSession) -> None:
+    """cloud-cpu-fp32: the same server's model at fp32, a labelled extra beside cloud-cpu at int8, requests of the
+    chosen payload and protocol alternating between the two, and what precision alone costs served (p50 difference
+    with a block-bootstrap CI). Absent when params serve fp32 already."""
+    if s.section.cloud.precision == "fp32":
+        return
+    client = s.client()
+    try:
+        kind, extra = s.best.payload, dict(batch=1, protocol=s.best.protocol, network="loopback")
+        int8 = s.served(client, kind)
+        fp32 = served.Served(
+            CLOUD_CPU_FP32, client, served.FP32, s.model, kind, s.cloud_config().with_(precision="fp32")
+        )
+        a, b = collect_pair(
+            int8.call(s.sample), fp32.call(s.sample), int8.config(**extra), fp32.config(**extra), s.timing
+        )
+    finally:
+        client.close()
+    s.rec.latency(b)
+    d = difference(b.samples * 1e3, a.samples * 1e3, 50, s.timing.confidence, s.timing.bootstrap_resamples)
+    note = "served fp32 p50 − served int8 p50, requests alternating"
+    s.rec.add("precision_cost_p50", d.value, "ms", b.config, ci=(d.low, d.high), n=b.n, note=note)
 
 
 def remote(s: CloudEdgeSession) -> None:
@@ -333,6 +357,8 @@ def loadgen(s: CloudEdgeSession) -> None:
                 if r.target_qps:
                     s.rec.add("loadgen_target_qps", r.target_qps, "queries/s", base, **flags)
                     s.rec.add("loadgen_bound", bound, "ms", base, **flags)
+                if r.valid and r.latencies_ms:  # the latency-vs-rate curve that sizes the measured cloud option
+                    s.rec.samples(r.latencies_ms, base.with_(scale=r.target_qps))
     finally:
         for c in clients:
             c.close()
@@ -373,7 +399,17 @@ def run_all(s: CloudEdgeSession) -> None:
     """Every step in order, on a started server."""
     edge_latency(s)
     cloud_payloads(s)
-    for step in (remote, gpu, batch_throughput, concurrency, network_model, emulation_check, loadgen, resources):
+    for step in (
+        served_fp32,
+        remote,
+        gpu,
+        batch_throughput,
+        concurrency,
+        network_model,
+        emulation_check,
+        loadgen,
+        resources,
+    ):
         step(s)
 
 

@@ -3,6 +3,8 @@ points, hardware what-ifs and outages. Local distributions come from notebooks 0
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -14,6 +16,7 @@ from edgecloud.decisions.devices import cited, resolve
 from edgecloud.decisions.usecases import (
     Context,
     Score,
+    ServerRun,
     WhatIf,
     describe_requirement,
     evaluate,
@@ -150,14 +153,21 @@ def served_samples(rows02: pd.DataFrame, choice: choices.PayloadChoice) -> dict[
     return {(row.model, row.precision): found} if len(found) else {}
 
 
-def server_runs(rows02: pd.DataFrame) -> list[tuple[float, float]] | None:
-    """The measured server's VALID LoadGen Server runs as (target rate/s, p99 ms); None when it had no Server run."""
+def server_runs(rows02: pd.DataFrame, samples02: pd.DataFrame) -> list[ServerRun] | None:
+    """The measured server's VALID LoadGen Server runs, each with its per-query latencies where notebook 02 kept them;
+    None when it had no Server run."""
     lg = tables.loadgen(rows02)
     lg = lg[lg.target == CLOUD_CPU]
     if not (lg.scenario == "Server").any():
         return None
     ok = tables.valid_server_runs(lg)
-    return [(float(r), float(p)) for r, p in zip(ok.target_qps, ok.p99_ms, strict=True)]
+    kept = samples02[(samples02.target == CLOUD_CPU) & (samples02.scenario == "loadgen-Server")]
+    by_rate = {float(rate): group.latency_ms.to_numpy() for rate, group in kept.groupby("scale")}
+
+    def latencies(rate: float) -> np.ndarray:
+        return next((v for r, v in by_rate.items() if math.isclose(r, rate, rel_tol=1e-3)), np.empty(0))
+
+    return [ServerRun(float(r), float(p), latencies(r)) for r, p in zip(ok.target_qps, ok.p99_ms, strict=True)]
 
 
 def families(shared: Shared, section: UseCasesSection) -> dict[str, str]:
@@ -225,7 +235,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
     one = float(conc[(conc.concurrency == conc.concurrency.min()) & (conc.scenario == "unbatched")].p50_ms.iloc[0])
     for rate, p99 in curve:
         rec.add("cloud_curve", rate, "requests/s", Config(target="cloud", scale=p99), note="closed loop; scale = p99")
-    runs, run_id = server_runs(rows02), str(rows02.run_id.iloc[0])
+    runs, run_id = server_runs(rows02, latest_here(CLOUD_EDGE, "samples")), str(rows02.run_id.iloc[0])
     return Context(
         options,
         samples,

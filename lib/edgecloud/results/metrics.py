@@ -72,6 +72,7 @@ METRICS: tuple[Metric, ...] = (
     _m("payload_bytes", "bytes", M, "Bytes a request puts on the wire, protocol framing included"),
     _m("response_bytes", "bytes", M, "Bytes a response puts on the wire, protocol framing included"),
     _m("serving_overhead_p50", "ms", M, "Served p50 minus the same work in-process, with its CI"),
+    _m("precision_cost_p50", "ms", M, "Served fp32 p50 minus served int8 p50, same server, requests alternating"),
     _m("stage_p50", "ms", M, "Median time of one stage of a served request (server timestamps)"),
     _m("mean_batch", "requests", M, "Mean batch the server formed under concurrent clients"),
     _m("failed_requests", "requests", M, "Requests that failed or timed out, by kind in the note"),

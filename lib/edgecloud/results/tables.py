@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from edgecloud.results.query import select
-from edgecloud.vocabulary import CLOUD_CPU, CLOUD_GPU, CLOUD_REMOTE, IN_PROCESS
+from edgecloud.vocabulary import CLOUD_CPU, CLOUD_CPU_FP32, CLOUD_GPU, CLOUD_REMOTE, IN_PROCESS
 
 DIGITS = 3
 FP32_BYTES = 4
@@ -294,8 +294,8 @@ def cloud(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def extra_targets(rows: pd.DataFrame) -> pd.DataFrame:
-    """cloud-remote and cloud-gpu latencies, when they ran."""
-    return latency(rows[rows.target.isin([CLOUD_REMOTE, CLOUD_GPU])], ["target", "batch"])
+    """cloud-cpu-fp32 (the labelled extra), cloud-remote and cloud-gpu latencies, when they ran."""
+    return latency(rows[rows.target.isin([CLOUD_CPU_FP32, CLOUD_REMOTE, CLOUD_GPU])], ["target", "batch"])
 
 
 def breakdown(rows: pd.DataFrame) -> pd.DataFrame:

@@ -8,8 +8,9 @@ import pandas as pd
 
 from edgecloud.decisions import choices
 from edgecloud.results import query, tables
-from edgecloud.sentences import escaped, ms
-from edgecloud.vocabulary import CLOUD_GPU, CLOUD_REMOTE
+from edgecloud.sentences import compare_p50, escaped, ms
+from edgecloud.timing import Estimate
+from edgecloud.vocabulary import CLOUD_CPU_FP32, CLOUD_GPU, CLOUD_REMOTE
 
 
 @escaped
@@ -130,8 +131,16 @@ def energy(rows: pd.DataFrame) -> str:
 
 @escaped
 def other_targets(rows: pd.DataFrame, remote_url: str | None, cuda: bool) -> str:
-    """Which of cloud-remote and cloud-gpu ran, and why not."""
+    """Which of cloud-cpu-fp32, cloud-remote and cloud-gpu ran, and why not."""
     ran = set(rows.target.dropna())
+    cost = query.select(rows, "precision_cost_p50", target=CLOUD_CPU_FP32)
+    fp32 = (
+        "- cloud-cpu-fp32 is the same server's model at fp32, a labelled extra; requests alternating, "
+        + compare_p50("served fp32", "served int8", Estimate(*cost[["value", "ci_low", "ci_high"]].iloc[0]))
+        + ". Every cloud-against-edge comparison serves int8, as the edge runs it, so precision stays out of it.\n"
+        if len(cost)
+        else ""
+    )
     remote = (
         f"- cloud-remote measured at `{remote_url}`."
         if CLOUD_REMOTE in ran
@@ -144,7 +153,7 @@ def other_targets(rows: pd.DataFrame, remote_url: str | None, cuda: bool) -> str
         if not cuda
         else "- **cloud-gpu not measured.**"
     )
-    return f"{remote}\n{gpu}"
+    return f"{fp32}{remote}\n{gpu}"
 
 
 @escaped

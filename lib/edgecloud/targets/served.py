@@ -22,19 +22,25 @@ from edgecloud.results.store import Config
 from edgecloud.serving import ServedModel, Server
 from edgecloud.timing import Measurement, collect, from_samples
 
-UNBATCHED, BATCHED = "served", "served-batched"
+UNBATCHED, BATCHED, FP32 = "served", "served-batched", "served-fp32"
 
 
 def served_models(section: MeasurementsSection, seed: int, custom: tuple[dict, ...] = ()) -> list[ServedModel]:
-    """The cloud-cpu model twice: without batching, and with MLServer adaptive batching from params."""
+    """The cloud-cpu model without batching and with MLServer adaptive batching from params, plus the same model at
+    fp32 (a labelled extra) when params serve it at another precision."""
     c: CloudTarget = section.cloud
-    common = dict(
-        model=section.model, runtime=c.runtime, precision=c.precision, threads=c.threads, seed=seed, custom=custom
-    )
-    return [
-        ServedModel(UNBATCHED, **common),
-        ServedModel(BATCHED, max_batch_size=c.max_batch_size, max_batch_time_ms=c.max_batch_time_ms, **common),
+    common = dict(model=section.model, runtime=c.runtime, threads=c.threads, seed=seed, custom=custom)
+    models = [
+        ServedModel(UNBATCHED, precision=c.precision, **common),
+        ServedModel(
+            BATCHED,
+            precision=c.precision,
+            max_batch_size=c.max_batch_size,
+            max_batch_time_ms=c.max_batch_time_ms,
+            **common,
+        ),
     ]
+    return models + ([ServedModel(FP32, precision="fp32", **common)] if c.precision != "fp32" else [])
 
 
 def served_request(
