@@ -137,7 +137,9 @@ def response_bytes(
     return {m: float(output_bytes(m, shared, rows01) + framing) for m in sorted(models)}
 
 
-def served_samples(rows02: pd.DataFrame, choice: choices.PayloadChoice) -> dict[tuple[str, str], np.ndarray]:
+def served_samples(
+    rows02: pd.DataFrame, samples02: pd.DataFrame, choice: choices.PayloadChoice
+) -> dict[tuple[str, str], np.ndarray]:
     """Notebook 02's loopback samples (ms) of the server with the chosen payload and protocol, one request at a time,
     by (model, precision): the measured cloud option's time for that model, serving included."""
     row = query.select(
@@ -149,7 +151,7 @@ def served_samples(rows02: pd.DataFrame, choice: choices.PayloadChoice) -> dict[
         protocol=choice.protocol,
         payload=choice.payload,
     ).iloc[0]
-    found = query.samples_of(latest_here(CLOUD_EDGE, "samples"), query.config_of(row))
+    found = query.samples_of(samples02, query.config_of(row))
     return {(row.model, row.precision): found} if len(found) else {}
 
 
@@ -206,7 +208,8 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         )
     rows02 = latest_here(CLOUD_EDGE)
     choice = choices.choose_payload(rows02, nets)
-    served = served_samples(rows02, choice)
+    samples02 = latest_here(CLOUD_EDGE, "samples")
+    served = served_samples(rows02, samples02, choice)
     for (model, precision), found in served.items():
         rec.add(
             "served_samples_used",
@@ -235,7 +238,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
     one = float(conc[(conc.concurrency == conc.concurrency.min()) & (conc.scenario == "unbatched")].p50_ms.iloc[0])
     for rate, p99 in curve:
         rec.add("cloud_curve", rate, "requests/s", Config(target="cloud", scale=p99), note="closed loop; scale = p99")
-    runs, run_id = server_runs(rows02, latest_here(CLOUD_EDGE, "samples")), str(rows02.run_id.iloc[0])
+    runs, run_id = server_runs(rows02, samples02), str(rows02.run_id.iloc[0])
     return Context(
         options,
         samples,
