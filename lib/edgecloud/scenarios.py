@@ -36,7 +36,7 @@ class LoadGenResult:
     p99_ms: float
     summary: str
     mean_ms: float = float("nan")
-    latencies_ms: tuple[float, ...] = ()  # every query's latency from LoadGen's trace (Server runs)
+    latencies_ms: tuple[float, ...] = ()  # every query's latency from LoadGen's trace, when the run was traced
 
     @property
     def invalid_reason(self) -> str:
@@ -156,8 +156,10 @@ def run_scenario(
     target_qps: float | None = None,
     workers: int = 1,
     expected_qps: float | None = None,
+    trace: bool = False,
 ) -> LoadGenResult:
     """One LoadGen performance run; infer(sample_index) serves a query, on `workers` threads (never LoadGen's).
+    With `trace`, LoadGen also writes its trace, and every query's latency is read from it.
 
     expected_qps sizes the Offline query (LoadGen issues expected_qps × min_duration samples at once), with
     OFFLINE_HEADROOM so a system a little faster than expected still runs past min_duration.
@@ -178,7 +180,7 @@ def run_scenario(
         finally:
             lg.QuerySamplesComplete([lg.QuerySampleResponse(query_id, 0, 0)])
 
-    text, latencies = _run(settings, serve, sample_count, workers, scenario, trace=scenario == "Server")
+    text, latencies = _run(settings, serve, sample_count, workers, scenario, trace)
     return replace(parse_summary(scenario, text, target_qps), latencies_ms=latencies)
 
 
@@ -217,26 +219,33 @@ def capacity_ladder(
     workers: int = 1,
 ) -> list[LoadGenResult]:
     """Server runs at fixed fractions of the Offline rate, each long enough for LoadGen's early stopping at a p99 and
-    held to a generous bound, so that VALID means enough queries; the caller holds each p99 to its own budget."""
+    held to a generous bound, so that VALID means enough queries; the caller holds each p99 to its own budget. Each
+    run is traced: its per-query latencies are the latency-vs-rate curve."""
     run_cfg = cfg.model_copy(
         update={"min_query_count": cfg.capacity_queries, "server_latency_bound_ms": cfg.capacity_bound_ms}
     )
     return [
         r
         for f in sorted(cfg.capacity_fractions)
-        for r in server_runs(infer, sample_count, run_cfg, expected_latency_s, f * offline_qps, workers)
+        for r in server_runs(infer, sample_count, run_cfg, expected_latency_s, f * offline_qps, workers, trace=True)
     ]
 
 
 def server_runs(
-    infer: Callable[[int], object], sample_count: int, cfg: LoadGen, expected_latency_s: float, qps: float, workers: int
+    infer: Callable[[int], object],
+    sample_count: int,
+    cfg: LoadGen,
+    expected_latency_s: float,
+    qps: float,
+    workers: int,
+    trace: bool = False,
 ) -> list[LoadGenResult]:
     """A Server run at qps, then a longer one when only LoadGen's early stopping lacked queries (`long_enough`)."""
-    r = run_scenario(infer, sample_count, "Server", cfg, expected_latency_s, qps, workers)
+    r = run_scenario(infer, sample_count, "Server", cfg, expected_latency_s, qps, workers, trace=trace)
     longer = long_enough(r, cfg)
     if longer is None:
         return [r]
-    return [r, run_scenario(infer, sample_count, "Server", longer, expected_latency_s, qps, workers)]
+    return [r, run_scenario(infer, sample_count, "Server", longer, expected_latency_s, qps, workers, trace=trace)]
 
 
 def long_enough(r: LoadGenResult, cfg: LoadGen) -> LoadGen | None:

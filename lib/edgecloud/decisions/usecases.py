@@ -300,9 +300,8 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         instances, rate = 1, case.peak_rps
     utilisation = rate / full_rate
     run = loaded_run(ctx, rate) if from_loadgen else None
-    local = service_samples(ctx, case, option)
+    local = service_samples(ctx, case, option) if run is None else run.latencies_ms
     if run is not None:  # measured at load: LoadGen's per-query latencies, serving included, plus the network
-        local = run.latencies_ms
         compute = ctx.rng.choice(local, n) * scale(option, what)
         draws = compute + rest
     else:
