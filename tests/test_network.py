@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import socket
 import subprocess
@@ -309,6 +310,36 @@ def test_a_split_request_is_timed_from_the_head_to_the_tails_answer(monkeypatch)
     out = netclient.interleaved_latencies_ms({"a": "h:1", "b": "h:2"}, "grpc", "tail", x, 3, head=head)
     assert all(len(v) == 3 and min(v) >= 20 for v in out.values())
     assert all(list(p.arrays) == ["act"] and p.arrays["act"][0, 0] == 2 for p in got) and len(got) == 12
+
+
+def test_every_emulated_device_idles_before_each_request_and_devices_take_turns(monkeypatch) -> None:
+    """Each connection of a path waits its path's idle time between its own requests (so TCP restarts slow start as
+    for a lone device), requests never overlap, and a path's devices share the waiting."""
+    from edgecloud.network import netclient
+
+    sent: list[tuple[int, float, float]] = []
+
+    class Device:
+        def infer(self, model: str, payload: Payload) -> None:
+            t0 = time.perf_counter()
+            time.sleep(0.002)
+            sent.append((id(self), t0, time.perf_counter()))
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(netclient, "connect", lambda *a: Device())
+    x = Payload("tensor", {"x": np.ones((1, 3), np.float32)})
+    t0 = time.perf_counter()
+    out = netclient.interleaved_latencies_ms({"a": "h:1"}, "grpc", "m", x, 9, idle_s={"a": 0.05}, devices=3)
+    wall = time.perf_counter() - t0
+    assert len(out["a"]) == 9 and len({who for who, _, _ in sent}) == 3
+    timed = sent[netclient.WARMUP :]
+    assert all(b[1] >= a[2] for a, b in itertools.pairwise(timed))  # one request at a time
+    for who in {w for w, _, _ in timed}:
+        mine = [(s, e) for w, s, e in timed if w == who]
+        assert all(s2 - e1 >= 0.05 for (_, e1), (s2, _) in itertools.pairwise(mine))
+    assert wall < 9 * 0.05  # a lone device would idle nine times
 
 
 def test_a_failing_client_in_the_namespace_reports_its_own_error() -> None:

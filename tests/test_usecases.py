@@ -13,7 +13,15 @@ from golden import assert_golden
 from edgecloud.decisions import sensitivity
 from edgecloud.decisions.costs import TransferPrices
 from edgecloud.decisions.devices import Cited, Option, cited, latency_factor, resolve
-from edgecloud.decisions.usecases import Context, ServerRun, WhatIf, evaluate, network_draws, recommend
+from edgecloud.decisions.usecases import (
+    Context,
+    ServerRun,
+    WhatIf,
+    evaluate,
+    feasible_chance,
+    network_draws,
+    recommend,
+)
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
 
@@ -153,6 +161,24 @@ def test_a_case_only_the_cloud_meets() -> None:
     edge = next(s for s in scores if s.option == "edge")
     # idle it would miss by (80 − 101) / 80; one request a second at 100 ms each adds the wait of a 10%-busy queue
     assert edge.binding.name == "latency" and edge.binding.margin < (80 - 101) / 80 - 0.02
+
+
+def test_an_edge_device_past_saturation_never_answers_in_time(recwarn) -> None:
+    """Twenty 100 ms requests a second on one device: the queue grows without end, so its p99 is infinite (not the
+    NaN of interpolating between infinite waits) and the latency requirement fails."""
+    edge = next(s for s in evaluate(_context(100.0), "flood", _case(80, peak_rps=20)) if s.option == "edge")
+    assert edge.latency.value == float("inf") and not edge.feasible
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_the_chance_of_meeting_a_budget_keeps_the_doubt_of_correlated_samples() -> None:
+    """Latencies that come in runs (20 requests slowed by a neighbour, 20 quiet, and so on) hold fewer independent
+    observations than samples: resampled one by one, 200 of them make a p60 within 20 ms look impossible (about 0.3%
+    of resamples); resampled in runs, the chance stays near one in ten."""
+    ctx = _context(1.0)
+    local = np.tile(np.repeat([10.0, 30.0], 20), 5)
+    chance = feasible_chance(ctx, _case(20.0, percentile=60), ctx.options["edge"], local, np.zeros(2000), WhatIf())
+    assert 0.03 < chance.value < 0.4
 
 
 def test_regulated_data_rules_the_cloud_out_whatever_its_speed() -> None:

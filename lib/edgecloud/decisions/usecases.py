@@ -27,7 +27,7 @@ from edgecloud.decisions.costs import (
 from edgecloud.decisions.devices import Option
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import NetworkProfile, UseCase
-from edgecloud.timing import Estimate, percentile, wilson
+from edgecloud.timing import Estimate, block_resample, percentile, wilson
 
 MC_RESAMPLES = 200  # bootstrap resamples of a percentile of Monte Carlo draws (thousands of independent draws)
 UNKNOWN = Estimate(float("nan"), float("nan"), float("nan"))
@@ -197,11 +197,12 @@ def network_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
 def feasible_chance(
     ctx: Context, case: UseCase, option: Option, local: np.ndarray, rest: np.ndarray, what: WhatIf
 ) -> Estimate:
-    """The chance the latency requirement holds: the share of bootstrap resamples of this machine's measured samples
-    `local` (with the same network draws) whose percentile meets the budget, with a Wilson interval."""
+    """The chance the latency requirement holds: the share of moving-block bootstrap resamples of this machine's
+    measured samples `local` (a time series: neighbours share the machine's state) whose percentile, with the same
+    network draws, meets the budget; with a Wilson interval."""
     hits = 0
-    for _ in range(MC_RESAMPLES):
-        boot = ctx.rng.choice(ctx.rng.choice(local, len(local)), len(rest)) * scale(option, what)
+    for resample in block_resample(local, ctx.rng, MC_RESAMPLES):
+        boot = ctx.rng.choice(resample, len(rest)) * scale(option, what)
         hits += int(np.percentile(boot + rest, case.percentile) <= case.latency_budget_ms)
     return wilson(hits, MC_RESAMPLES, ctx.confidence)
 
@@ -306,10 +307,11 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         draws = compute + rest
     else:
         draws = queueing.latency_at(compute, rest, rate, servers, ctx.rng) if queued else compute + rest
+    finite = bool(np.isfinite(draws).all())  # a saturated queue's waits are infinite: no interpolating between them
     latency = (
         percentile(draws, q, ctx.confidence, MC_RESAMPLES, ctx.rng, independent=True)
-        if ci and timed and np.isfinite(draws).all()
-        else Estimate(*[float(np.percentile(draws, q))] * 3)
+        if ci and timed and finite
+        else Estimate(*[float(np.percentile(draws, q, method="linear" if finite else "higher"))] * 3)
     )
     reqs = []
     if budget is not None:

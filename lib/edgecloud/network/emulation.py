@@ -1,13 +1,15 @@
 """The network model checked against emulation: the same requests over emulated paths vs model + loopback.
 
-Every path (a bare baseline and one per profile) is set up at once and requests go round-robin over them, so they
-share the machine's conditions. As root with iproute2 and TUN (as in CI) the emulation is packet-level and shares no
-code with the model: the client runs in a network namespace, the delay box delays each packet by its own draw from
-the profile's RTT distribution, keeps order and drops with the profile's loss, and `tc tbf` limits each direction's
-bandwidth, so real TCP meets the RTT, slow start and loss recovery. A plain relay on the host end reaches the server.
-Otherwise (no root) a delaying proxy draws one RTT per request from the same distribution and paces bytes at the
-profile's bandwidth, with no TCP behaviour of its own, so agreement there says little, and the method says so. The
-model's input is the baseline path (same relay, no delay), so the harness's own cost cancels out.
+Every path (a bare baseline and one per profile) is set up at once and requests go one at a time over them in random
+order, so they share the machine's conditions; each path carries DEVICES_PER_PATH connections taking turns, like
+devices that each idle between their requests. As root with iproute2 and TUN (as in CI) the emulation is
+packet-level and shares no code with the model: the client runs in a network namespace, the delay box delays each
+packet by its own draw from the profile's RTT distribution, keeps order and drops with the profile's loss, and `tc
+tbf` limits each direction's bandwidth, so real TCP meets the RTT, slow start and loss recovery. A plain relay on
+the host end reaches the server. Otherwise (no root) a delaying proxy draws one RTT per request from the same
+distribution and paces bytes at the profile's bandwidth, with no TCP behaviour of its own, so agreement there says
+little, and the method says so. The model's input is the baseline path (same relay, no delay), so the harness's own
+cost cancels out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from scipy import stats
 
 from edgecloud.network import netns
 from edgecloud.network.netclient import (
+    DEVICES_PER_PATH,
     cascade_over,
     encode_array,
     head_step,
@@ -137,6 +140,7 @@ def emulate(
     seed: int,
     idle_rtos: int = IDLE_RTOS,
     head: dict | None = None,
+    devices: int = DEVICES_PER_PATH,
 ) -> dict[str, np.ndarray]:
     """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
     each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing).
@@ -147,10 +151,11 @@ def emulate(
     with _paths(port, routes, seed) as (addresses, prefix):
         if prefix is not None:
             spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed, "idle_s": idle}
+            spec["devices"] = devices
             found = _in_namespace(prefix, {**spec, "payload": payload_to_json(payload), "head": head})
         else:
             step = head_step(**head) if head else None
-            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed, head=step)
+            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed, head=step, devices=devices)
     return {name: np.asarray(v) for name, v in found.items()}
 
 

@@ -20,6 +20,9 @@ from edgecloud.client import connect
 from edgecloud.payloads import Payload
 
 WARMUP = 3
+# connections per emulated path, taking turns: each still idles as long as a lone device would before its request, so
+# a path's n requests take about n / DEVICES_PER_PATH idle periods instead of n
+DEVICES_PER_PATH = 3
 
 
 def encode_array(array: np.ndarray, kind: str) -> object:
@@ -55,31 +58,37 @@ def interleaved_latencies_ms(
     seed: int = 0,
     idle_s: dict[str, float] | None = None,
     head: Callable[[Payload], Payload] | None = None,
+    devices: int = DEVICES_PER_PATH,
 ) -> dict[str, list[float]]:
-    """n requests over every path (host:port), interleaved: each time, a random path among those that have been idle
-    for their idle_s (so TCP restarts slow start there, as for a device sending one request every so often).
-    With head (a split's device half), each request first runs it on the payload, inside the timing. Returns
-    latencies (ms) per path."""
-    clients = {name: connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items()}
-    idle = {name: (idle_s or {}).get(name, 0.0) for name in clients}
+    """n requests over every path (host:port), one at a time, interleaved: each path carries `devices` connections,
+    like as many devices; each time a random path with a connection idle for the path's idle_s sends one on its
+    longest-idle connection (so TCP restarts slow start there, as for a device sending one request every so often).
+    With head (a split's device half), each request first runs it on the payload, inside the timing. Returns latencies
+    (ms) per path."""
+    clients = {
+        (name, d): connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items() for d in range(devices)
+    }
+    idle = (idle_s or {}).get
     send = head or (lambda p: p)
     try:
-        for client in clients.values():
-            for _ in range(WARMUP):
-                client.infer(model, send(payload))
-        out: dict[str, list[float]] = {name: [] for name in clients}
+        for name in addresses:  # every connection set up, and the path warm
+            for i in range(max(WARMUP, devices)):
+                clients[(name, i % devices)].infer(model, send(payload))
+        out: dict[str, list[float]] = {name: [] for name in addresses}
         rng, last_end = np.random.default_rng(seed), dict.fromkeys(clients, time.perf_counter())
-        while pending := [name for name in clients if len(out[name]) < n]:
+        while pending := [key for key in clients if len(out[key[0]]) < n]:
             now = time.perf_counter()
-            ready = [name for name in pending if now - last_end[name] >= idle[name]]
+            ready = [key for key in pending if now - last_end[key] >= idle(key[0], 0.0)]
             if not ready:
-                time.sleep(min(last_end[name] + idle[name] for name in pending) - now)
+                time.sleep(min(last_end[key] + idle(key[0], 0.0) for key in pending) - now)
                 continue
-            name = ready[rng.integers(len(ready))]
+            paths = sorted({name for name, _ in ready})
+            name = paths[rng.integers(len(paths))]
+            key = min((k for k in ready if k[0] == name), key=last_end.__getitem__)
             t0 = time.perf_counter()
-            clients[name].infer(model, send(payload))
-            last_end[name] = time.perf_counter()
-            out[name].append((last_end[name] - t0) * 1e3)
+            clients[key].infer(model, send(payload))
+            last_end[key] = time.perf_counter()
+            out[name].append((last_end[key] - t0) * 1e3)
         return out
     finally:
         for client in clients.values():
@@ -163,5 +172,6 @@ if __name__ == "__main__":
         spec["seed"],
         spec["idle_s"],
         head_step(**spec["head"]) if spec.get("head") else None,
+        spec["devices"],
     )
     print(json.dumps(found))

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def torch_forward(module, inputs: dict[str, np.ndarray]) -> np.ndarray:
-    """One no-grad call of a torch module on numpy inputs (by keyword when there are several)."""
+def torch_forward(module, inputs: dict[str, np.ndarray], threads: int | None = None) -> np.ndarray:
+    """One no-grad call of a torch module on numpy inputs (by keyword when there are several); with threads, PyTorch
+    uses that many for this call and then the thread count it had."""
     import torch
 
+    if threads is not None:  # never inside a timed call: setting threads is process-wide and not free
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return torch_forward(module, inputs)
+        finally:
+            torch.set_num_threads(before)
     tensors = {k: torch.from_numpy(v) for k, v in inputs.items()}
     with torch.no_grad():
         out = module(**tensors) if len(tensors) > 1 else module(*tensors.values())
