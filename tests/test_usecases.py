@@ -362,3 +362,20 @@ def test_connectivity_and_outage_shares_by_hand() -> None:
     assert shares == pytest.approx(
         {"cloud only": 0.9 * 0.95, "edge only": 0.6 * 0.98, "edge first, cloud fallback": 0.6 * 0.98 + 0.4 * 0.9 * 0.95}
     )
+
+
+def test_a_tail_the_decisions_read_is_measured_until_it_can_be_trusted(tmp_path, monkeypatch) -> None:
+    """A p99 from notebook 01's 23 samples is their maximum, and one stray sample flipped a recommendation: a model
+    whose use case asks for p99 is measured here until 5 samples lie beyond it; one asked only for p50 keeps them."""
+    from edgecloud.experiments import usecases as experiment
+    from edgecloud.results import query
+    from edgecloud.results.store import Recorder
+    from edgecloud.timing import samples_for
+
+    assert (samples_for(99), samples_for(95), samples_for(90), samples_for(50)) == (500, 100, 50, 1)
+    monkeypatch.setattr(experiment, "latest_here", lambda *a: None)
+    monkeypatch.setattr(query, "samples_of", lambda stored, cfg: np.full(23, 1.0))
+    shared = load_params("params/default.yaml").shared
+    rec = Recorder(experiment.NOTEBOOK, root=tmp_path)
+    assert len(experiment.LocalSamples(shared, rec, {"fraud_mlp": 50.0})[("fraud_mlp", "fp32")]) == 23
+    assert len(experiment.LocalSamples(shared, rec, {"fraud_mlp": 99.0})[("fraud_mlp", "fp32")]) >= 500

@@ -4,6 +4,7 @@ Intervals come from a moving-block bootstrap, valid for serially correlated late
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -118,6 +119,11 @@ class Measurement:
 def tail_untrusted(q: float, n: int) -> bool:
     """True when percentile q of n samples has fewer than TAIL_MIN_BEYOND samples beyond it."""
     return q > 50 and n * (100 - q) / 100 < TAIL_MIN_BEYOND
+
+
+def samples_for(q: float) -> int:
+    """The fewest samples whose percentile q is trusted (TAIL_MIN_BEYOND beyond it): 500 for a p99."""
+    return math.ceil(TAIL_MIN_BEYOND * 100 / (100 - q) - 1e-9) if q > 50 else 1
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> Estimate:

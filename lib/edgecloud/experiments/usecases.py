@@ -31,6 +31,7 @@ from edgecloud.results.store import Config, MissingResults, Recorder, latest_her
 from edgecloud.runtimes import load_session
 from edgecloud.serving import ServedModel
 from edgecloud.sources import sourced
+from edgecloud.timing import samples_for
 from edgecloud.vocabulary import CLOUD_CPU, IN_PROCESS
 
 NOTEBOOK = notebooks.of_experiment(__name__)
@@ -54,24 +55,30 @@ def _precision(section: UseCasesSection, name: str) -> str:
     return device.precision if "precision" in device.model_fields_set else section.precision
 
 
-class LocalSamples(dict):
-    """This machine's batch-1 samples (ONNX Runtime, most threads) by (model, precision): from notebook 01's run, or
-    measured here the first time one is asked for that 01 did not measure (and then recorded in this run)."""
+STATISTIC_Q = {"mean": 50.0, "p50": 50.0, "p90": 90.0, "p99": 99.0}  # the percentile a device factor reads
 
-    def __init__(self, shared: Shared, rec: Recorder):
+
+class LocalSamples(dict):
+    """This machine's batch-1 samples (ONNX Runtime, most threads) by (model, precision): from notebook 01's run when
+    it holds enough to trust the highest percentile a decision reads of that model (`tails`), or else measured here
+    until it does, within timing.max_count (and recorded in this run)."""
+
+    def __init__(self, shared: Shared, rec: Recorder, tails: dict[str, float]):
         super().__init__()
-        self.shared, self.rec = shared, rec
+        self.shared, self.rec, self.tails = shared, rec, tails
         self.stored = latest_here("01-inference-concepts", "samples")
 
     def __missing__(self, key: tuple[str, str]) -> np.ndarray:
         model, precision = key
-        threads = max(self.shared.threads)
+        timing, threads = self.shared.timing, max(self.shared.threads)
+        needed = min(samples_for(self.tails.get(model, 50.0)), timing.max_count)  # the user's cap still holds
         cfg = Config(model=model, runtime="ort", precision=precision, threads=threads, batch=1, scenario="runtimes")
         found = query.samples_of(self.stored, cfg)
-        if not len(found):
+        if len(found) < needed:
             zoo_model = get_model(model, self.shared.seed, self.shared.custom_models)
             session = load_session(zoo_model, "ort", precision, threads)
-            m = measure_session(session, session.model.inputs(1), self.shared.timing, batch=1, scenario="runtimes")
+            longer = timing.model_copy(update={"min_count": needed})
+            m = measure_session(session, session.model.inputs(1), longer, batch=1, scenario="runtimes")
             self.rec.latency(m)
             found = m.samples * 1e3
         self[key] = found
@@ -79,8 +86,15 @@ class LocalSamples(dict):
 
 
 def local_samples(shared: Shared, section: UseCasesSection, rec: Recorder) -> LocalSamples:
-    """The samples every option needs for every use case, looked up (or measured) up front."""
-    samples = LocalSamples(shared, rec)
+    """The samples every option needs for every use case, looked up (or measured) up front: enough of each model's
+    for the highest percentile a use case or a device factor reads of it."""
+    tails: dict[str, float] = {}
+    for case in section.cases.values():
+        tails[case.model] = max(tails.get(case.model, 50.0), case.percentile)
+    for device in section.devices.values():
+        q = STATISTIC_Q[device.reference_statistic]
+        tails[device.reference_model] = max(tails.get(device.reference_model, 50.0), q)
+    samples = LocalSamples(shared, rec, tails)
     for case in section.cases.values():
         for device in section.devices:
             _ = samples[(case.model, _precision(section, device))]
