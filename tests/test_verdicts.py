@@ -150,3 +150,14 @@ def test_the_split_check_counts_only_real_cuts() -> None:
     assert "within 15% on **0 of 1** profiles whose best cut is a real split" in text
     text = analysis.split(check.iloc[:2], pd.DataFrame())
     assert "no split prediction is checked" in text
+
+
+def test_the_summary_names_the_network_models_worst_miss_with_its_interval() -> None:
+    """The largest error by magnitude, signed, with its profile; an interval only where the tail had one."""
+    nan = float("nan")
+    emu = pd.DataFrame(
+        {"error_p90": [0.05, -0.3, 0.2], "error_p90_low": [0.0, -0.5, nan], "error_p90_high": [0.1, -0.1, nan]},
+        index=["same-zone", "4g", "5g"],
+    )
+    assert cloud_edge_says.worst_error(emu, "p90") == "-30% (4g, CI -50% to -10%)"
+    assert cloud_edge_says.worst_error(emu.drop(index="4g"), "p90") == "+20% (5g)"
