@@ -116,8 +116,9 @@ def split(check: pd.DataFrame, changes: pd.DataFrame) -> str:
 
 @escaped
 def ledger(table: pd.DataFrame) -> str:
-    counts = table.verdict.str.replace(r"depends on .*", "depends on …", regex=True).value_counts()
-    return "Verdicts: " + ", ".join(f"**{n}** {v}" for v, n in counts.items()) + "."
+    """How the claims fared: a count per verdict; each 'depends on …' verdict says on what in its own row."""
+    kinds = table.verdict.str.replace(r"^depends on .*", "depend on the conditions their rows name", regex=True)
+    return "Verdicts: " + ", ".join(f"**{n}** {v}" for v, n in kinds.value_counts().items()) + "."
 
 
 def ledger_table(table: pd.DataFrame) -> str:
