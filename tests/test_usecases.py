@@ -366,16 +366,39 @@ def test_connectivity_and_outage_shares_by_hand() -> None:
 
 def test_a_tail_the_decisions_read_is_measured_until_it_can_be_trusted(tmp_path, monkeypatch) -> None:
     """A p99 from notebook 01's 23 samples is their maximum, and one stray sample flipped a recommendation: a model
-    whose use case asks for p99 is measured here until 5 samples lie beyond it; one asked only for p50 keeps them."""
+    whose use case asks for p99 is measured here until 5 samples lie beyond it (one asked only for p50 keeps 01's);
+    a rerun on the same notebook-01 run reads and records those samples again instead of measuring."""
+    import pandas as pd
+
     from edgecloud.experiments import usecases as experiment
     from edgecloud.results import query
-    from edgecloud.results.store import Recorder
+    from edgecloud.results.store import MissingResults, Recorder
     from edgecloud.timing import samples_for
 
     assert (samples_for(99), samples_for(95), samples_for(90), samples_for(50)) == (500, 100, 50, 1)
-    monkeypatch.setattr(experiment, "latest_here", lambda *a: None)
-    monkeypatch.setattr(query, "samples_of", lambda stored, cfg: np.full(23, 1.0))
+    few = pd.DataFrame({"run_id": ["20260101T000000-a"]})  # notebook 01's run: 23 samples of anything asked
+    real, runs03 = query.samples_of, []
+    monkeypatch.setattr(
+        query, "samples_of", lambda frame, cfg: real(frame, cfg) if "latency_ms" in frame else np.full(23, 1.0)
+    )
+
+    def latest(notebook: str, table: str = "rows") -> pd.DataFrame:
+        if notebook != experiment.NOTEBOOK:
+            return few
+        if not runs03:
+            raise MissingResults("no run of notebook 03 yet")
+        return runs03[-1]
+
+    monkeypatch.setattr(experiment, "latest_here", latest)
     shared = load_params("params/default.yaml").shared
-    rec = Recorder(experiment.NOTEBOOK, root=tmp_path)
+    rec = Recorder(experiment.NOTEBOOK, root=tmp_path / "first")
     assert len(experiment.LocalSamples(shared, rec, {"fraud_mlp": 50.0})[("fraud_mlp", "fp32")]) == 23
-    assert len(experiment.LocalSamples(shared, rec, {"fraud_mlp": 99.0})[("fraud_mlp", "fp32")]) >= 500
+    measured = experiment.LocalSamples(shared, rec, {"fraud_mlp": 99.0})[("fraud_mlp", "fp32")]
+    assert len(measured) >= 500
+    runs03.append(rec.stored()[1].assign(run_id="20260102T000000-b"))
+    rerun = Recorder(experiment.NOTEBOOK, root=tmp_path / "rerun")
+    again = experiment.LocalSamples(shared, rerun, {"fraud_mlp": 99.0})[("fraud_mlp", "fp32")]
+    assert np.allclose(again, measured) and len(rerun.stored()[1]) == len(measured)
+    runs03[-1] = runs03[-1].assign(run_id="20251231T000000-c")  # measured before notebook 01's run: not reused
+    fresh = experiment.LocalSamples(shared, Recorder(experiment.NOTEBOOK, root=tmp_path / "3"), {"fraud_mlp": 99.0})
+    assert not np.allclose(fresh[("fraud_mlp", "fp32")][:500], measured[:500])
