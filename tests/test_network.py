@@ -289,14 +289,15 @@ def test_a_cascade_request_is_timed_from_the_edge_model_to_the_servers_answer() 
 
 def test_a_split_request_is_timed_from_the_head_to_the_tails_answer(monkeypatch) -> None:
     """A split's head runs on every request inside its timing, and the server gets the head's activation, never the
-    raw input (pairing separately timed heads and tails hid their correlation)."""
+    raw input (pairing separately timed heads and tails hid their correlation); another path in the same run sends
+    its own request to its own model."""
     from edgecloud.network import netclient
 
     got = []
 
-    class Tail:
+    class Server:
         def infer(self, model: str, payload: Payload) -> None:
-            got.append(payload)
+            got.append((model, payload))
 
         def close(self) -> None:
             pass
@@ -305,11 +306,15 @@ def test_a_split_request_is_timed_from_the_head_to_the_tails_answer(monkeypatch)
         time.sleep(0.02)
         return Payload("tensor", {"act": payload.arrays["x"] * 2})
 
-    monkeypatch.setattr(netclient, "connect", lambda *a: Tail())
+    monkeypatch.setattr(netclient, "connect", lambda *a: Server())
+    monkeypatch.setattr(netclient, "head_step", lambda **spec: head)
     x = Payload("tensor", {"x": np.ones((1, 3), np.float32)})
-    out = netclient.interleaved_latencies_ms({"a": "h:1", "b": "h:2"}, "grpc", "tail", x, 3, head=head)
-    assert all(len(v) == 3 and min(v) >= 20 for v in out.values())
-    assert all(list(p.arrays) == ["act"] and p.arrays["act"][0, 0] == 2 for p in got) and len(got) == 12
+    split = netclient.Request("tail", x, {"onnx_path": "head.onnx", "tail_input": "act", "threads": 1})
+    requests = {"a": split, "b": netclient.Request("whole", x)}
+    out = netclient.interleaved_latencies_ms({"a": "h:1", "b": "h:2"}, "grpc", requests, 3)
+    assert len(out["a"]) == 3 and min(out["a"]) >= 20 and len(got) == 2 * (netclient.DEVICES_PER_PATH + 3)
+    assert {m for m, p in got if list(p.arrays) == ["act"] and p.arrays["act"][0, 0] == 2} == {"tail"}
+    assert {m for m, p in got if list(p.arrays) == ["x"]} == {"whole"}
 
 
 def test_every_emulated_device_idles_before_each_request_and_devices_take_turns(monkeypatch) -> None:
@@ -331,7 +336,8 @@ def test_every_emulated_device_idles_before_each_request_and_devices_take_turns(
     monkeypatch.setattr(netclient, "connect", lambda *a: Device())
     x = Payload("tensor", {"x": np.ones((1, 3), np.float32)})
     t0 = time.perf_counter()
-    out = netclient.interleaved_latencies_ms({"a": "h:1"}, "grpc", "m", x, 9, idle_s={"a": 0.05}, devices=3)
+    requests = {"a": netclient.Request("m", x)}
+    out = netclient.interleaved_latencies_ms({"a": "h:1"}, "grpc", requests, 9, idle_s={"a": 0.05}, devices=3)
     wall = time.perf_counter() - t0
     assert len(out["a"]) == 9 and len({who for who, _, _ in sent}) == 3
     timed = sent[netclient.WARMUP :]

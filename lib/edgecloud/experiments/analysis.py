@@ -18,6 +18,7 @@ from edgecloud.models import split
 from edgecloud.models.zoo import get_model
 from edgecloud.network import emulation
 from edgecloud.network.model import network_time_ms
+from edgecloud.network.netclient import Request
 from edgecloud.params import AnalysisSection, CustomModel, NetworkProfile, Shared
 from edgecloud.payloads import Payload
 from edgecloud.results import analysis_tables, query, tables
@@ -346,49 +347,42 @@ def _measure_splits(
     input end to end: the head on the device, its activation over the emulated path to the served tail; record
     measured p50 and p90 beside the prediction."""
     cfg = section.split
-    served, heads = [], {}
+    served, routes = [], {}  # every real cut on every profile it was chosen for, interleaved in one run
     for c in chosen:
         if c.all_edge:
             continue
         head, tail = split.halves(path, c)
         act = ort_session(head, cfg.edge_threads).run(None, x)[0] if c.index else next(iter(x.values()))
-        heads[c.index] = dict(onnx_path=str(head), tail_input=c.tensor, threads=cfg.edge_threads) if c.index else None
         spec = CustomModel(name=f"tail_{c.index}", onnx_path=str(tail), input_shape=list(act.shape))
         served.append(ServedModel(spec.name, spec.name, threads=cfg.cloud_threads, custom=(spec.model_dump(),)))
+        device_half = dict(onnx_path=str(head), tail_input=c.tensor, threads=cfg.edge_threads) if c.index else None
+        payload = Payload("tensor", dict(x) if c.index else {c.tensor: next(iter(x.values()))})
+        request = Request(spec.name, payload, device_half)
+        routes |= {f"{c.index}/{name}": (nets[name], request) for name in where[c.index]}
+    found = {}
+    if routes:
+        with Server(served) as server:
+            found = emulation.emulate_routes(server.grpc_port, PROTOCOL, routes, cfg.requests, shared.seed)
     edge_whole = load_session(model, "ort", "fp32", cfg.edge_threads)
-    with Server(served) as server:
-        for c in chosen:
-            if c.all_edge:
-                head_ms = measure_session(edge_whole, x, shared.timing).samples * 1e3
-                totals = {name: head_ms for name in where[c.index]}
-            else:
-                payload = Payload("tensor", dict(x) if c.index else {c.tensor: next(iter(x.values()))})
-                found = emulation.emulate(
-                    server.grpc_port,
-                    PROTOCOL,
-                    f"tail_{c.index}",
-                    payload,
-                    {n: nets[n] for n in where[c.index]},
-                    cfg.requests,
-                    shared.seed,
-                    head=heads[c.index],
-                )
-                totals = {n: found[n] for n in where[c.index]}
-            for name, total in totals.items():
-                conf = Config(model=cfg.model, network=name, stage=str(c.index), scenario="split")
-                rec.add(
-                    "split_measured_p50",
-                    float(np.median(total)),
-                    "ms",
-                    conf,
-                    n=cfg.requests,
-                    source=emulation.method(),
-                    note=c.label,
-                )
-                rec.add("split_measured_p90", float(np.percentile(total, 90)), "ms", conf, n=cfg.requests)
-                rec.add(
-                    "split_predicted_p90", float(np.percentile(predicted[(name, c.index)], 90)), "ms", conf, "modeled"
-                )
+    for c in chosen:
+        if c.all_edge:
+            head_ms = measure_session(edge_whole, x, shared.timing).samples * 1e3
+            totals = {name: head_ms for name in where[c.index]}
+        else:
+            totals = {name: found[f"{c.index}/{name}"] for name in where[c.index]}
+        for name, total in totals.items():
+            conf = Config(model=cfg.model, network=name, stage=str(c.index), scenario="split")
+            rec.add(
+                "split_measured_p50",
+                float(np.median(total)),
+                "ms",
+                conf,
+                n=cfg.requests,
+                source=emulation.method(),
+                note=c.label,
+            )
+            rec.add("split_measured_p90", float(np.percentile(total, 90)), "ms", conf, n=cfg.requests)
+            rec.add("split_predicted_p90", float(np.percentile(predicted[(name, c.index)], 90)), "ms", conf, "modeled")
 
 
 # 5-7. Published context, claims, summary

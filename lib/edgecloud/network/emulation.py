@@ -26,11 +26,10 @@ from scipy import stats
 from edgecloud.network import netns
 from edgecloud.network.netclient import (
     DEVICES_PER_PATH,
+    Request,
     cascade_over,
     encode_array,
-    head_step,
     interleaved_latencies_ms,
-    payload_to_json,
 )
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.network.token_stream import completions
@@ -140,22 +139,37 @@ def emulate(
     seed: int,
     idle_rtos: int = IDLE_RTOS,
     head: dict | None = None,
+) -> dict[str, np.ndarray]:
+    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's
+    (`emulate_routes` with the same request on each)."""
+    request = Request(model, payload, head)
+    routes = {name: (profile, request) for name, profile in {BASELINE: None, **profiles}.items()}
+    return emulate_routes(port, protocol, routes, n, seed, idle_rtos)
+
+
+def emulate_routes(
+    port: int,
+    protocol: str,
+    routes: dict[str, tuple[NetworkProfile | None, Request]],
+    n: int,
+    seed: int,
+    idle_rtos: int = IDLE_RTOS,
     devices: int = DEVICES_PER_PATH,
 ) -> dict[str, np.ndarray]:
-    """Latencies (ms) of n interleaved requests to the server's port over the baseline path and every profile's,
-    each path idle for idle_rtos RTOs before each request (0 for single-packet requests, where it changes nothing).
-    head (`netclient.head_step`'s onnx_path, tail_input, threads): a split's device half runs on the payload first,
-    on the same clock, so a split is timed end to end."""
-    routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
-    idle = {name: idle_s(p, idle_rtos) for name, p in routes.items()}
-    with _paths(port, routes, seed) as (addresses, prefix):
+    """Latencies (ms) of n interleaved requests to the server's port per route, each route its own emulated path
+    (None: no delay) and request, each path idle for idle_rtos RTOs before each request (0 for single-packet
+    requests, where it changes nothing). A request's head (a split's device half) runs on its payload first, on the
+    same clock, so a split is timed end to end."""
+    paths = {name: profile for name, (profile, _) in routes.items()}
+    requests = {name: request for name, (_, request) in routes.items()}
+    idle = {name: idle_s(p, idle_rtos) for name, p in paths.items()}
+    with _paths(port, paths, seed) as (addresses, prefix):
         if prefix is not None:
-            spec = {"addresses": addresses, "protocol": protocol, "model": model, "n": n, "seed": seed, "idle_s": idle}
-            spec["devices"] = devices
-            found = _in_namespace(prefix, {**spec, "payload": payload_to_json(payload), "head": head})
+            spec = {"addresses": addresses, "protocol": protocol, "n": n, "seed": seed, "idle_s": idle}
+            docs = {name: r.to_json() for name, r in requests.items()}
+            found = _in_namespace(prefix, {**spec, "requests": docs, "devices": devices})
         else:
-            step = head_step(**head) if head else None
-            found = interleaved_latencies_ms(addresses, protocol, model, payload, n, seed, head=step, devices=devices)
+            found = interleaved_latencies_ms(addresses, protocol, requests, n, seed, devices=devices)
     return {name: np.asarray(v) for name, v in found.items()}
 
 

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,31 +50,52 @@ def payload_from_json(doc: dict) -> Payload:
     return Payload(doc["kind"], {k: decode_array(v, doc["kind"]) for k, v in doc["arrays"].items()})
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a path sends: the served model, the payload, and a split's device half to run on the payload first
+    (`head_step`'s keywords: onnx_path, tail_input, threads)."""
+
+    model: str
+    payload: Payload
+    head: dict | None = None
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "payload": payload_to_json(self.payload), "head": self.head}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> Request:
+        return cls(doc["model"], payload_from_json(doc["payload"]), doc["head"])
+
+
 def interleaved_latencies_ms(
     addresses: dict[str, str],
     protocol: str,
-    model: str,
-    payload: Payload,
+    requests: dict[str, Request],
     n: int,
     seed: int = 0,
     idle_s: dict[str, float] | None = None,
-    head: Callable[[Payload], Payload] | None = None,
     devices: int = DEVICES_PER_PATH,
 ) -> dict[str, list[float]]:
-    """n requests over every path (host:port), one at a time, interleaved: each path carries `devices` connections,
-    like as many devices; each time a random path with a connection idle for the path's idle_s sends one on its
-    longest-idle connection (so TCP restarts slow start there, as for a device sending one request every so often).
-    With head (a split's device half), each request first runs it on the payload, inside the timing. Returns latencies
-    (ms) per path."""
+    """n requests over every path (host:port), each its own Request, one at a time, interleaved: each path carries
+    `devices` connections, like as many devices; each time a random path with a connection idle for the path's idle_s
+    sends one on its longest-idle connection (so TCP restarts slow start there, as for a device sending one request
+    every so often). A request with a head runs it on the payload first, inside the timing. Returns latencies (ms)
+    per path."""
     clients = {
         (name, d): connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items() for d in range(devices)
     }
+    heads = {json.dumps(r.head): head_step(**r.head) for r in requests.values() if r.head}
+    sends = {name: heads.get(json.dumps(r.head), lambda p: p) for name, r in requests.items()}
     idle = (idle_s or {}).get
-    send = head or (lambda p: p)
+
+    def send(key: tuple[str, int]) -> None:
+        request = requests[key[0]]
+        clients[key].infer(request.model, sends[key[0]](request.payload))
+
     try:
         for name in addresses:  # every connection set up, and the path warm
             for i in range(max(WARMUP, devices)):
-                clients[(name, i % devices)].infer(model, send(payload))
+                send((name, i % devices))
         out: dict[str, list[float]] = {name: [] for name in addresses}
         rng, last_end = np.random.default_rng(seed), dict.fromkeys(clients, time.perf_counter())
         while pending := [key for key in clients if len(out[key[0]]) < n]:
@@ -86,7 +108,7 @@ def interleaved_latencies_ms(
             name = paths[rng.integers(len(paths))]
             key = min((k for k in ready if k[0] == name), key=last_end.__getitem__)
             t0 = time.perf_counter()
-            clients[key].infer(model, send(payload))
+            send(key)
             last_end[key] = time.perf_counter()
             out[name].append((last_end[key] - t0) * 1e3)
         return out
@@ -166,12 +188,10 @@ if __name__ == "__main__":
     found = interleaved_latencies_ms(
         spec["addresses"],
         spec["protocol"],
-        spec["model"],
-        payload_from_json(spec["payload"]),
+        {name: Request.from_json(doc) for name, doc in spec["requests"].items()},
         spec["n"],
         spec["seed"],
         spec["idle_s"],
-        head_step(**spec["head"]) if spec.get("head") else None,
         spec["devices"],
     )
     print(json.dumps(found))
