@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from edgecloud.machine import usable_cores
 from edgecloud.models.families import ZooModel
 from edgecloud.models.user import UserModel
 from edgecloud.runtimes import registry
@@ -77,7 +77,7 @@ def reference(model: ZooModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
         session = ort_session(export_onnx(model), 1)
         run = lambda x: session.run(None, x)[0]  # noqa: E731
     else:
-        run = lambda x: torch_forward(model.module(), x, os.cpu_count())  # noqa: E731
+        run = lambda x: torch_forward(model.module(), x, usable_cores())  # noqa: E731
     sliced = in_slices(run, inputs, min(model.max_batch or CHECK_SLICE, CHECK_SLICE))
     return run(inputs) if sliced is None else sliced
 
