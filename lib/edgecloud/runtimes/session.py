@@ -71,8 +71,8 @@ def in_slices(run, inputs: dict[str, np.ndarray], limit: int | None) -> np.ndarr
 
 
 def reference(model: ZooModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
-    """fp32 reference outputs: eager PyTorch on every core, or ONNX Runtime fp32 for an ONNX-only user model (in
-    slices)."""
+    """fp32 reference outputs, in slices: eager PyTorch on every core this process may use, or ONNX Runtime fp32 for
+    an ONNX-only user model."""
     if isinstance(model, UserModel) and model.onnx_path:
         session = ort_session(export_onnx(model), 1)
         run = lambda x: session.run(None, x)[0]  # noqa: E731
