@@ -199,3 +199,14 @@ def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return (time.perf_counter() - t0) * 1e3
+
+
+def test_the_server_quantizes_with_the_same_calibration_as_every_notebook() -> None:
+    """shared.calibration_samples reaches the served int8 model's settings: a server calibrated on its own count
+    (it was 128 whatever params said) measures another int8 model than the edge targets it is compared with."""
+    from edgecloud.params import load_params
+    from edgecloud.targets.served import served_models
+
+    params = load_params("params/smoke.yaml")
+    models = served_models(params.measurements, 0, (), params.shared.calibration_samples)
+    assert {m.settings()["parameters"]["extra"]["calibration_samples"] for m in models} == {8}

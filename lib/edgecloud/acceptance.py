@@ -211,7 +211,12 @@ def int8_fidelity_goals(params: Params, threads: int = 2) -> list[Goal]:
     itself calls with under 0.4 confidence, where a flip says little about quantization."""
     section = params.concepts
     session = load_session(
-        get_model("efficientnet_lite0"), "ort", "int8", threads, section.calibration_samples, section.agreement_samples
+        get_model("efficientnet_lite0"),
+        "ort",
+        "int8",
+        threads,
+        params.shared.calibration_samples,
+        section.agreement_samples,
     )
     p, more = session.parity, session.parity["more"]
     overall = {"overall_agreement": p["value"], "overall_ci": [p["ci"].low, p["ci"].high], "n": p["n"]}
@@ -235,7 +240,7 @@ def in_process_throughput(s: cloud_edge.CloudEdgeSession) -> float:
     """Requests per second that the server's runtime, precision and threads give in this process, back to back: the
     work of a served request on the chosen payload (build it, decode it, run the model) without the protocol."""
     c = s.section.cloud
-    session = load_session(s.model, c.runtime, c.precision, c.threads)
+    session = load_session(s.model, c.runtime, c.precision, c.threads, s.shared.calibration_samples)
     m = served_work(session, s.best.payload, s.sample, s.timing, s.cloud_config(batch=1))
     return 1.0 / m.mean
 

@@ -39,7 +39,7 @@ class EdgecloudRuntime(MLModel):
         custom = [CustomModel(**c) for c in extra.get("custom", [])]
         model = get_model(extra["model"], extra.get("seed", 0), custom)
         self.session = load_session(
-            model, extra["runtime"], extra["precision"], extra["threads"], extra.get("calibration_samples", 128)
+            model, extra["runtime"], extra["precision"], extra["threads"], extra["calibration_samples"]
         )
         return True
 

@@ -108,6 +108,11 @@ class Shared(Section):
     timing: Timing = Field(default_factory=Timing, description="How every latency is sampled.")
     custom_models: list[CustomModel] = Field([], description="Your own models, measured beside the zoo.")
     notebook_timeout_s: Positive = Field(900, description="Timeout of one notebook cell, in seconds.")
+    calibration_samples: Positive = Field(
+        128,
+        description="Real inputs used to calibrate every int8 model (never evaluated on): one value, so every notebook "
+        "and the server run the same int8 model.",
+    )
 
 
 class SystemSection(Section):
@@ -127,9 +132,6 @@ class ConceptsSection(Section):
     batch_sizes: list[Positive] = Field([1, 4, 16], min_length=1, description="Batch sizes for throughput.")
     agreement_samples: Positive = Field(
         240, description="Held-out inputs on which int8 is compared with fp32 (fewer for MiniLM: its sentences)."
-    )
-    calibration_samples: Positive = Field(
-        128, description="Real inputs used to calibrate int8 models (never evaluated on)."
     )
 
 

@@ -35,6 +35,7 @@ class ServedModel:
     max_batch_size: int = 1
     max_batch_time_ms: float = 0.0
     seed: int = 0
+    calibration_samples: int = 128  # an int8 model's calibration inputs (shared.calibration_samples)
     custom: tuple[dict, ...] = ()  # the user's model specs (shared.custom_models), so the server can build them
 
     def settings(self) -> dict:
@@ -50,6 +51,7 @@ class ServedModel:
                     "precision": self.precision,
                     "threads": self.threads,
                     "seed": self.seed,
+                    "calibration_samples": self.calibration_samples,
                     "custom": list(self.custom),
                 }
             },

@@ -52,7 +52,9 @@ class CloudEdgeSession:
         self.payloads = kinds_for(self.model, section.payloads)
         self.rng = np.random.default_rng(shared.seed)
         self.edge = {
-            t.name: InProcess(t.name, load_session(self.model, t.runtime, t.precision, t.threads))
+            t.name: InProcess(
+                t.name, load_session(self.model, t.runtime, t.precision, t.threads, shared.calibration_samples)
+            )
             for t in section.edge_targets
         }
         self.server: Server | None = None
@@ -72,7 +74,9 @@ class CloudEdgeSession:
         )
 
     def start_server(self, stack: ExitStack) -> Server:
-        self.server = stack.enter_context(Server(served.served_models(self.section, self.shared.seed, self.custom)))
+        self.server = stack.enter_context(
+            Server(served.served_models(self.section, self.shared.seed, self.custom, self.shared.calibration_samples))
+        )
         return self.server
 
     def client(self, protocol: str | None = None) -> Client:
@@ -99,7 +103,7 @@ def cloud_payloads(s: CloudEdgeSession) -> choices.PayloadChoice:
     """cloud-cpu on loopback for every protocol × payload: latency, stage breakdown, bytes each way, and the serving
     overhead over the same work in one process (with a block-bootstrap CI). Then picks the payload from the data."""
     c = s.section.cloud
-    reference = load_session(s.model, c.runtime, c.precision, c.threads)
+    reference = load_session(s.model, c.runtime, c.precision, c.threads, s.shared.calibration_samples)
     for protocol in s.section.protocols:
         port = s.server.grpc_port if protocol == "grpc" else s.server.http_port
         with ExitStack() as stack:

@@ -97,7 +97,7 @@ def mechanisms(models: list[ZooModel], shared: Shared, section: ConceptsSection,
         x = model.inputs(1)
         session, cold = cold_start(
             lambda m=model, r=runtime, p=precision, n=t: load_session(
-                m, r, p, n, section.calibration_samples, check_samples(m, p, section)
+                m, r, p, n, shared.calibration_samples, check_samples(m, p, section)
             ),
             lambda s, x=x: s.run(x),
         )

@@ -89,7 +89,7 @@ class LocalSamples(dict):
             self.rec.latency(from_samples(found / 1e3, cfg, timing), source="notebook 03's previous run")
         elif len(found) < needed:
             zoo_model = get_model(model, self.shared.seed, self.shared.custom_models)
-            session = load_session(zoo_model, "ort", precision, threads)
+            session = load_session(zoo_model, "ort", precision, threads, self.shared.calibration_samples)
             longer = timing.model_copy(update={"min_count": needed})
             m = measure_session(session, session.model.inputs(1), longer, batch=1, scenario="runtimes")
             self.rec.latency(m)
@@ -491,6 +491,7 @@ def deploy(shared: Shared, section: UseCasesSection, cloud: CloudTarget, rec: Re
             max_batch_size=cloud.max_batch_size,
             max_batch_time_ms=cloud.max_batch_time_ms,
             seed=shared.seed,
+            calibration_samples=shared.calibration_samples,
             custom=tuple(c.model_dump() for c in shared.custom_models if c.name == case.model),
         )
         here = device.measured_target == CLOUD_CPU

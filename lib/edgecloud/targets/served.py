@@ -25,11 +25,14 @@ from edgecloud.timing import Measurement, collect, from_samples
 UNBATCHED, BATCHED, FP32 = "served", "served-batched", "served-fp32"
 
 
-def served_models(section: MeasurementsSection, seed: int, custom: tuple[dict, ...] = ()) -> list[ServedModel]:
+def served_models(
+    section: MeasurementsSection, seed: int, custom: tuple[dict, ...] = (), calibration_samples: int = 128
+) -> list[ServedModel]:
     """The cloud-cpu model without batching and with MLServer adaptive batching from params, plus the same model at
     fp32 (a labelled extra) when params serve it at another precision."""
     c: CloudTarget = section.cloud
     common = dict(model=section.model, runtime=c.runtime, threads=c.threads, seed=seed, custom=custom)
+    common["calibration_samples"] = calibration_samples
     models = [
         ServedModel(UNBATCHED, precision=c.precision, **common),
         ServedModel(
