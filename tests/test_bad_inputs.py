@@ -34,6 +34,11 @@ def _validate(path: Path, capsys) -> tuple[int, str]:
 CASES = {
     "yaml syntax": ("shared: [unclosed\n", "not valid YAML", "line"),
     "unknown key": ("shared: {threds: [1]}\n", "shared.threds: unknown key", ""),
+    "moved key": (
+        "concepts: {calibration_samples: 64}\n",
+        "concepts.calibration_samples: this key is now shared.calibration_samples",
+        "",
+    ),
     "wrong type": ("system: {gemm_size: big}\n", "system.gemm_size: 'big' is not allowed", ""),
     "zero count": ("system: {ceiling_repeats: 0}\n", "system.ceiling_repeats: 0 is not allowed", ""),
     "unknown zoo model": ("concepts: {models: [gpt5]}\n", "concepts.models[0]: 'gpt5'", ""),

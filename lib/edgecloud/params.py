@@ -708,6 +708,9 @@ def _cut(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+MOVED = {"concepts.calibration_samples": "shared.calibration_samples"}  # keys that moved, so old files say where
+
+
 def format_errors(path: Path | str, err: ValidationError) -> str:
     """One line per problem: file, key path, bad value, what is allowed."""
     lines = []
@@ -715,6 +718,8 @@ def format_errors(path: Path | str, err: ValidationError) -> str:
         where = _loc(e["loc"]) or "(top level)"
         if e["type"] == "missing":
             lines.append(f"{path}: {where}: required key is missing")
+        elif e["type"] == "extra_forbidden" and where in MOVED:
+            lines.append(f"{path}: {where}: this key is now {MOVED[where]}")
         elif e["type"] == "extra_forbidden":
             lines.append(f"{path}: {where}: unknown key (allowed keys are listed in README.md#parameters)")
         elif not e["loc"] and e["type"] == "value_error":  # a cross-field rule: its message names the key
