@@ -125,7 +125,7 @@ def test_the_server_loads_the_model_as_in_process_llama_cpp_does() -> None:
 def test_the_server_streams_token_by_token_and_stops_with_its_process(llama) -> None:
     import psutil
 
-    from edgecloud.llm_serving import LlamaServer
+    from edgecloud.llm_serving import GREEDY, LlamaServer
 
     model = llm.get(llm.NAME)
     with LlamaServer(model, threads=2, context=512) as server:
@@ -135,6 +135,10 @@ def test_the_server_streams_token_by_token_and_stops_with_its_process(llama) -> 
         assert len(t.arrivals) >= 11 and t.arrivals[-1] - t.arrivals[0] > 0.01  # spread over time, not one lump
         here, served = generation.side_by_side(llama, server.url, model, generation.prompts(model, 16, 3), 4, 1)
         assert [len(t.arrivals) for t in here + served] == [4] * 4  # two pairs after one warm pair
+        # the same work on both sides: the server's default repeat penalty (1.1) rewrites this answer by token 6
+        prompt = generation.prompts(model, 64, 4)[1]
+        here, served = generation.side_by_side(llama, server.url, model, [prompt], 24, 0, GREEDY)
+        assert served[0].text == generation.tokenizer(model).decode(here[0].tokens)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 

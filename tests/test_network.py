@@ -40,6 +40,21 @@ def test_known_values() -> None:
     assert cold == pytest.approx(np.full(5, 50.0 + 50.0 + 11.0))
 
 
+def test_the_models_error_interval_counts_the_baselines_sampling_noise_too() -> None:
+    """The model's input is 60 baseline samples, as noisy as the emulated path's: an emulated path that is steady
+    must not make a model built on a noisy baseline look precisely right or wrong."""
+    from edgecloud.network import check
+    from edgecloud.params import Timing
+
+    rng, path = np.random.default_rng(0), profile(rtt_ms=2.0, bandwidth_mbps=1000, distance_km=10)
+    baseline = 5.0 + rng.gamma(1.0, 3.0, 60)  # a noisy server
+    emulated = np.median(baseline) + 2.1 + rng.normal(0, 0.01, 60)  # steady, near the model's p50
+    found = check.compare(baseline, emulated, path, 10_000, 1_000, rng, Timing())
+    p50 = found.error("p50")
+    assert found.emulated["p50"].high - found.emulated["p50"].low < 0.02  # the emulated side alone: no doubt
+    assert p50.low < -0.02 and p50.high > 0.02  # the baseline's median moves by more than that among resamples
+
+
 def test_slow_start_costs_a_round_trip_beyond_the_initial_window() -> None:
     """10 segments go in the first RTT; the 11th waits for an ACK (Linux restarts slow start after idle)."""
     fast = profile(bandwidth_mbps=1e6)

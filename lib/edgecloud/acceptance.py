@@ -363,7 +363,7 @@ def generative_goals(params: Params) -> list[Goal]:
     now), ONNX Runtime GenAI int4 against transformers fp32, the served stream against in-process, and what Q4
     costs in perplexity."""
     from edgecloud import generation
-    from edgecloud.llm_serving import LlamaServer
+    from edgecloud.llm_serving import GREEDY, LlamaServer
     from edgecloud.models import llm
     from edgecloud.runtimes import decoding
 
@@ -381,7 +381,7 @@ def generative_goals(params: Params) -> list[Goal]:
     roof = bandwidth * 1e9 / per_token
     decode = 1e3 / np.median(gaps["llama.cpp"] * 1e3)
     with LlamaServer(model, g.llm_threads, g.context) as server:  # llama.cpp (the last decoder) beside its server
-        here, served = generation.side_by_side(decoder, server.url, model, prompts, g.output_tokens, g.warmup)
+        here, served = generation.side_by_side(decoder, server.url, model, prompts, g.output_tokens, g.warmup, GREEDY)
     del decoder
     ttft = {side: np.array([t.ttft for t in ts]) * 1e3 for side, ts in (("here", here), ("served", served))}
     d_ttft = difference(ttft["served"], ttft["here"])

@@ -72,17 +72,24 @@ def timed_requests(decoder: Decoder, prompt_list: list[list[int]], n_out: int, w
 
 
 def side_by_side(
-    decoder: Decoder, url: str, model: LanguageModel, prompt_list: list[list[int]], n_out: int, warmup: int
+    decoder: Decoder,
+    url: str,
+    model: LanguageModel,
+    prompt_list: list[list[int]],
+    n_out: int,
+    warmup: int,
+    extra_body: dict | None = None,
 ) -> tuple[list[TokenTimeline], list[TokenTimeline]]:
-    """Each prompt answered in-process, then by the server at url (as text), alternately after warmup pairs: a
-    noisy machine's drift falls on both sides alike, so their differences pair up."""
+    """Each prompt answered in-process, then by the server at url (as text, with the server's own sampling fields
+    in extra_body), alternately after warmup pairs: a noisy machine's drift falls on both sides alike, so their
+    differences pair up."""
     from edgecloud.network import token_stream
 
     api, eos, texts = token_stream.client(url), model.shape().eos, [tokenizer(model).decode(p) for p in prompt_list]
     here, served = [], []
     for i, (prompt, text) in enumerate(zip(prompt_list, texts, strict=True)):
         mine = clock_stream(lambda p=prompt: decoder.stream(p, n_out))
-        theirs = token_stream.completion(api, model.name, text, n_out, eos)
+        theirs = token_stream.completion(api, model.name, text, n_out, eos, extra_body=extra_body)
         if i >= warmup:
             here.append(mine)
             served.append(theirs)

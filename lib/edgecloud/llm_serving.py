@@ -17,6 +17,10 @@ from edgecloud.models.llm import LanguageModel
 from edgecloud.runtimes.llama_cpp import settings
 from edgecloud.serving import free_port, launch, log_tail, stop_group, wait_ready
 
+# llama_cpp.server's completions apply a repeat penalty of 1.1 unless told otherwise, so its "greedy" answer is not
+# the in-process decoder's: every request to it sends this, and both sides decode the same tokens.
+GREEDY = {"repeat_penalty": 1.0}
+
 
 @dataclass
 class LlamaServer:

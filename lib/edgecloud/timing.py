@@ -300,10 +300,12 @@ def cold_start(load: Callable[[], object], first_call: Callable[[object], object
 
 @dataclass(frozen=True)
 class TokenTimeline:
-    """One streamed answer: each token and when it arrived, in seconds from the request."""
+    """One streamed answer: each token (or chunk, from a server) and when it arrived, in seconds from the request;
+    a server's answer also keeps its text."""
 
     tokens: tuple[int, ...]
     arrivals: np.ndarray
+    text: str = ""
 
     @property
     def ttft(self) -> float:

@@ -15,7 +15,7 @@ import psutil
 from edgecloud import catalogue, generation, notebooks, scenarios
 from edgecloud.decisions import generative as decisions
 from edgecloud.decisions.devices import cited
-from edgecloud.llm_serving import LlamaServer
+from edgecloud.llm_serving import GREEDY, LlamaServer
 from edgecloud.models import llm
 from edgecloud.models.llm import LanguageModel
 from edgecloud.network import emulation, token_stream
@@ -254,6 +254,7 @@ def measure_served(
         "n_out": section.output_tokens,
         "eos": shape.eos,
         "warmup": section.warmup,
+        "extra_body": GREEDY,
     }
     cfg = config("llama.cpp", model, section, target=LLM_SERVER, protocol="http", input_size=section.prompt_tokens)
     with LlamaServer(model, section.llm_threads, section.context) as server:
@@ -293,7 +294,9 @@ def measure_loadgen(model: LanguageModel, section: GenerativeSection, rec: Recor
         api = token_stream.client(server.url)
 
         def stream(index: int, first) -> int:
-            answer = token_stream.completion(api, model.name, texts[index], section.output_tokens, eos, on_first=first)
+            answer = token_stream.completion(
+                api, model.name, texts[index], section.output_tokens, eos, on_first=first, extra_body=GREEDY
+            )
             return len(answer.arrivals)
 
         for qps in section.loadgen_qps:

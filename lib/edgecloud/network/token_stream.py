@@ -27,29 +27,43 @@ def client(base_url: str, api_key_env: str | None = None, timeout_s: float = 60.
 
 
 def completion(
-    api, model: str, prompt: str, n_out: int, eos: int | None, on_first: Callable[[], None] | None = None
+    api,
+    model: str,
+    prompt: str,
+    n_out: int,
+    eos: int | None,
+    on_first: Callable[[], None] | None = None,
+    extra_body: dict | None = None,
 ) -> TokenTimeline:
     """One greedy completion of exactly n_out tokens (end-of-sequence suppressed by a logit bias), streamed; each
-    chunk's arrival from the call that sends the request; on_first is called as the first token arrives."""
+    chunk's arrival from the call that sends the request; on_first is called as the first token arrives;
+    extra_body holds a server's own sampling fields (`llm_serving.GREEDY`)."""
     import openai
 
     bias = {str(eos): -100} if eos is not None else None
     t0 = time.perf_counter()
-    arrivals = []
+    arrivals, pieces = [], []
     try:
         stream = api.completions.create(
-            model=model, prompt=prompt, max_tokens=n_out, temperature=0.0, stream=True, logit_bias=bias
+            model=model,
+            prompt=prompt,
+            max_tokens=n_out,
+            temperature=0.0,
+            stream=True,
+            logit_bias=bias,
+            extra_body=extra_body,
         )
         for chunk in stream:
             if chunk.choices and chunk.choices[0].text:
                 arrivals.append(time.perf_counter() - t0)
+                pieces.append(chunk.choices[0].text)
                 if on_first is not None and len(arrivals) == 1:
                     on_first()
     except openai.APIConnectionError as e:
         raise StreamError(f"cannot reach {api.base_url}: {e.__cause__ or e}") from None
     except openai.APIStatusError as e:
         raise StreamError(f"{api.base_url} answered HTTP {e.status_code}: {e.message}") from None
-    timeline = TokenTimeline(tuple(range(len(arrivals))), np.asarray(arrivals))
+    timeline = TokenTimeline(tuple(range(len(arrivals))), np.asarray(arrivals), "".join(pieces))
     check(timeline, n_out, str(api.base_url))
     return timeline
 
@@ -79,9 +93,10 @@ def completions(
     eos: int | None,
     warmup: int,
     api_key_env: str | None = None,
+    extra_body: dict | None = None,
 ) -> list[list[float]]:
     """Arrival times (s) of each prompt's streamed answer, after warmup untimed requests (the first prompts)."""
     api = client(base_url, api_key_env)
     for prompt in prompts[:warmup]:
-        completion(api, model, prompt, n_out, eos)
-    return [completion(api, model, p, n_out, eos).arrivals.tolist() for p in prompts[warmup:]]
+        completion(api, model, prompt, n_out, eos, extra_body=extra_body)
+    return [completion(api, model, p, n_out, eos, extra_body=extra_body).arrivals.tolist() for p in prompts[warmup:]]
