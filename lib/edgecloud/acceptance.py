@@ -32,6 +32,7 @@ from edgecloud.runtimes.onnx_files import quantize_int8, top5_floor
 from edgecloud.runtimes.ort import ort_session
 from edgecloud.scenarios import run_scenario
 from edgecloud.targets.in_process import served_work
+from edgecloud.targets.served import BATCHED, closed_loop
 from edgecloud.timing import difference, measure
 
 
@@ -236,13 +237,26 @@ def int8_fidelity_goals(params: Params, threads: int = 2) -> list[Goal]:
 BENCH_EMULATION_FACTOR = 3  # a p90 judged to 15% on a lossy path needs more requests than a report's
 
 
-def in_process_throughput(s: cloud_edge.CloudEdgeSession) -> float:
-    """Requests per second that the server's runtime, precision and threads give in this process, back to back: the
-    work of a served request on the chosen payload (build it, decode it, run the model) without the protocol."""
-    c = s.section.cloud
+THROUGHPUT_ROUNDS = 4  # in-process and served throughput alternate, so a drift of this shared VM falls on both
+
+
+def throughput_rounds(s: cloud_edge.CloudEdgeSession) -> list[tuple[float, float]]:
+    """(served, in-process) requests/s in alternating rounds: the server with adaptive batching at the largest
+    concurrency, and, back to back in this process, the work of a served request on the chosen payload (build it,
+    decode it, run the model) with the server's runtime, precision and threads, without the protocol."""
+    c, clients = s.section.cloud, max(s.section.concurrency)
     session = load_session(s.model, c.runtime, c.precision, c.threads, s.shared.calibration_samples)
-    m = served_work(session, s.best.payload, s.sample, s.timing, s.cloud_config(batch=1))
-    return 1.0 / m.mean
+    cfg = s.cloud_config(concurrency=clients, payload=s.best.payload, protocol=s.best.protocol, scenario="batched")
+    out = []
+    for _ in range(THROUGHPUT_ROUNDS):
+        local = served_work(session, s.best.payload, s.sample, s.timing, s.cloud_config(batch=1))
+        loop = closed_loop(
+            s.server, s.best.protocol, BATCHED, s.model, s.best.payload, clients,
+            s.section.requests_per_client, s.timing, cfg,
+        )  # fmt: skip
+        loop.require_success()
+        out.append((loop.throughput_rps, 1.0 / local.mean))
+    return out
 
 
 def serving_goals(params: Params) -> list[Goal]:
@@ -258,12 +272,12 @@ def serving_goals(params: Params) -> list[Goal]:
         s.start_server(stack)
         choice = cloud_edge.cloud_payloads(s)
         cloud_edge.concurrency(s)
-        local_rps = in_process_throughput(s)
+        rounds = throughput_rounds(s)
         cloud_edge.emulation_check(s)
     rows = rec.frame()
     over = query.select(rows, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload).iloc[0]
     conc = tables.concurrency(rows).set_index("scenario")
-    served_rps = conc.loc["batched", "throughput_rps"]
+    ratios = [served_rps / local_rps for served_rps, local_rps in rounds]
     out = [
         at_most(
             "serving overhead of the chosen payload, p50 ms",
@@ -275,11 +289,11 @@ def serving_goals(params: Params) -> list[Goal]:
         ),
         at_least(
             "served throughput at 16 clients over in-process throughput (same runtime and threads)",
-            served_rps / local_rps,
+            float(np.median(ratios)),
             0.9,
-            served_batched_rps=served_rps,
+            note=f"median of {THROUGHPUT_ROUNDS} rounds, each an in-process run then a served one",
+            rounds=[{"served_rps": a, "in_process_rps": b, "ratio": a / b} for a, b in rounds],
             served_unbatched_rps=conc.loc["unbatched", "throughput_rps"],
-            in_process_rps=local_rps,
         ),
     ]
     emu = tables.emulation(rows)
