@@ -33,7 +33,7 @@ from edgecloud.runtimes.ort import ort_session
 from edgecloud.scenarios import run_scenario
 from edgecloud.targets.in_process import served_work
 from edgecloud.targets.served import BATCHED, closed_loop
-from edgecloud.timing import difference, measure
+from edgecloud.timing import difference, measure, percentile, ratio
 
 
 @dataclass(frozen=True)
@@ -370,6 +370,8 @@ def queueing_goals(timing: Timing) -> list[Goal]:
 
 
 MUTATION_KILL_RATE = 0.80
+# prompts answered in-process then served: a 64-token prefill moves by ±2% (±4 ms) here, as much as the 5 ms bound
+SERVED_PAIRS = 24
 
 
 def generative_goals(params: Params) -> list[Goal]:
@@ -394,12 +396,15 @@ def generative_goals(params: Params) -> list[Goal]:
     per_token = shape.bytes_per_token(decoder.weight_bytes(), g.prompt_tokens + g.output_tokens // 2)
     roof = bandwidth * 1e9 / per_token
     decode = 1e3 / np.median(gaps["llama.cpp"] * 1e3)
+    pairs = generation.prompts(model, g.prompt_tokens, g.warmup + SERVED_PAIRS)
     with LlamaServer(model, g.llm_threads, g.context) as server:  # llama.cpp (the last decoder) beside its server
-        here, served = generation.side_by_side(decoder, server.url, model, prompts, g.output_tokens, g.warmup, GREEDY)
+        here, served = generation.side_by_side(decoder, server.url, model, pairs, g.output_tokens, g.warmup, GREEDY)
     del decoder
     ttft = {side: np.array([t.ttft for t in ts]) * 1e3 for side, ts in (("here", here), ("served", served))}
-    d_ttft = difference(ttft["served"], ttft["here"])
-    gap_ratio = np.median(np.concatenate([t.gaps for t in served])) / np.median(np.concatenate([t.gaps for t in here]))
+    rng = np.random.default_rng(params.shared.seed)
+    d_ttft = percentile(ttft["served"] - ttft["here"], 50, timing.confidence, timing.bootstrap_resamples, rng)
+    gap = {side: np.concatenate([t.gaps for t in ts]) for side, ts in (("here", here), ("served", served))}
+    gap_ratio = ratio(gap["served"], gap["here"], 50, timing.confidence, timing.bootstrap_resamples)
     speedup = np.median(gaps["transformers"]) / np.median(gaps["ort-genai"])
     ppl_ratio = generation.perplexity_ratio(ll["llama.cpp"], ll["transformers"], timing.bootstrap_resamples, 0, 0.95)
     return [
@@ -407,8 +412,9 @@ def generative_goals(params: Params) -> list[Goal]:
                  triad_gbs=bandwidth),
         at_least("ort_genai_int4_over_eager_fp32_decode", speedup, 3.0),
         at_most("served_ttft_p50_minus_in_process_ms", d_ttft.value, 5.0, ci=(d_ttft.low, d_ttft.high),
-                note="the same prompts, in-process and served alternately"),
-        at_most("served_gap_p50_over_in_process", gap_ratio, 1.10),
+                note=f"median of {SERVED_PAIRS} paired differences: each prompt in-process, then served",
+                difference_of_p50s=float(np.median(ttft["served"]) - np.median(ttft["here"]))),
+        at_most("served_gap_p50_over_in_process", gap_ratio.value, 1.10, ci=(gap_ratio.low, gap_ratio.high)),
         at_most("q4_perplexity_over_fp32", ppl_ratio.value, 1.15, ci=(ppl_ratio.low, ppl_ratio.high),
                 note="fp32 is the shipped Q4_1 file dequantized"),
     ]  # fmt: skip
