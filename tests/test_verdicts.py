@@ -127,27 +127,30 @@ def test_energy_is_measured_or_says_it_was_not(tmp_path) -> None:
     assert "**50.0 mJ**" in cloud_edge_says.energy(rec.frame())
 
 
-def test_the_split_check_counts_only_real_cuts() -> None:
-    """A profile whose best cut is all on the edge (or all in the cloud) times the whole model again: it says nothing
-    about the split prediction and is not counted."""
+def test_the_split_check_counts_every_measured_real_cut_and_only_those() -> None:
+    """A cut all on the edge (or all in the cloud) times the whole model again: it says nothing about the split
+    prediction and is not counted; a real cut measured as a runner-up is."""
     import pandas as pd
 
     from edgecloud.sentences import analysis
     from edgecloud.vocabulary import ALL_CLOUD, ALL_EDGE
 
-    index = pd.MultiIndex.from_tuples([("4g", "9"), ("same-zone", "0"), ("home-wifi", "5")], names=["network", "stage"])
+    index = pd.MultiIndex.from_tuples(
+        [("4g", "9"), ("same-zone", "0"), ("home-wifi", "5"), ("same-zone", "3")], names=["network", "stage"]
+    )
     check = pd.DataFrame(
         {
-            "cut": [ALL_EDGE, ALL_CLOUD, "after node 5 (x)"],
-            "predicted p50": [10.0, 20.0, 30.0],
-            "measured p50": [10.0, 20.0, 40.0],
-            "p50 error": [0.0, 0.0, -0.25],
-            "best predicted": [True, True, True],
+            "cut": [ALL_EDGE, ALL_CLOUD, "after node 5 (x)", "after node 3 (y)"],
+            "predicted p50": [10.0, 20.0, 30.0, 22.0],
+            "measured p50": [10.0, 20.0, 40.0, 21.0],
+            "p50 error": [0.0, 0.0, -0.25, 0.05],
+            "best predicted": [True, True, True, False],
         },
         index=index,
     )
     text = analysis.split(check, pd.DataFrame())
-    assert "within 15% on **0 of 1** profiles whose best cut is a real split" in text
+    assert "within 15% on **1 of 2** measured real splits" in text
+    assert "the largest miss -25% (after node 5 (x), home-wifi)" in text
     text = analysis.split(check.iloc[:2], pd.DataFrame())
     assert "no split prediction is checked" in text
 
