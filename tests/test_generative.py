@@ -122,6 +122,13 @@ def test_the_server_loads_the_model_as_in_process_llama_cpp_does() -> None:
         assert getattr(served, "model" if key == "model_path" else key) == value, key
 
 
+def _client_ports(port: int) -> set[int]:
+    """Local ports of this machine's connections to port, in any state (open, closing, TIME_WAIT)."""
+    import psutil
+
+    return {c.laddr.port for c in psutil.net_connections("tcp") if c.raddr and c.raddr.port == port}
+
+
 def test_the_server_streams_token_by_token_and_stops_with_its_process(llama) -> None:
     import psutil
 
@@ -139,6 +146,16 @@ def test_the_server_streams_token_by_token_and_stops_with_its_process(llama) -> 
         prompt = generation.prompts(model, 64, 4)[1]
         here, served = generation.side_by_side(llama, server.url, model, [prompt], 24, 0, GREEDY)
         assert served[0].text == generation.tokenizer(model).decode(here[0].tokens)
+        # a series of answers shares one connection: closing one per answer makes each first token pay a handshake
+        before = _client_ports(server.port)
+        texts = [generation.tokenizer(model).decode(p) for p in generation.prompts(model, 16, 3)]
+        assert len(token_stream.completions(server.url, model.name, texts, 4, 2, 1, extra_body=GREEDY)) == 2
+        assert len(_client_ports(server.port) - before) == 1
+        # endpoints that take turns never send one prompt twice in a row: the server would answer it from its cache
+        texts = [generation.tokenizer(model).decode(p) for p in generation.prompts(model, 64, 4)]
+        found = token_stream.interleaved_completions({"a": server.url, "b": server.url}, model.name, texts, 2, 2, 0)
+        ttft = [answer[0] for answers in found.values() for answer in answers]
+        assert len(ttft) == 4 and min(ttft) > 0.5 * max(ttft)  # every one a 64-token prefill, none a cache hit
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
@@ -391,3 +408,24 @@ def test_a_users_hugging_face_folder_runs_on_llama_cpp_through_llama_cpps_own_co
     path.write_text(f"shared: {{custom_models: [{{name: nothing, hf_path: '{broken}'}}]}}\n")
     [line] = preflight.custom_model_problems(load_params(path), path)
     assert line.startswith(f"{path}: shared.custom_models[0].hf_path: '{broken}' is not allowed: cannot be read")
+
+
+def test_the_first_tokens_network_cost_is_shown_beside_the_network_models(tmp_path) -> None:
+    """A streamed answer over a path pays the path on its first token; the sentence sets what was measured beside
+    what the model says the request and the first chunk cost, so a harness that adds round trips shows."""
+    from edgecloud.experiments import generative as experiment
+    from edgecloud.params import Shared
+    from edgecloud.results.store import Config, Recorder
+    from edgecloud.sentences import generative as says
+    from edgecloud.vocabulary import IN_PROCESS, LLM_SERVER
+
+    def answers(ttft: float) -> list[TokenTimeline]:
+        return [TokenTimeline(tuple(range(8)), ttft + 0.01 * np.arange(8) + 1e-4 * i) for i in range(6)]
+
+    rec, base = Recorder("05-generative-inference", root=tmp_path), Config(model="m", runtime="llama.cpp")
+    experiment.timeline_rows(rec, base.with_(target=IN_PROCESS), answers(0.2), Shared())
+    for network, ttft in (("loopback", 0.201), ("baseline", 0.205), ("cross-country", 0.410)):
+        experiment.timeline_rows(rec, base.with_(target=LLM_SERVER, network=network), answers(ttft), Shared())
+    rec.add("network_p50", 67.0, "ms", base.with_(target=LLM_SERVER, network="cross-country"), "modeled")
+    rows, samples = rec.stored()
+    assert "**+205 ms** over cross-country (the network model: +67 ms)" in says.served(rows, samples)

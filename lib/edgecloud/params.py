@@ -537,7 +537,8 @@ class GenerativeSection(Section):
         256, description="Tokens of the shipped text (data/generative/corpus.txt) that perplexity is computed on."
     )
     served_profiles: list[str] = Field(
-        ["home-wifi", "4g"], description="Network profiles the streamed answers are measured over."
+        ["home-wifi", "4g", "cross-country"],
+        description="Network profiles the streamed answers are measured over (a home, a phone, an API a region away).",
     )
     served_concurrency: Annotated[int, Field(ge=2)] = Field(2, description="Clients streaming at once from the server.")
     scaling_runtimes: list[str] = Field(

@@ -19,6 +19,7 @@ from edgecloud.llm_serving import GREEDY, LlamaServer
 from edgecloud.models import llm
 from edgecloud.models.llm import LanguageModel
 from edgecloud.network import emulation, token_stream
+from edgecloud.network.model import MSS_BYTES, network_time_ms
 from edgecloud.params import GenerativeSection, NetworkProfile, Params, Shared
 from edgecloud.results.store import Config, MissingResults, Recorder, latest_here
 from edgecloud.runtimes import decoding as runtimes
@@ -261,9 +262,16 @@ def measure_served(
         loopback = token_stream.completions(server.url, **stream)
         timeline_rows(rec, cfg.with_(network="loopback"), _timelines(loopback), shared)
         chosen = {name: NetworkProfile.model_validate(profiles[name]) for name in section.served_profiles}
-        over = emulation.emulate_streams(server.port, chosen, {**stream, "warmup": 1}, shared.seed)
+        paths = 1 + len(chosen)  # the baseline and each profile, each its own prompts
+        spread = generation.prompt_texts(model, section.prompt_tokens, (1 + section.requests) * paths)
+        over = emulation.emulate_streams(server.port, chosen, {**stream, "prompts": spread, "warmup": 1}, shared.seed)
+        rng = np.random.default_rng(shared.seed)
         for name, arrivals in over.items():
             timeline_rows(rec, cfg.with_(network=name), _timelines(arrivals), shared)
+            if name in chosen:  # what the network model says a first token pays: a request and a chunk each way
+                net = network_time_ms(chosen[name], MSS_BYTES, MSS_BYTES, 2000, rng, idle_rtos=None)
+                rec.add("network_p50", float(np.median(net)), "ms", cfg.with_(network=name), "modeled",
+                        note="the request and the first chunk, each within one segment")  # fmt: skip
         k = section.served_concurrency
         wall, together = generation.concurrent_streams(server.url, stream, k)
         at_k = cfg.with_(network="loopback", concurrency=k)

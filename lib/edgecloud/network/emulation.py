@@ -32,7 +32,7 @@ from edgecloud.network.netclient import (
     interleaved_latencies_ms,
 )
 from edgecloud.network.proxy import DelayProxy
-from edgecloud.network.token_stream import completions
+from edgecloud.network.token_stream import interleaved_completions
 from edgecloud.params import NetworkProfile
 from edgecloud.payloads import Payload
 
@@ -176,12 +176,12 @@ def emulate_routes(
 def emulate_streams(
     port: int, profiles: dict[str, NetworkProfile], stream: dict, seed: int
 ) -> dict[str, list[list[float]]]:
-    """Streamed completions (`token_stream.completions` with the keyword arguments in stream) from the OpenAI-
-    compatible server at port, over the baseline path (the same relays, no delay: the harness's own cost) and each
-    profile's emulated path in turn; arrival times (s) per path."""
+    """Streamed completions (`token_stream.interleaved_completions` with the keyword arguments in stream) from the
+    OpenAI-compatible server at port, over the baseline path (the same relays, no delay: the harness's own cost) and
+    each profile's emulated path, each prompt on every path in turn; arrival times (s) per path."""
     routes: dict[str, NetworkProfile | None] = {BASELINE: None, **profiles}
     with _paths(port, routes, seed) as (addresses, prefix):
         urls = {name: f"http://{address}/v1" for name, address in addresses.items()}
         if prefix is not None:
             return _in_namespace(prefix, {"urls": urls, "streams": stream})
-        return {name: completions(url, **stream) for name, url in urls.items()}
+        return interleaved_completions(urls, **stream)

@@ -181,9 +181,9 @@ if __name__ == "__main__":
         print(json.dumps(found))
         sys.exit(0)
     if "streams" in spec:
-        from edgecloud.network.token_stream import completions
+        from edgecloud.network.token_stream import interleaved_completions
 
-        print(json.dumps({name: completions(url, **spec["streams"]) for name, url in spec["urls"].items()}))
+        print(json.dumps(interleaved_completions(spec["urls"], **spec["streams"])))
         sys.exit(0)
     found = interleaved_latencies_ms(
         spec["addresses"],

@@ -157,6 +157,12 @@ def _served(rows: pd.DataFrame, metric: str, network: str, clients: int | None =
     return float(found.value.iloc[0])
 
 
+def _modeled_network(rows: pd.DataFrame, network: str) -> str:
+    """The network model's median for the same path, when the run recorded it."""
+    found = query.select(rows, "network_p50", target="llm-server", network=network)
+    return f" (the network model: +{found.value.iloc[0]:.0f} ms)" if len(found) else ""
+
+
 @escaped
 def served(rows: pd.DataFrame, samples: pd.DataFrame) -> str:
     """Served against in-process on loopback (with intervals on the differences), what each network adds to the
@@ -180,7 +186,8 @@ def served(rows: pd.DataFrame, samples: pd.DataFrame) -> str:
         worst = max(networks, key=lambda n: _served(rows, "ttft", n))
         added = _served(rows, "ttft", worst) - base_ttft
         text += (
-            f" Over an emulated network the first token pays the path: **{added:+.0f} ms** over {worst}, where the "
+            f" Over an emulated network the first token pays the path: **{added:+.0f} ms** over {worst}"
+            f"{_modeled_network(rows, worst)}, where the "
             f"median gap stays {_served(rows, 'token_gap_p50', worst):.1f} ms (baseline "
             f"{_served(rows, 'token_gap_p50', 'baseline'):.1f}) but the p99 gap, the stutter, is "
             f"{_served(rows, 'token_gap_p99', worst):.0f} ms against {base_p99:.0f} on the baseline path (the same "
