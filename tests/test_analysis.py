@@ -112,19 +112,6 @@ def test_split_change_points_are_where_the_lines_cross() -> None:
     assert hybrid.best(lines, 10.0).index == 5
 
 
-def test_a_split_tail_is_predicted_at_its_served_cost_and_a_head_at_its_in_process_cost() -> None:
-    """The tail runs in the server beside the client and the emulator; its in-process time alone predicted the
-    all-cloud cut 21% short, so the tail's share is scaled by what the whole model costs served."""
-    from edgecloud.experiments.analysis import cut_parts
-    from edgecloud.params import Split
-
-    shares = {1: np.full(4, 0.25), 2: np.full(4, 0.25)}
-    parts = cut_parts([0, 2, 4], {1: 80.0, 2: 40.0}, shares, Split(), served_factor=1.2)
-    assert parts[0] == pytest.approx((0.0, 48.0))  # all in the cloud: the whole model as served
-    assert parts[2] == pytest.approx((40.0, 24.0))
-    assert parts[4] == pytest.approx((80.0, 0.0))  # all on the edge: nothing served
-
-
 def test_split_halves_give_the_whole_models_output() -> None:
     model = get_model("digits_cnn")
     path, x = export_onnx(model), model.inputs(4)

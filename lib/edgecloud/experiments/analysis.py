@@ -4,8 +4,6 @@ from the store; the hybrids are measured here."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy.special import softmax
@@ -21,7 +19,7 @@ from edgecloud.models.zoo import get_model
 from edgecloud.network import emulation
 from edgecloud.network.model import network_time_ms
 from edgecloud.network.netclient import Request
-from edgecloud.params import AnalysisSection, CustomModel, NetworkProfile, Shared, Split
+from edgecloud.params import AnalysisSection, CustomModel, NetworkProfile, Shared
 from edgecloud.payloads import Payload
 from edgecloud.results import analysis_tables, query, tables
 from edgecloud.results.store import Config, Recorder, latest_here
@@ -217,17 +215,6 @@ def _predicted(
     return head_ms + tail_ms + overhead_ms + net
 
 
-def cut_parts(
-    cuts: list[int], whole: dict[int, float], shares: dict[int, np.ndarray], cfg: Split, served_factor: float
-) -> dict[int, tuple[float, float]]:
-    """(head ms, tail ms) per cut: the nodes before it at the edge's threads in-process, the rest at the cloud's
-    threads as served (in-process × served_factor)."""
-    edge, cloud = cfg.edge_threads, cfg.cloud_threads
-    return {
-        i: (whole[edge] * shares[edge][:i].sum(), whole[cloud] * served_factor * shares[cloud][i:].sum()) for i in cuts
-    }
-
-
 def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, NetworkProfile], rec: Recorder) -> None:
     """Neurosurgeon's method on this machine: per-node shares from ONNX Runtime's profiler on the edge and cloud
     thread counts, activation sizes, a predicted latency per cut and profile; the best cuts then run for real
@@ -243,18 +230,14 @@ def split_computing(shared: Shared, section: AnalysisSection, nets: dict[str, Ne
         for t in shares
     }
     down = int(candidates[-1].nbytes)
-    serving, whole_served_ms = serving_cost(shared, [c.nbytes for c in candidates], (path, x, cfg), rec)
-    factor = (whole_served_ms - serving(candidates[0].nbytes)) / whole[cfg.cloud_threads]
-    rec.add(
-        "served_compute_factor",
-        factor,
-        "×",
-        Config(model=cfg.model, threads=cfg.cloud_threads, scenario="split"),
-        n=cfg.requests,
-        note=f"the whole model served on the zero-delay path: {whole_served_ms:.1f} ms, less serving cost "
-        f"{serving(candidates[0].nbytes):.1f} ms, over {whole[cfg.cloud_threads]:.1f} ms in-process",
-    )
-    parts = cut_parts([c.index for c in candidates], whole, shares, cfg, factor)
+    serving = serving_cost(shared, [c.nbytes for c in candidates], rec)
+    parts = {
+        c.index: (
+            whole[cfg.edge_threads] * shares[cfg.edge_threads][: c.index].sum(),
+            whole[cfg.cloud_threads] * shares[cfg.cloud_threads][c.index :].sum(),
+        )
+        for c in candidates
+    }
     predicted, best = {}, {}
     for name in cfg.profiles:
         rtt_ms = _rtt_only(nets[name])
@@ -324,23 +307,18 @@ def _line(c: split.Cut, parts: dict, fixed_ms: float, profile: NetworkProfile, d
     return head + tail + fixed_ms + down * 8e-3 / profile.down_mbps, float(c.nbytes)
 
 
-def serving_cost(shared: Shared, sizes: list[int], whole: tuple[Path, dict, Split], rec: Recorder):
-    """What the harness costs on the emulation's zero-delay path: a served request beyond compute, as a line in bytes
-    sent (sink models of three sizes spanning the cuts, each answering one number; least-squares fit, recorded), and
-    the whole model's served latency at the cloud's threads, whose compute shares this machine's cores with the
-    client, the relay and the delay box, as a tail's does."""
-    path, x, cfg = whole
+def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):
+    """What a served request costs beyond compute, as a line in bytes sent: sink models of three sizes spanning the
+    cuts, each answering one number, reached through the emulation's zero-delay path; least-squares fit, recorded."""
     floats = sorted({max(1, int(b) // 4) for b in np.quantile(sizes, [0.0, 0.5, 1.0])})
     specs = [CustomModel(name=f"sink_{n}", onnx_path=str(split.sink_model(n))) for n in floats]
     served = [ServedModel(s.name, s.name, custom=(s.model_dump(),)) for s in specs]
-    full = CustomModel(name="whole", onnx_path=str(path), input_shape=list(next(iter(x.values())).shape))
-    served.append(ServedModel(full.name, full.name, threads=cfg.cloud_threads, custom=(full.model_dump(),)))
-    routes = {s.name: (None, Request(s.name, Payload("tensor", {"x": np.zeros((1, n), np.float32)}))) for n, s in
-              zip(floats, specs, strict=True)}  # fmt: skip
-    routes[full.name] = (None, Request(full.name, Payload("tensor", dict(x))))
-    with Server(served) as server:  # one interleaved run, each path idle between requests as a split's path is
-        found = emulation.emulate_routes(server.grpc_port, PROTOCOL, routes, cfg.requests, shared.seed)
-    medians = [float(np.median(found[s.name])) for s in specs]
+    medians = []
+    with Server(served) as server:
+        for n, spec in zip(floats, specs, strict=True):
+            payload = Payload("tensor", {"x": np.zeros((1, n), np.float32)})
+            found = emulation.emulate(server.grpc_port, PROTOCOL, spec.name, payload, {}, 15, shared.seed, idle_rtos=0)
+            medians.append(float(np.median(found[emulation.BASELINE])))
     slope, intercept = np.polyfit(4 * np.asarray(floats, float), medians, 1) if len(floats) > 1 else (0.0, medians[0])
     for n, ms in zip(floats, medians, strict=True):
         rec.add(
@@ -350,7 +328,7 @@ def serving_cost(shared: Shared, sizes: list[int], whole: tuple[Path, dict, Spli
             Config(scenario="split", payload="tensor", batch=1, input_size=4 * n),
             note=f"sink model, {4 * n} B sent, 4 B back; fit {intercept:.3g} ms + {slope * 1e6:.3g} ms/MB",
         )
-    return (lambda nbytes: float(intercept + slope * nbytes)), float(np.median(found[full.name]))
+    return lambda nbytes: float(intercept + slope * nbytes)
 
 
 def _measure_splits(

@@ -135,7 +135,6 @@ METRICS: tuple[Metric, ...] = (
     _m("split_best", "", D, "The best cut of a profile (its index)"),
     _m("split_change_bandwidth", "Mbit/s", D, "Bandwidth at which the best cut changes"),
     _m("serving_cost", "ms", M, "What serving costs per request of a split"),
-    _m("served_compute_factor", "×", M, "A split's whole model served on the zero-delay path over in-process"),
     _m("published_context", ("ms", "samples/s", "queries/s"), (M, S), "A published ResNet-50 figure, or ours"),
     *(_m(f"p{q}_minus_edge", "ms", D, f"Cloud {q}th percentile minus the edge's") for q in ("50", "99")),
     _m("claim", "", (M, D, S), "A claim's verdict (its evidence figure in the value, verdict in the note)"),
