@@ -17,7 +17,8 @@ BATCH = 512  # prompt tokens evaluated per batch: llama.cpp's default, so prefil
 def settings(model: LanguageModel, threads: int, context: int, logits_all: bool = False) -> dict:
     """How llama.cpp loads the model, in-process and behind its server alike: llama_cpp.Llama's keywords, which are
     also the server's options (its own default, logits_all=True, computes logits at every prompt position: about
-    30 ms of a 64-token prompt's first token here)."""
+    30 ms of a 64-token prompt's first token here). Flash attention is on, as llama.cpp's own default (auto) has it
+    and llama-cpp-python's turns it off: decode 8-13% faster here."""
     return {
         "model_path": str(model.gguf_file()),
         "n_ctx": context,
@@ -25,6 +26,7 @@ def settings(model: LanguageModel, threads: int, context: int, logits_all: bool 
         "n_threads": threads,
         "n_threads_batch": threads,
         "logits_all": logits_all,
+        "flash_attn": True,
     }
 
 
