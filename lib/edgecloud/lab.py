@@ -44,6 +44,7 @@ def command(port: int, token: str) -> list[str]:
 
 def main(port: int | None = None) -> int:
     """Start JupyterLab, print where to open it, and stop it (and its kernels) on Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job starts with it ignored
     token = os.environ.get("EDGECLOUD_LAB_TOKEN") or secrets.token_hex(16)
     port = port or free_port()
     print(f"JupyterLab: open http://127.0.0.1:{port}/lab?token={token}  (Ctrl-C stops it)", flush=True)
