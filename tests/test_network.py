@@ -17,7 +17,7 @@ import pytest
 
 from edgecloud.network import emulation, model, netns
 from edgecloud.network.model import MSS_BYTES, network_time_ms, transfer_ms
-from edgecloud.network.profile import propagation_floor_ms, sample_rtt_ms
+from edgecloud.network.profile import one_way_ms, propagation_floor_ms, sample_rtt_ms, slowest_one_way_ms
 from edgecloud.network.proxy import DelayProxy
 from edgecloud.network.wire import WireCounter
 from edgecloud.params import NetworkProfile
@@ -99,6 +99,17 @@ def test_rtt_distribution_puts_the_profile_statistic_at_rtt_ms(statistic: str, q
     assert (rtt.mean() if q is None else np.percentile(rtt, q)) == pytest.approx(40.0, rel=0.01)
     assert rtt.std() == pytest.approx(5.0, rel=0.02)
     assert rtt.min() >= 20.0
+
+
+@pytest.mark.parametrize("packets", [1, 10, 160])
+def test_the_slowest_of_a_windows_delays_is_drawn_with_the_law_of_the_maximum(packets: int) -> None:
+    """A window's last packet arrives with the slowest of its delays: drawn at once from F^k, it has the quantiles
+    of the maximum of k separate draws."""
+    p, rng = profile(rtt_ms=40.0, jitter_ms=5.0, distance_km=2000), np.random.default_rng(3)
+    direct = one_way_ms(p, (20_000, packets), rng).max(axis=1)
+    drawn = slowest_one_way_ms(p, 20_000, packets, rng)
+    for q in (10, 50, 90, 99):
+        assert np.percentile(drawn, q) == pytest.approx(np.percentile(direct, q), rel=0.01), q
 
 
 def test_loss_costs_a_rack_recovery_or_a_tail_probe_at_the_expected_rate(monkeypatch) -> None:

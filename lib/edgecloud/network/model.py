@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgecloud.network.profile import one_way_ms, sample_rtt_ms
+from edgecloud.network.profile import one_way_ms, sample_rtt_ms, slowest_one_way_ms
 
 if TYPE_CHECKING:  # annotations only: the model takes a profile's numbers
     from edgecloud.params import NetworkProfile
@@ -119,7 +119,7 @@ def direction_ms(
         rows = np.nonzero(starts == first)[0]
         wins = windows(nbytes, int(first))
         for i, w in enumerate(wins):
-            arrival = one_way_ms(profile, (len(rows), w), rng).max(axis=1)  # order kept: the slowest arrives last
+            arrival = slowest_one_way_ms(profile, len(rows), w, rng)  # order kept: the slowest arrives last
             if i == len(wins) - 1:
                 total[rows] += arrival
             else:

@@ -25,6 +25,17 @@ def one_way_ms(profile, shape: tuple[int, ...], rng: np.random.Generator) -> np.
     return floor / 2 + rng.gamma(k / 2, scale, shape)
 
 
+def slowest_one_way_ms(profile, n: int, packets: int, rng: np.random.Generator) -> np.ndarray:
+    """n draws of the slowest of `packets` one-way delays, without drawing them all: the maximum of k independent
+    draws has CDF F^k, so it is F's inverse at U^(1/k)."""
+    floor, k, scale = profile.rtt_gamma()
+    if k == 0:
+        return np.full(n, floor / 2)
+    from scipy import stats
+
+    return floor / 2 + stats.gamma.ppf(rng.random(n) ** (1.0 / packets), k / 2, scale=scale)
+
+
 def sample_rtt_ms(profile, n: int, rng: np.random.Generator) -> np.ndarray:
     """RTT samples: propagation floor plus gamma excess (the profile's rtt_statistic at rtt_ms, sd jitter_ms)."""
     return one_way_ms(profile, (n,), rng) + one_way_ms(profile, (n,), rng)
