@@ -316,23 +316,37 @@ def test_a_self_hosted_gpu_is_paid_by_the_whole_gpu_hour_however_little_it_serve
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "verdict"),
-    [(1.6, 1.9, "bound by arithmetic"), (1.0, 1.2, "bound by memory"), (1.2, 1.6, "cannot be told apart")],
+    ("share", "low", "high", "bound"),
+    [
+        (0.3, 1.6, 1.9, "arithmetic"),
+        (0.3, 1.0, 1.2, "serial work"),  # gaining less than memory does is no sign of a memory bound
+        (0.9, 1.2, 1.6, "memory bandwidth"),
+        (0.3, 1.2, 1.6, None),
+    ],
 )
-def test_decode_that_gains_more_from_a_core_than_memory_does_is_called_arithmetic_bound(low, high, verdict) -> None:
-    from edgecloud.sentences.generative import _scaling
+def test_what_binds_decode_follows_its_roof_share_and_what_a_second_core_does_against_the_triad(
+    share, low, high, bound
+) -> None:
+    assert decisions.decode_bound(share, (low, high), 1.4) == bound
+
+
+def test_the_scaling_sentence_says_what_binds_from_the_store() -> None:
+    from edgecloud.sentences.generative import BINDS, _scaling
 
     rows = pd.DataFrame(
         [
             {"metric": "tpot", "runtime": "llama.cpp", "precision": "q4_1", "stage": "tpot", "threads": 2,
-             "value": 12.0, "ci_low": 11.0, "ci_high": 13.0, "note": ""},
+             "input_size": None, "value": 12.0, "ci_low": 11.0, "ci_high": 13.0, "note": ""},
+            {"metric": "decode_roof_share", "runtime": "llama.cpp", "precision": "q4_1", "stage": None,
+             "threads": 2, "input_size": None, "value": 0.3, "ci_low": 0.29, "ci_high": 0.31, "note": ""},
             {"metric": "thread_speedup", "runtime": "llama.cpp", "precision": "q4_1", "stage": "thread_scaling",
-             "threads": 2, "value": (low + high) / 2, "ci_low": low, "ci_high": high, "note": "1 thread: 40 tokens/s"},
+             "threads": 2, "input_size": None, "value": 1.1, "ci_low": 1.0, "ci_high": 1.2,
+             "note": "1 thread: 40 tokens/s"},
             {"metric": "thread_speedup", "runtime": None, "precision": None, "stage": "triad", "threads": 2,
-             "value": 1.4, "ci_low": float("nan"), "ci_high": float("nan"), "note": "notebook 00"},
+             "input_size": None, "value": 1.4, "ci_low": float("nan"), "ci_high": float("nan"), "note": "00"},
         ]
     )  # fmt: skip
-    assert verdict in _scaling(rows)
+    assert BINDS["serial work"] in _scaling(rows) and "bound by memory" not in _scaling(rows)
 
 
 def test_a_users_gguf_file_is_measured_under_its_own_name_and_a_broken_one_is_refused(tmp_path, monkeypatch) -> None:

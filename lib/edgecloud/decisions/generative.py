@@ -21,6 +21,19 @@ USABLE_MEMORY = 0.75  # share of a device's memory a model and its cache may tak
 LIFE_MONTHS = 36  # edge amortisation (stated, as in notebook 03)
 SECONDS_A_MONTH = 30 * 24 * 3600
 THIS_MACHINE = "this-machine"
+BANDWIDTH_BOUND = 0.7  # a decode rate within 30% of the bandwidth roof is bound by memory
+
+
+def decode_bound(share: float, gain: tuple[float, float], memory_gain: float) -> str | None:
+    """What binds decode, from its share of the bandwidth roof and the interval of its speed-up from a second core
+    against the triad's: memory binds a decode near its roof that gains as memory does; one that gains more is bound
+    by arithmetic, one that gains less by work that does not divide between cores; None when this cannot tell."""
+    low, high = gain
+    if low > memory_gain:
+        return "arithmetic"
+    if high < memory_gain:
+        return "serial work"
+    return "memory bandwidth" if share >= BANDWIDTH_BOUND else None
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from edgecloud.results.generative_tables import estimate, stage_samples
 from edgecloud.sentences import escaped, ms
 from edgecloud.timing import difference, ratio
 
-BANDWIDTH_BOUND = 0.7  # a decode rate within 30% of the bandwidth roof is bound by memory
-
 
 def _label(rows: pd.DataFrame, runtime: str) -> str:
     precision = query.select(rows, "tpot", runtime=runtime).precision.iloc[0]
@@ -88,7 +86,7 @@ def roofline(rows: pd.DataFrame, order: list[str]) -> str:
     best = max(order, key=lambda n: estimate(rows, "decode_roof_share", n)[0])
     share = estimate(rows, "decode_roof_share", best)[0]
     note = query.select(rows, "decode_roof", runtime=best).note.iloc[0]
-    if share >= BANDWIDTH_BOUND:
+    if share >= decisions.BANDWIDTH_BOUND:
         verdict = (
             f"{_label(rows, best)} comes within {1 - share:.0%} of it: on this machine memory bandwidth, not "
             "arithmetic, sets how fast a small language model talks."
@@ -107,6 +105,17 @@ def roofline(rows: pd.DataFrame, order: list[str]) -> str:
     )
 
 
+BINDS = {
+    "arithmetic": "its decode is bound by arithmetic here",
+    "serial work": (
+        "a second core helps its decode less than it helps memory, so neither bandwidth nor arithmetic binds it here "
+        "but work that does not divide between cores (serial steps, threads waiting for each other)"
+    ),
+    "memory bandwidth": "it scales as memory does, near its roof: its decode is bound by memory bandwidth here",
+    None: "the two gains cannot be told apart and decode sits below its roof, so this run does not say what binds",
+}
+
+
 def _scaling(rows: pd.DataFrame) -> str:
     """What a second core does for decode against what it does for memory bandwidth (the triad)."""
     triad = query.select(rows, "thread_speedup", stage="triad")
@@ -118,13 +127,9 @@ def _scaling(rows: pd.DataFrame) -> str:
         )
         if len(triad):
             memory = float(triad.value.iloc[0])
-            if r.ci_low > memory:
-                verdict = "its decode is bound by arithmetic here"
-            elif r.ci_high < memory:
-                verdict = "its decode is bound by memory here"
-            else:
-                verdict = "the two gains cannot be told apart, so this run does not say which binds"
-            text += f", where the triad gains {memory:.2f}×: {verdict}."
+            share = estimate(rows, "decode_roof_share", r.runtime)[0]
+            bound = decisions.decode_bound(share, (r.ci_low, r.ci_high), memory)
+            text += f", where the triad gains {memory:.2f}×: {BINDS[bound]}."
         else:
             text += "."
     return text
