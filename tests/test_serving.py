@@ -210,3 +210,36 @@ def test_the_server_quantizes_with_the_same_calibration_as_every_notebook() -> N
     params = load_params("params/smoke.yaml")
     models = served_models(params.measurements, 0, (), params.shared.calibration_samples)
     assert {m.settings()["parameters"]["extra"]["calibration_samples"] for m in models} == {8}
+
+
+def test_the_batched_deployment_sleeps_between_operators_and_the_latency_one_spins() -> None:
+    """The batched (throughput) deployment's ONNX Runtime threads do not spin, by default, and the setting reaches the
+    session the server's runtime loads (in a child: MLServer's protos clash with the client's in one process); the
+    unbatched one keeps ONNX Runtime's spinning."""
+    import json
+    import subprocess
+    import sys
+
+    from edgecloud.params import load_params
+    from edgecloud.targets.served import BATCHED, UNBATCHED, served_models
+
+    params = load_params("params/smoke.yaml")
+    models = {
+        m.name: m.settings() for m in served_models(params.measurements, 0, (), params.shared.calibration_samples)
+    }
+    code = (
+        "import asyncio, json, sys\n"
+        "from mlserver.settings import ModelSettings\n"
+        "from edgecloud.mlserver_runtime import EdgecloudRuntime\n"
+        "out = {}\n"
+        "for name, settings in json.load(sys.stdin).items():\n"
+        "    runtime = EdgecloudRuntime(ModelSettings(**settings))\n"
+        "    asyncio.run(runtime.load())\n"
+        "    options = runtime.session.handle.session.get_session_options()\n"
+        "    out[name] = options.get_session_config_entry('session.intra_op.allow_spinning')\n"
+        "print(json.dumps(out))\n"
+    )
+    picked = json.dumps({n: models[n] for n in (UNBATCHED, BATCHED)})
+    done = subprocess.run([sys.executable, "-c", code], input=picked, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {UNBATCHED: "1", BATCHED: "0"}

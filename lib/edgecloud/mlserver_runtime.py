@@ -39,7 +39,12 @@ class EdgecloudRuntime(MLModel):
         custom = [CustomModel(**c) for c in extra.get("custom", [])]
         model = get_model(extra["model"], extra.get("seed", 0), custom)
         self.session = load_session(
-            model, extra["runtime"], extra["precision"], extra["threads"], extra["calibration_samples"]
+            model,
+            extra["runtime"],
+            extra["precision"],
+            extra["threads"],
+            extra["calibration_samples"],
+            spin_wait=extra.get("spin_wait", True),
         )
         return True
 

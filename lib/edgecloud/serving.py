@@ -37,6 +37,7 @@ class ServedModel:
     seed: int = 0
     calibration_samples: int = 128  # an int8 model's calibration inputs (shared.calibration_samples)
     custom: tuple[dict, ...] = ()  # the user's model specs (shared.custom_models), so the server can build them
+    spin_wait: bool = True  # the session's threads spin between operators (ONNX Runtime's default)
 
     def settings(self) -> dict:
         return {
@@ -53,6 +54,7 @@ class ServedModel:
                     "seed": self.seed,
                     "calibration_samples": self.calibration_samples,
                     "custom": list(self.custom),
+                    "spin_wait": self.spin_wait,
                 }
             },
         }

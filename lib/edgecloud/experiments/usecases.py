@@ -490,6 +490,7 @@ def deploy(shared: Shared, section: UseCasesSection, cloud: CloudTarget, rec: Re
             threads=cloud.threads,
             max_batch_size=cloud.max_batch_size,
             max_batch_time_ms=cloud.max_batch_time_ms,
+            spin_wait=cloud.batched_spin_wait,
             seed=shared.seed,
             calibration_samples=shared.calibration_samples,
             custom=tuple(c.model_dump() for c in shared.custom_models if c.name == case.model),

@@ -53,7 +53,9 @@ class Eager:
     precisions = ("fp32",)
     requires = ("torch",)
 
-    def load(self, model, precision: str, threads: int, calibration_samples: int) -> EagerHandle:
+    def load(
+        self, model, precision: str, threads: int, calibration_samples: int, spin_wait: bool = True
+    ) -> EagerHandle:
         if getattr(model, "onnx_path", None):
             raise ValueError(f"{model.name} is an ONNX file: the eager runtime needs a torch_factory model")
         return EagerHandle(model, threads)

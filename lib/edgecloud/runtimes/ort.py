@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 
-def ort_session(source: Path | bytes, threads: int, profile_prefix: Path | None = None):
+def ort_session(source: Path | bytes, threads: int, profile_prefix: Path | None = None, spin_wait: bool = True):
     """An ONNX Runtime CPU session on a file or serialized model, with its own intra-op thread count and all graph
-    optimizations; with profile_prefix, ONNX Runtime's profiler writes its trace there."""
+    optimizations; with profile_prefix, ONNX Runtime's profiler writes its trace there; spin_wait=False keeps its
+    threads from spinning between operators (for a CPU it shares with a server's other threads)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -18,6 +19,7 @@ def ort_session(source: Path | bytes, threads: int, profile_prefix: Path | None 
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_wait else "0")
     if profile_prefix is not None:
         opts.enable_profiling = True
         opts.profile_file_prefix = str(profile_prefix)
@@ -49,11 +51,11 @@ class OnnxRuntime:
     precisions = ("fp32", "int8")
     requires = ("onnxruntime", "onnx")
 
-    def load(self, model, precision: str, threads: int, calibration_samples: int) -> OrtHandle:
+    def load(self, model, precision: str, threads: int, calibration_samples: int, spin_wait: bool = True) -> OrtHandle:
         from edgecloud.runtimes.onnx_files import export_onnx, quantize_int8
 
         path = export_onnx(model) if precision == "fp32" else quantize_int8(model, calibration_samples)
-        return OrtHandle(path, ort_session(path, threads))
+        return OrtHandle(path, ort_session(path, threads, spin_wait=spin_wait))
 
 
 RUNTIME = OnnxRuntime()

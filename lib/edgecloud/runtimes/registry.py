@@ -32,7 +32,9 @@ class Runtime(Protocol):
     precisions: tuple[str, ...]
     requires: tuple[str, ...]
 
-    def load(self, model, precision: str, threads: int, calibration_samples: int) -> Handle: ...
+    def load(self, model, precision: str, threads: int, calibration_samples: int, spin_wait: bool = True) -> Handle:
+        """spin_wait=False: threads that sleep between operators instead of spinning, where the runtime has the
+        choice (ONNX Runtime; torch's intra-op pool has none)."""
 
 
 @functools.cache

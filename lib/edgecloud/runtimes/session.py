@@ -95,12 +95,18 @@ def _reference_once(model: ZooModel, n: int) -> np.ndarray:
 
 
 def load_session(
-    model: ZooModel, runtime: str, precision: str, threads: int, calibration_samples: int = 128, check_samples: int = 8
+    model: ZooModel,
+    runtime: str,
+    precision: str,
+    threads: int,
+    calibration_samples: int = 128,
+    check_samples: int = 8,
+    spin_wait: bool = True,
 ) -> Session:
     """Load a session through the runtime registry and check it against fp32 on check_samples real inputs
     (ParityError for fp32 drift, an agreement with its interval for lower precisions)."""
     registry.check(runtime, precision)
-    handle = registry.get(runtime).load(model, precision, threads, calibration_samples)
+    handle = registry.get(runtime).load(model, precision, threads, calibration_samples, spin_wait)
     session = Session(model, runtime, precision, threads, handle).activate()
     n = min(check_samples, model.distinct_inputs or check_samples)
     inputs = model.inputs(n)

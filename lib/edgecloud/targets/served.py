@@ -40,6 +40,7 @@ def served_models(
             precision=c.precision,
             max_batch_size=c.max_batch_size,
             max_batch_time_ms=c.max_batch_time_ms,
+            spin_wait=c.batched_spin_wait,
             **common,
         ),
     ]
