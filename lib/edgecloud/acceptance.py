@@ -379,6 +379,7 @@ def generative_goals(params: Params) -> list[Goal]:
     now), ONNX Runtime GenAI int4 against transformers fp32, the served stream against in-process, and what Q4
     costs in perplexity."""
     from edgecloud import generation
+    from edgecloud.experiments import generative as experiment
     from edgecloud.llm_serving import GREEDY, LlamaServer
     from edgecloud.models import llm
     from edgecloud.runtimes import decoding
@@ -392,14 +393,11 @@ def generative_goals(params: Params) -> list[Goal]:
         decoded[name] = generation.timed_requests(decoder, prompts, g.output_tokens, g.warmup)
         ll[name] = np.array(decoder.log_likelihoods(generation.text_window(model, g.perplexity_tokens)))
     gaps = {n: np.concatenate([t.gaps for t in ts]) for n, ts in decoded.items()}
-    one = generation.timed_requests(decoding.get("llama.cpp").load(model, 1, g.context), prompts, g.output_tokens,
-                                    g.warmup)  # fmt: skip
     bandwidth, single = (system.triad(params.system.triad_mib, t, timing).peak_rate() for t in (g.llm_threads, 1))
     per_token = shape.bytes_per_token(decoder.weight_bytes(), g.prompt_tokens + g.output_tokens // 2)
     roof = bandwidth * 1e9 / per_token
     decode = 1 / np.median(gaps["llama.cpp"])
-    gain = ratio(np.concatenate([t.gaps for t in one]), gaps["llama.cpp"], 50, timing.confidence,
-                 timing.bootstrap_resamples)  # fmt: skip
+    gain, _ = experiment.one_thread_gain("llama.cpp", model, gaps["llama.cpp"], g)
     pairs = generation.prompts(model, g.prompt_tokens, g.warmup + SERVED_PAIRS)
     with LlamaServer(model, g.llm_threads, g.context) as server:  # llama.cpp (the last decoder) beside its server
         here, served = generation.side_by_side(decoder, server.url, model, pairs, g.output_tokens, g.warmup, GREEDY)

@@ -24,7 +24,7 @@ from edgecloud.params import GenerativeSection, NetworkProfile, Params, Shared
 from edgecloud.results.store import Config, MissingResults, Recorder, latest_here
 from edgecloud.runtimes import decoding as runtimes
 from edgecloud.sources import sourced
-from edgecloud.timing import Measurement, TokenTimeline, from_samples, ratio
+from edgecloud.timing import Estimate, Measurement, TokenTimeline, from_samples, ratio
 from edgecloud.vocabulary import IN_PROCESS, LLM_REMOTE, LLM_SERVER
 
 NOTEBOOK = notebooks.of_experiment(__name__)
@@ -188,17 +188,24 @@ def kv_cache(model: LanguageModel, rec: Recorder) -> None:
     rec.add("kv_bytes_per_token", shape.kv_bytes_per_token(), "bytes", Config(model=model.name), "modeled", note=note)
 
 
-def thread_scaling(
-    name: str, model: LanguageModel, gaps: np.ndarray, section: GenerativeSection, rec: Recorder
-) -> None:
-    """Decode at one thread against the section's threads (the ratio of median token gaps, block-bootstrap CI), beside
-    notebook 00's triad scaled the same way: decode that gains more from a second core than memory does is bound by
-    arithmetic."""
+def one_thread_gain(
+    name: str, model: LanguageModel, gaps: np.ndarray, section: GenerativeSection
+) -> tuple[Estimate, np.ndarray]:
+    """Decode at one thread against gaps at the section's threads: the ratio of median token gaps (block-bootstrap
+    CI), and the one-thread gaps."""
     decoder = runtimes.get(name).load(model, 1, section.context)
     prompt_list = generation.prompts(model, section.prompt_tokens, 1 + max(3, section.requests // 2))
     timelines = generation.timed_requests(decoder, prompt_list, section.output_tokens, 1)
     single = np.concatenate([t.gaps for t in timelines])
-    speedup = ratio(single, gaps)
+    return ratio(single, gaps), single
+
+
+def thread_scaling(
+    name: str, model: LanguageModel, gaps: np.ndarray, section: GenerativeSection, rec: Recorder
+) -> None:
+    """Decode at one thread against the section's threads (`one_thread_gain`), beside notebook 00's triad scaled the
+    same way: decode that gains more from a second core than memory does is bound by arithmetic."""
+    speedup, single = one_thread_gain(name, model, gaps, section)
     note = f"decode at 1 thread: {1 / np.median(single):.0f} tokens/s"
     cfg = config(name, model, section, stage="thread_scaling")
     rec.add("thread_speedup", speedup.value, "×", cfg, ci=(speedup.low, speedup.high), n=len(single), note=note)
