@@ -50,3 +50,36 @@ def test_a_device_that_meets_the_budget_idle_misses_it_at_its_load() -> None:
     assert quiet.feasible and quiet.utilisation == pytest.approx(0.05, rel=0.02)
     latency = next(r for r in busy.requirements if r.name == "latency")
     assert busy.utilisation == pytest.approx(0.9, rel=0.02) and not latency.passed
+
+
+def test_runs_from_an_empty_queue_follow_lindley_and_serve_idle_arrivals_at_the_idle_speed() -> None:
+    """With one service pool, run_latencies is service + Lindley's wait (the vectorised recursion) on the same draws;
+    a query that finds the server idle takes its idle service time, one that waits its back-to-back time."""
+    rng = np.random.default_rng(3)
+    jobs, gaps = rng.exponential(4.0, (5, 400)), rng.exponential(1.0, (5, 400))
+    same = queueing.run_latencies(jobs, jobs, 150.0, gaps)
+    for row in range(5):
+        expected = jobs[row] + queueing.lindley_waits(jobs[row], 150.0, jobs[row], gaps[row])
+        np.testing.assert_allclose(same[row], expected)
+    slow = queueing.run_latencies(jobs, jobs + 1.0, 150.0, gaps)
+    waited = same > jobs + 1e-12
+    assert slow[0, 0] == pytest.approx(jobs[0, 0] + 1.0)  # the first query of a run finds the server idle
+    assert (slow >= same).all() and waited.any() and (slow[~waited] > same[~waited]).all()
+
+
+def test_the_bench_models_a_run_with_the_services_of_its_own_log() -> None:
+    """A LoadGen run's log of (start, end): 10 ms for a query that woke the worker, 5 ms back to back. At a trickle
+    every query finds the worker idle, so the modeled p99 is the idle 10 ms; near saturation waits add to it."""
+    from edgecloud.acceptance import modeled_run_p99s
+
+    starts, ends, t = [], [], 0.0
+    for k in range(200):
+        t += 0.05 if k % 2 == 0 else 0.00001  # every other query was queued behind the one before
+        starts.append(t)
+        t += 0.010 if k % 2 == 0 else 0.005
+        ends.append(t)
+    log = np.column_stack([starts, ends])
+    rng = np.random.default_rng(4)
+    assert np.median(modeled_run_p99s(log, 0.01, rng, runs=20)) == pytest.approx(10.0)
+    busy = modeled_run_p99s(log, 90.0, rng, runs=20)
+    assert len(busy) == 20 and np.median(busy) > 20.0

@@ -317,21 +317,30 @@ def serving_goals(params: Params) -> list[Goal]:
 QUEUE_LOADS = (0.3, 0.5, 0.7)  # utilisations at which the queueing model meets LoadGen
 
 
-def finite_run(service_ms: np.ndarray, rate: float, rng: np.random.Generator, runs: int = 200) -> np.ndarray:
-    """Latencies the M/G/1 model gives for runs like LoadGen's: as many queries as it sent, each run from an empty
-    queue (near saturation a 10 s run is far from the steady state), pooled over many simulated runs."""
-    n = len(service_ms)
-    latencies = []
-    for _ in range(runs):
-        jobs = rng.choice(service_ms, n)
-        latencies.append(jobs + queueing.lindley_waits(service_ms, rate, jobs, rng.exponential(1.0, n)))
-    return np.concatenate(latencies)
+BACK_TO_BACK_MS = 0.2  # a query that starts this soon after the previous one ends was queued behind it (the
+# worker's hand-over between queued queries takes 0.03-0.06 ms here; an idle worker waits for LoadGen's next issue)
+
+
+def modeled_run_p99s(log: np.ndarray, rate: float, rng: np.random.Generator, runs: int = 200) -> np.ndarray:
+    """The M/G/1 model's p99 of runs like LoadGen's: as many queries as it sent, each run from an empty queue (near
+    saturation a 10 s run is far from the steady state), one p99 per run, since LoadGen reports one run's. Service
+    times come from the run's log of (start, end) in s, split into queries served back to back and queries that woke
+    an idle worker (about 4% slower here: waits build up at the back-to-back speed)."""
+    service = np.diff(log, axis=1)[:, 0] * 1e3
+    queued = np.concatenate([[False], (log[1:, 0] - log[:-1, 1]) * 1e3 < BACK_TO_BACK_MS])
+    busy = service[queued] if queued.sum() >= 20 else service
+    shape = (runs, len(service))
+    latencies = queueing.run_latencies(
+        rng.choice(busy, shape), rng.choice(service[~queued], shape), rate, rng.exponential(1.0, shape)
+    )
+    return np.percentile(latencies, 99, axis=1)
 
 
 def queueing_goals(timing: Timing) -> list[Goal]:
     """The M/G/1 model's p99 (decisions.queueing) against MLPerf LoadGen Server runs of one in-process session on one
     worker thread, so one request at a time, at three utilisations; the model is fed the service times of the same
-    run (each query's inference, timed inside LoadGen's callback), so both see the machine under the same load."""
+    run (each query's inference, timed inside LoadGen's callback), so both see the machine under the same load, and
+    LoadGen's p99 is compared with the median of the model's per-run p99s."""
     model = get_model("efficientnet_lite0")
     session = load_session(model, "ort", "int8", 1)
     inputs = [model.inputs(1, offset=i) for i in range(8)]
@@ -340,26 +349,27 @@ def queueing_goals(timing: Timing) -> list[Goal]:
     rng = np.random.default_rng(0)
     out = []
     for load in QUEUE_LOADS:
-        rate, service = load / mean_s, []
+        rate, log = load / mean_s, []
 
-        def infer(i: int, log: list = service) -> None:
+        def infer(i: int, log: list = log) -> None:
             start = time.perf_counter()
             session.run(inputs[i % 8])
-            log.append((time.perf_counter() - start) * 1e3)
+            log.append((start, time.perf_counter()))
 
         measured = run_scenario(infer, 8, "Server", cfg, mean_s, rate, workers=1)
-        latencies = finite_run(np.asarray(service), measured.samples_per_s, rng)
-        modeled = float(np.percentile(latencies, 99))
+        p99s = modeled_run_p99s(np.asarray(log), measured.samples_per_s, rng)
+        modeled = float(np.median(p99s))
+        service = np.diff(np.asarray(log), axis=1)[:, 0] * 1e3
         out.append(
             at_most(
                 f"queueing model p99 vs LoadGen Server p99 at {load:.0%} utilisation, |ratio - 1|",
                 abs(modeled / measured.p99_ms - 1),
                 0.25,
                 modeled_ms=modeled,
+                modeled_band_ms=[float(np.percentile(p99s, 5)), float(np.percentile(p99s, 95))],
                 loadgen_p99_ms=measured.p99_ms,
                 qps=rate,
                 valid=measured.valid,
-                modeled_mean_ms=float(np.mean(latencies)),
                 loadgen_mean_ms=measured.mean_ms,
                 service_mean_ms=float(np.mean(service)),
                 service_p99_ms=float(np.percentile(service, 99)),
