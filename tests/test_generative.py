@@ -405,6 +405,8 @@ def test_a_users_hugging_face_folder_runs_on_llama_cpp_through_llama_cpps_own_co
     """An hf_path in shared.custom_models: transformers reads the folder as it is, llama.cpp runs it converted to
     GGUF f16 by the convert_hf_to_gguf.py of the installed llama-cpp-python (from its source distribution), and
     both score the same tokens alike; a folder transformers cannot read gets one line naming the key."""
+    from transformers import LlamaForCausalLM
+
     from edgecloud import preflight
 
     folder = tmp_path / "tiny"
@@ -415,6 +417,13 @@ def test_a_users_hugging_face_folder_runs_on_llama_cpp_through_llama_cpps_own_co
     fp32 = np.array(decoding.get("transformers").load(model, 2, 256).log_likelihoods(ids))
     f16 = np.array(decoding.get("llama.cpp").load(model, 2, 256).log_likelihoods(ids))
     assert np.abs(f16 - fp32).max() < 0.05  # nats a token: f16 rounding, not another model
+    # the GGUF file read back into the folder's model (how the shipped file's fp32 folder is built): every weight
+    # within f16 rounding, so the names map and llama.cpp's Q/K permutation is undone
+    original = LlamaForCausalLM.from_pretrained(folder)
+    back = llm.dequantized_state(model.gguf_file(), LlamaForCausalLM(original.config))
+    assert back is not None and back.keys() == original.state_dict().keys()
+    for key, weights in original.state_dict().items():
+        np.testing.assert_allclose(back[key].numpy(), weights.numpy(), atol=2e-3, err_msg=key)
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text('{"model_type": "llama"}')

@@ -158,19 +158,57 @@ def _build_description(path: Path, tmp: Path, folder: str | None = None) -> None
 
 
 def _build_folder(path: Path, description: Path, tmp: Path) -> None:
-    """Dequantize the GGUF file to fp32 and save it as a Hugging Face folder (`save_pretrained` refuses a model
-    loaded from GGUF, so its weights go into one built from its config)."""
+    """Dequantize the GGUF file to fp32 and save it as a Hugging Face folder: each of the config's parameters read
+    from its GGUF tensor by gguf's own name map and transformers' tensor processor (which undoes llama.cpp's Q/K
+    permutation); an architecture whose names do not all map goes through transformers' whole GGUF loader."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
-    from transformers.utils import logging
 
-    logging.disable_progress_bar()
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # its GGUF reader draws a progress bar
-        loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
-    config = AutoConfig.from_pretrained(path.parent, gguf_file=path.name)
+    config = AutoConfig.from_pretrained(description)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    model.load_state_dict(loaded.state_dict())
+    state = dequantized_state(path, model) or _loaded_by_transformers(path).state_dict()
+    model.load_state_dict(state)
     model.save_pretrained(tmp)
     for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "parameters.json"):
         if (description / name).exists():
             (tmp / name).write_bytes((description / name).read_bytes())
+
+
+def dequantized_state(path: Path, model) -> dict | None:
+    """The model's state dict from the GGUF file's tensors, dequantized to fp32 (an embedding tied to the output
+    head is read once), or None when a parameter has no tensor gguf's name map leads to."""
+    import gguf
+    import torch
+    from transformers.modeling_gguf_pytorch_utils import TENSOR_PROCESSORS, TensorProcessor
+
+    config = model.config
+    arch = next((a for a, name in gguf.MODEL_ARCH_NAMES.items() if name == config.model_type), None)
+    if arch is None:
+        return None
+    names = gguf.get_tensor_name_map(arch, config.num_hidden_layers)
+    processor = TENSOR_PROCESSORS.get(config.model_type, TensorProcessor)(config=config.to_dict())
+    tensors = {t.name: t for t in gguf.GGUFReader(str(path)).tensors}
+    state = {}
+    for key, param in model.state_dict().items():
+        base, _, suffix = key.rpartition(".")
+        found = tensors.get(f"{names.get_name(base)}.{suffix}")
+        if found is None:
+            if config.tie_word_embeddings and key == "lm_head.weight":
+                continue
+            return None
+        weights = gguf.quants.dequantize(found.data, found.tensor_type).reshape(param.shape)
+        state[key] = torch.from_numpy(processor.process(weights, found.name).weights.astype("float32"))
+    if config.tie_word_embeddings:
+        state["lm_head.weight"] = state["model.embed_tokens.weight"]
+    return state
+
+
+def _loaded_by_transformers(path: Path):
+    """The model as transformers' own GGUF loader gives it (slow: about 20 s for the shipped 135M file)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # its GGUF reader draws a progress bar
+        return AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
