@@ -263,7 +263,7 @@ def serving_goals(params: Params) -> list[Goal]:
     """Serving overhead of the chosen payload (≤ 5 ms p50), served throughput at 16 clients (adaptive batching) at
     least 0.9 of the same runtime's in-process throughput, and the
     network model against packet-level emulation (BENCH_EMULATION_FACTOR × the params' requests per path), loss on,
-    per profile: p50 within 10%, p90 within 15%."""
+    per profile: p50 within 10%, p90 within 15%. Their run (rows and samples) is kept under outputs/bench/runs/."""
     requests = BENCH_EMULATION_FACTOR * params.measurements.emulation_requests
     section = params.measurements.model_copy(update={"concurrency": [16], "emulation_requests": requests})
     rec = Recorder("bench", params.for_notebook(cloud_edge.NOTEBOOK), root=paths.outputs() / "bench" / "runs")
@@ -274,7 +274,8 @@ def serving_goals(params: Params) -> list[Goal]:
         cloud_edge.concurrency(s)
         rounds = throughput_rounds(s)
         cloud_edge.emulation_check(s)
-    rows = rec.frame()
+    rec.complete()  # its rows and samples stay under outputs/bench/runs/, named in every goal below
+    rows, run = rec.frame(), str(rec.folder.relative_to(paths.project_root()))
     over = query.select(rows, "serving_overhead_p50", protocol=choice.protocol, payload=choice.payload).iloc[0]
     conc = tables.concurrency(rows).set_index("scenario")
     ratios = [served_rps / local_rps for served_rps, local_rps in rounds]
@@ -311,6 +312,8 @@ def serving_goals(params: Params) -> list[Goal]:
                     method=r.method,
                 )
             )
+    for goal in out:
+        goal.detail["run"] = run
     return out
 
 
