@@ -143,3 +143,14 @@ def test_every_profile_rtt_matches_its_sourced_figure(root) -> None:
                 assert figure.source.split()[0] in profile.source, f"{path.name}: {name} must cite {figure.source}"
             else:
                 assert "assumed" in profile.source, f"{path.name}: {name} has no figure and says no assumption"
+
+
+def test_validating_params_loads_no_framework(root) -> None:
+    """Every `edgecloud run` validates params before a kernel starts, and the schema checks runtime names against
+    the registry, which imports each runtime module: none of them may import a framework to be listed."""
+    code = (
+        "import sys; from edgecloud.params import load_params; load_params('params/default.yaml');"
+        "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'transformers') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgecloud.cache import cached
 from edgecloud.machine import cpu_flags
-from edgecloud.models.families import SentenceEmbedder, ZooModel
-from edgecloud.models.user import UserModel
+
+if TYPE_CHECKING:  # the models import torch: the registry imports this module to list runtimes, cheaply
+    from edgecloud.models.families import ZooModel
 
 
 def export_onnx(model: ZooModel) -> Path:
     """The model as one self-contained fp32 ONNX file (cached): exported with a dynamic batch dimension, or a
     user's file with its external data (the pinned exporter writes weights beside it) folded in."""
+    from edgecloud.models.user import UserModel
+
     if isinstance(model, UserModel) and model.onnx_path:
         import onnx
 
@@ -75,6 +79,8 @@ def quantize_int8(model: ZooModel, calibration_samples: int, method: str = "auto
         quantize_static,
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from edgecloud.models.families import SentenceEmbedder
 
     fp32 = export_onnx(model)
     dynamic = method == "dynamic" or (method == "auto" and isinstance(model, SentenceEmbedder))

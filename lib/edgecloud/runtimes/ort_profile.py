@@ -7,7 +7,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import onnx
 
 from edgecloud import paths
 from edgecloud.runtimes.ort import ort_session
@@ -16,6 +15,8 @@ from edgecloud.runtimes.ort import ort_session
 def node_shares(path: Path, threads: int, inputs: dict[str, np.ndarray], runs: int = 20) -> np.ndarray:
     """Each node's share of the model's time (node order), from ONNX Runtime's profiler: the median over runs of
     every kernel event, mapped to the original node by name or output; layout reorders go to the node before."""
+    import onnx
+
     graph = onnx.load(str(path), load_external_data=False).graph
     index = {n.name: i for i, n in enumerate(graph.node)}
     index |= {o: i for i, n in enumerate(graph.node) for o in n.output}

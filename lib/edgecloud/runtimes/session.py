@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edgecloud.machine import usable_cores
-from edgecloud.models.families import ZooModel
-from edgecloud.models.user import UserModel
 from edgecloud.runtimes import registry
 from edgecloud.runtimes.eager import torch_forward
 from edgecloud.runtimes.onnx_files import export_onnx
 from edgecloud.runtimes.ort import ort_session
 from edgecloud.timing import wilson
+
+if TYPE_CHECKING:  # the models import torch: the registry imports this module to list runtimes, cheaply
+    from edgecloud.models.families import ZooModel
 
 FP32_TOLERANCE = 1e-4  # max |Δ| allowed per unit of output scale: max(1, max |reference|)
 AGREEMENTS = ("top1_agreement", "decision_agreement")  # proportions of inputs, so they get a Wilson interval
@@ -73,6 +75,8 @@ def in_slices(run, inputs: dict[str, np.ndarray], limit: int | None) -> np.ndarr
 def reference(model: ZooModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """fp32 reference outputs, in slices: eager PyTorch on every core this process may use, or ONNX Runtime fp32 for
     an ONNX-only user model."""
+    from edgecloud.models.user import UserModel
+
     if isinstance(model, UserModel) and model.onnx_path:
         session = ort_session(export_onnx(model), 1)
         run = lambda x: session.run(None, x)[0]  # noqa: E731
