@@ -57,11 +57,11 @@ def test_runs_from_an_empty_queue_follow_lindley_and_serve_idle_arrivals_at_the_
     a query that finds the server idle takes its idle service time, one that waits its back-to-back time."""
     rng = np.random.default_rng(3)
     jobs, gaps = rng.exponential(4.0, (5, 400)), rng.exponential(1.0, (5, 400))
-    same = queueing.run_latencies(jobs, jobs, 150.0, gaps)
+    same = queueing.run_latencies(jobs, jobs, gaps * 1e3 / 150.0)
     for row in range(5):
         expected = jobs[row] + queueing.lindley_waits(jobs[row], 150.0, jobs[row], gaps[row])
         np.testing.assert_allclose(same[row], expected)
-    slow = queueing.run_latencies(jobs, jobs + 1.0, 150.0, gaps)
+    slow = queueing.run_latencies(jobs, jobs + 1.0, gaps * 1e3 / 150.0)
     waited = same > jobs + 1e-12
     assert slow[0, 0] == pytest.approx(jobs[0, 0] + 1.0)  # the first query of a run finds the server idle
     assert (slow >= same).all() and waited.any() and (slow[~waited] > same[~waited]).all()
@@ -80,6 +80,12 @@ def test_the_bench_models_a_run_with_the_services_of_its_own_log() -> None:
         ends.append(t)
     log = np.column_stack([starts, ends])
     rng = np.random.default_rng(4)
-    assert np.median(modeled_run_p99s(log, 0.01, rng, runs=20)) == pytest.approx(10.0)
-    busy = modeled_run_p99s(log, 90.0, rng, runs=20)
+    assert np.median(modeled_run_p99s(log, None, 0.01, rng, runs=20)) == pytest.approx(10.0)
+    busy = modeled_run_p99s(log, None, 90.0, rng, runs=20)
     assert len(busy) == 20 and np.median(busy) > 20.0
+    # LoadGen's own schedule, when given, replaces the Poisson draws: one query a second never waits; 200 at once
+    # queue up behind the first (one idle service, then back-to-back ones: p99 about 10 + 197 × 5 ms)
+    apart = modeled_run_p99s(log, np.arange(200.0), 500.0, rng, runs=5)
+    assert apart == pytest.approx(np.full(5, 10.0))
+    burst = modeled_run_p99s(log, np.zeros(200), 0.01, rng, runs=5)
+    assert burst == pytest.approx(np.full(5, 10 + 197 * 5.0), rel=0.01)

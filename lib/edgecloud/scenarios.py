@@ -6,6 +6,7 @@ import array
 import math
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -37,6 +38,9 @@ class LoadGenResult:
     summary: str
     mean_ms: float = float("nan")
     latencies_ms: tuple[float, ...] = ()  # every query's latency from LoadGen's trace, when the run was traced
+    # when LoadGen issued each query (time.perf_counter s, in order): its schedule, which it draws from a fixed seed,
+    # so every run at one rate sends the same arrivals
+    issued_s: tuple[float, ...] = ()
 
     @property
     def invalid_reason(self) -> str:
@@ -110,12 +114,14 @@ def trace_latencies_ms(trace: str) -> tuple[float, ...]:
 
 def _run(
     settings, serve: Callable[[int, int], None], sample_count: int, workers: int, what: str, trace: bool = False
-) -> tuple[str, tuple[float, ...]]:
+) -> tuple[str, tuple[float, ...], tuple[float, ...]]:
     """Run LoadGen with serve(query_id, sample_index) on `workers` threads (never LoadGen's): serve must complete its
-    query even when it fails, since LoadGen waits forever for one never completed. Returns LoadGen's summary text and,
-    with `trace`, every query's latency from its trace; RuntimeError naming the first failure when any query failed."""
+    query even when it fails, since LoadGen waits forever for one never completed. Returns LoadGen's summary text,
+    with `trace` every query's latency from its trace, and when each query was issued; RuntimeError naming the first
+    failure when any query failed."""
     pool = ThreadPoolExecutor(max_workers=workers)
     errors: list[Exception] = []
+    issued: list[float] = []
 
     def guarded(query_id: int, index: int) -> None:
         try:
@@ -124,6 +130,7 @@ def _run(
             errors.append(e)
 
     def issue(queries: list) -> None:
+        issued.extend([time.perf_counter()] * len(queries))
         for q in queries:
             pool.submit(guarded, q.id, q.index)
 
@@ -144,7 +151,7 @@ def _run(
         latencies = trace_latencies_ms((Path(out) / "mlperf_log_trace.json").read_text()) if trace else ()
     if errors:
         raise RuntimeError(f"{len(errors)} LoadGen {what} queries failed; first: {errors[0]!r}") from errors[0]
-    return text, latencies
+    return text, latencies, tuple(issued)
 
 
 def run_scenario(
@@ -180,8 +187,8 @@ def run_scenario(
         finally:
             lg.QuerySamplesComplete([lg.QuerySampleResponse(query_id, 0, 0)])
 
-    text, latencies = _run(settings, serve, sample_count, workers, scenario, trace)
-    return replace(parse_summary(scenario, text, target_qps), latencies_ms=latencies)
+    text, latencies, issued = _run(settings, serve, sample_count, workers, scenario, trace)
+    return replace(parse_summary(scenario, text, target_qps), latencies_ms=latencies, issued_s=issued)
 
 
 def server_search(
@@ -346,5 +353,5 @@ def run_token_server(
                 _respond(query_id, 1, first=True)
             _respond(query_id, tokens, first=False)
 
-    text, _ = _run(settings, serve, sample_count, workers, "token")
+    text, _, _ = _run(settings, serve, sample_count, workers, "token")
     return parse_token_summary(text, target_qps)

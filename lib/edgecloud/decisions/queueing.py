@@ -48,15 +48,16 @@ def lindley_waits(service_ms: np.ndarray, rate_per_s: float, jobs: np.ndarray, g
     return walk - np.minimum(np.minimum.accumulate(walk), 0.0)
 
 
-def run_latencies(busy_ms: np.ndarray, idle_ms: np.ndarray, rate_per_s: float, gaps: np.ndarray) -> np.ndarray:
-    """Latencies (ms) of runs of one FIFO server from an empty queue, one run per row of gaps (unit-exponential
-    interarrival draws): a query that waits is served back to back, in busy_ms, one that finds the server idle in
-    idle_ms (each drawn per query, same shape as gaps). Lindley's recursion, one step per query for all runs at once."""
-    latencies = np.empty_like(gaps)
-    wait = np.zeros(gaps.shape[0])
-    for k in range(gaps.shape[1]):
+def run_latencies(busy_ms: np.ndarray, idle_ms: np.ndarray, gaps_ms: np.ndarray) -> np.ndarray:
+    """Latencies (ms) of runs of one FIFO server from an empty queue, one run per row of gaps_ms (each query's time
+    since the one before; the first column is unused): a query that waits is served back to back, in busy_ms, one
+    that finds the server idle in idle_ms (each per query, same shape). Lindley's recursion, one step per query for
+    all runs at once."""
+    latencies = np.empty(np.shape(gaps_ms))
+    wait = np.zeros(latencies.shape[0])
+    for k in range(latencies.shape[1]):
         if k:
-            wait = np.maximum(0.0, latencies[:, k - 1] - gaps[:, k] * 1e3 / rate_per_s)
+            wait = np.maximum(0.0, latencies[:, k - 1] - gaps_ms[:, k])
         latencies[:, k] = wait + np.where(wait > 0, busy_ms[:, k], idle_ms[:, k])
     return latencies
 
