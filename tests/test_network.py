@@ -338,7 +338,7 @@ def test_a_split_request_is_timed_from_the_head_to_the_tails_answer(monkeypatch)
     split = netclient.Request("tail", x, {"onnx_path": "head.onnx", "tail_input": "act", "threads": 1})
     requests = {"a": split, "b": netclient.Request("whole", x)}
     out = netclient.interleaved_latencies_ms({"a": "h:1", "b": "h:2"}, "grpc", requests, 3)
-    assert len(out["a"]) == 3 and min(out["a"]) >= 20 and len(got) == 2 * (netclient.DEVICES_PER_PATH + 3)
+    assert len(out["a"]) == 3 and min(out["a"]) >= 20 and len(got) == 2 * (netclient.DEVICES_PER_PATH["grpc"] + 3)
     assert {m for m, p in got if list(p.arrays) == ["act"] and p.arrays["act"][0, 0] == 2} == {"tail"}
     assert {m for m, p in got if list(p.arrays) == ["x"]} == {"whole"}
 
@@ -372,6 +372,40 @@ def test_every_emulated_device_idles_before_each_request_and_devices_take_turns(
         mine = [(s, e) for w, s, e in timed if w == who]
         assert all(s2 - e1 >= 0.05 for (_, e1), (s2, _) in itertools.pairwise(mine))
     assert wall < 9 * 0.05  # a lone device would idle nine times
+
+
+def test_http_paths_carry_one_connection_so_none_outlives_the_servers_keep_alive(monkeypatch) -> None:
+    """Every connection waits its turn among all paths', so over HTTP/1.1, whose idle connections MLServer's uvicorn
+    closes after 5 s, each path carries one (eight paths of three left some idle 11 s, and a request racing the close
+    failed); gRPC keeps three. Each connection's idle counts from its warm-up, so the first request waits its idle."""
+    from edgecloud.network import netclient
+
+    made: list[tuple[str, list[float]]] = []
+
+    class Device:
+        def __init__(self, sent: list[float]) -> None:
+            self.sent = sent
+
+        def infer(self, model: str, payload: Payload) -> None:
+            self.sent.append(time.perf_counter())
+
+        def close(self) -> None:
+            pass
+
+    def connect(protocol: str, *a: str) -> Device:
+        made.append((protocol, []))
+        return Device(made[-1][1])
+
+    monkeypatch.setattr(netclient, "connect", connect)
+    x = Payload("tensor", {"x": np.ones((1, 3), np.float32)})
+    paths = {f"p{i}": f"h:{i}" for i in range(8)}
+    requests = {name: netclient.Request("m", x) for name in paths}
+    for protocol, each in (("grpc", 3), ("http", 1)):
+        made.clear()
+        netclient.interleaved_latencies_ms(paths, protocol, requests, 2, idle_s=dict.fromkeys(paths, 0.01))
+        assert [p for p, _ in made] == [protocol] * len(paths) * each
+    for _, sent in made:  # over HTTP: three warm-up requests, then two that each waited their idle
+        assert len(sent) == netclient.WARMUP + 2 and sent[3] - sent[2] >= 0.01 and sent[4] - sent[3] >= 0.01
 
 
 def test_a_failing_client_in_the_namespace_reports_its_own_error() -> None:

@@ -1,8 +1,9 @@
 """The network model checked against emulation: the same requests over emulated paths vs model + loopback.
 
 Every path (a bare baseline and one per profile) is set up at once and requests go one at a time over them in random
-order, so they share the machine's conditions; each path carries DEVICES_PER_PATH connections taking turns, like
-devices that each idle between their requests. As root with iproute2 and TUN (as in CI) the emulation is
+order, so they share the machine's conditions; each path carries DEVICES_PER_PATH connections taking turns (three
+over gRPC, one over HTTP/1.1, whose idle connections the server closes), like devices that each idle between their
+requests. As root with iproute2 and TUN (as in CI) the emulation is
 packet-level and shares no code with the model: the client runs in a network namespace, the delay box delays each
 packet by its own draw from the profile's RTT distribution, keeps order and drops with the profile's loss, and `tc
 tbf` limits each direction's bandwidth, so real TCP meets the RTT, slow start and loss recovery. A plain relay on
@@ -154,7 +155,7 @@ def emulate_routes(
     n: int,
     seed: int,
     idle_rtos: int = IDLE_RTOS,
-    devices: int = DEVICES_PER_PATH,
+    devices: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Latencies (ms) of n interleaved requests to the server's port per route, each route its own emulated path
     (None: no delay) and request, each path idle for idle_rtos RTOs before each request (0 for single-packet
@@ -167,7 +168,7 @@ def emulate_routes(
         if prefix is not None:
             spec = {"addresses": addresses, "protocol": protocol, "n": n, "seed": seed, "idle_s": idle}
             docs = {name: r.to_json() for name, r in requests.items()}
-            found = _in_namespace(prefix, {**spec, "requests": docs, "devices": devices})
+            found = _in_namespace(prefix, {**spec, "requests": docs, "devices": devices or DEVICES_PER_PATH[protocol]})
         else:
             found = interleaved_latencies_ms(addresses, protocol, requests, n, seed, devices=devices)
     return {name: np.asarray(v) for name, v in found.items()}

@@ -22,8 +22,10 @@ from edgecloud.payloads import Payload
 
 WARMUP = 3
 # connections per emulated path, taking turns: each still idles as long as a lone device would before its request, so
-# a path's n requests take about n / DEVICES_PER_PATH idle periods instead of n
-DEVICES_PER_PATH = 3
+# a path's n requests take about n / DEVICES_PER_PATH idle periods instead of n. Over HTTP/1.1 one: every connection
+# waits its turn among all paths', and with three a path some idled 11 s, past the 5 s after which MLServer's uvicorn
+# closes one (a request racing that close failed a fresh-clone report; one after it paid a new handshake).
+DEVICES_PER_PATH = {"grpc": 3, "http": 1}
 
 
 def encode_array(array: np.ndarray, kind: str) -> object:
@@ -74,13 +76,14 @@ def interleaved_latencies_ms(
     n: int,
     seed: int = 0,
     idle_s: dict[str, float] | None = None,
-    devices: int = DEVICES_PER_PATH,
+    devices: int | None = None,
 ) -> dict[str, list[float]]:
     """n requests over every path (host:port), each its own Request, one at a time, interleaved: each path carries
-    `devices` connections, like as many devices; each time a random path with a connection idle for the path's idle_s
-    sends one on its longest-idle connection (so TCP restarts slow start there, as for a device sending one request
-    every so often). A request with a head runs it on the payload first, inside the timing. Returns latencies (ms)
-    per path."""
+    `devices` connections (by default the protocol's DEVICES_PER_PATH), like as many devices; each time a random path
+    with a connection idle for the path's idle_s (counted from its last request, warm-up included) sends one on its
+    longest-idle connection (so TCP restarts slow start there, as for a device sending one request every so often). A
+    request with a head runs it on the payload first, inside the timing. Returns latencies (ms) per path."""
+    devices = devices or DEVICES_PER_PATH[protocol]
     clients = {
         (name, d): connect(protocol, f"http://{addr}", addr) for name, addr in addresses.items() for d in range(devices)
     }
@@ -93,11 +96,13 @@ def interleaved_latencies_ms(
         clients[key].infer(request.model, sends[key[0]](request.payload))
 
     try:
+        last_end: dict[tuple[str, int], float] = {}
         for name in addresses:  # every connection set up, and the path warm
             for i in range(max(WARMUP, devices)):
                 send((name, i % devices))
+                last_end[(name, i % devices)] = time.perf_counter()
         out: dict[str, list[float]] = {name: [] for name in addresses}
-        rng, last_end = np.random.default_rng(seed), dict.fromkeys(clients, time.perf_counter())
+        rng = np.random.default_rng(seed)
         while pending := [key for key in clients if len(out[key[0]]) < n]:
             now = time.perf_counter()
             ready = [key for key in pending if now - last_end[key] >= idle(key[0], 0.0)]
