@@ -324,6 +324,11 @@ BACK_TO_BACK_MS = 0.2  # a query that starts this soon after the previous one en
 # worker's hand-over between queued queries takes 0.03-0.06 ms here; an idle worker waits for LoadGen's next issue)
 
 
+def service_ms(log: np.ndarray) -> np.ndarray:
+    """Each query's service time (ms) from a log of (start, end) in s."""
+    return np.diff(log, axis=1)[:, 0] * 1e3
+
+
 def modeled_run_p99s(
     log: np.ndarray, issued_s: np.ndarray | None, rate: float, rng: np.random.Generator, runs: int = 200
 ) -> np.ndarray:
@@ -332,7 +337,7 @@ def modeled_run_p99s(
     LoadGen issued them (issued_s, in s) or, without them, as Poisson draws at rate. Service times come from the run's
     log of (start, end) in s, split into queries served back to back and queries that woke an idle worker (about 4%
     slower here: waits build up at the back-to-back speed)."""
-    service = np.diff(log, axis=1)[:, 0] * 1e3
+    service = service_ms(log)
     queued = np.concatenate([[False], (log[1:, 0] - log[:-1, 1]) * 1e3 < BACK_TO_BACK_MS])
     busy = service[queued] if queued.sum() >= 20 else service
     shape = (runs, len(service))
@@ -371,7 +376,7 @@ def queueing_goals(timing: Timing) -> list[Goal]:
         done = np.asarray(log)
         p99s = modeled_run_p99s(done, None, measured.samples_per_s, rng)
         schedule = modeled_run_p99s(done, np.asarray(measured.issued_s), measured.samples_per_s, rng)
-        modeled, service = float(np.median(p99s)), np.diff(done, axis=1)[:, 0] * 1e3
+        modeled, service = float(np.median(p99s)), service_ms(done)
         out.append(
             at_most(
                 f"queueing model p99 vs LoadGen Server p99 at {load:.0%} utilisation, |ratio - 1|",
