@@ -26,7 +26,6 @@ from scipy import stats
 
 from edgecloud.network import netns
 from edgecloud.network.netclient import (
-    DEVICES_PER_PATH,
     Request,
     cascade_over,
     encode_array,
@@ -168,7 +167,7 @@ def emulate_routes(
         if prefix is not None:
             spec = {"addresses": addresses, "protocol": protocol, "n": n, "seed": seed, "idle_s": idle}
             docs = {name: r.to_json() for name, r in requests.items()}
-            found = _in_namespace(prefix, {**spec, "requests": docs, "devices": devices or DEVICES_PER_PATH[protocol]})
+            found = _in_namespace(prefix, {**spec, "requests": docs, "devices": devices})
         else:
             found = interleaved_latencies_ms(addresses, protocol, requests, n, seed, devices=devices)
     return {name: np.asarray(v) for name, v in found.items()}
