@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 from edgecloud.network import emulation, model, netns
 from edgecloud.network.model import MSS_BYTES, network_time_ms, transfer_ms
 from edgecloud.network.profile import one_way_ms, propagation_floor_ms, sample_rtt_ms, slowest_one_way_ms
-from edgecloud.network.proxy import DelayProxy
+from edgecloud.network.proxy import DelayProxy, start_all
 from edgecloud.network.wire import WireCounter
 from edgecloud.params import NetworkProfile
 from edgecloud.payloads import Payload
@@ -196,6 +197,25 @@ def test_proxy_paces_bytes_at_the_bandwidth(echo_port) -> None:
     with DelayProxy(echo_port, None, bandwidth_mbps=8.0) as proxy:
         elapsed = _round_trip(proxy.port, 50_000)  # 50 kB each way at 1 MB/s: about 50 ms + 50 ms
     assert elapsed == pytest.approx(100.0, abs=25.0)
+
+
+def test_a_plain_relay_starts_without_numpy_pydantic_or_scipy() -> None:
+    """Each emulated path starts two relays at once: their interpreters must not pay for the profile's arithmetic."""
+    code = "import sys, edgecloud.network.proxy; print(sorted({'numpy', 'pydantic', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_proxies_start_side_by_side_and_a_failed_start_stops_the_others(echo_port) -> None:
+    started = [DelayProxy(echo_port) for _ in range(3)]
+    with ExitStack() as stack:
+        relays = start_all(stack, started)
+        assert [_round_trip(r.port, 100) > 0 for r in relays] == [True] * 3
+    assert all(r._process.poll() is not None for r in relays)
+    broken = [DelayProxy(echo_port), DelayProxy(echo_port, prefix=("false",))]
+    with pytest.raises(RuntimeError, match="did not start"), ExitStack() as stack:
+        start_all(stack, broken)
+    assert broken[0]._process.poll() is not None  # the one that did start was stopped
 
 
 needs_netns = pytest.mark.skipif(not netns.available(), reason="needs root, ip, tc and /dev/net/tun")

@@ -124,11 +124,6 @@ def gap_slope(timeline: TokenTimeline, prompt_tokens: int) -> tuple[float, float
     return float(slope), float(intercept)
 
 
-def greedy_answers(decoder: Decoder, prompt_list: list[list[int]], n_out: int) -> list[tuple[int, ...]]:
-    """The greedy continuation of each prompt."""
-    return [tuple(decoder.stream(p, n_out)) for p in prompt_list]
-
-
 def token_agreement(
     answers: list[tuple[int, ...]], reference: list[tuple[int, ...]], resamples: int, seed: int, confidence: float
 ) -> Estimate:

@@ -527,7 +527,9 @@ class GenerativeSection(Section):
     llm_threads: Positive = Field(2, description="Threads of every generative runtime and of its server.")
     context: Positive = Field(1024, description="Context window each runtime is loaded with, in tokens.")
     prompt_tokens: Positive = Field(64, description="Prompt length of the timed requests.")
-    output_tokens: Annotated[int, Field(ge=2)] = Field(24, description="Greedy tokens per timed request (fixed).")
+    output_tokens: Annotated[int, Field(ge=2)] = Field(
+        24, description="Greedy tokens per timed request (fixed); the timed answers are also compared with fp32's."
+    )
     requests: Annotated[int, Field(ge=3)] = Field(8, description="Timed requests per runtime, each a new prompt.")
     warmup: int = Field(2, ge=0, description="Untimed requests before timing, on prompts of their own.")
     prompt_lengths: list[Positive] = Field(
@@ -537,8 +539,6 @@ class GenerativeSection(Section):
     long_output_tokens: Annotated[int, Field(ge=8)] = Field(
         96, description="Tokens of the one long answer that shows the token gap growing with context."
     )
-    agreement_prompts: Positive = Field(6, description="Prompts whose greedy answers are compared with fp32's.")
-    agreement_tokens: Positive = Field(16, description="Greedy tokens per compared answer.")
     perplexity_tokens: Annotated[int, Field(ge=16)] = Field(
         256, description="Tokens of the shipped text (data/generative/corpus.txt) that perplexity is computed on."
     )

@@ -309,16 +309,18 @@ def _line(c: split.Cut, parts: dict, fixed_ms: float, profile: NetworkProfile, d
 
 def serving_cost(shared: Shared, sizes: list[int], rec: Recorder):
     """What a served request costs beyond compute, as a line in bytes sent: sink models of three sizes spanning the
-    cuts, each answering one number, reached through the emulation's zero-delay path; least-squares fit, recorded."""
+    cuts, each answering one number, reached through the emulation's zero-delay paths (one per size, requests
+    interleaved, so the sizes share the machine's conditions); least-squares fit, recorded."""
     floats = sorted({max(1, int(b) // 4) for b in np.quantile(sizes, [0.0, 0.5, 1.0])})
     specs = [CustomModel(name=f"sink_{n}", onnx_path=str(split.sink_model(n))) for n in floats]
     served = [ServedModel(s.name, s.name, custom=(s.model_dump(),)) for s in specs]
-    medians = []
+    routes = {
+        spec.name: (None, Request(spec.name, Payload("tensor", {"x": np.zeros((1, n), np.float32)})))
+        for n, spec in zip(floats, specs, strict=True)
+    }
     with Server(served) as server:
-        for n, spec in zip(floats, specs, strict=True):
-            payload = Payload("tensor", {"x": np.zeros((1, n), np.float32)})
-            found = emulation.emulate(server.grpc_port, PROTOCOL, spec.name, payload, {}, 15, shared.seed, idle_rtos=0)
-            medians.append(float(np.median(found[emulation.BASELINE])))
+        found = emulation.emulate_routes(server.grpc_port, PROTOCOL, routes, 15, shared.seed, idle_rtos=0)
+    medians = [float(np.median(found[spec.name])) for spec in specs]
     slope, intercept = np.polyfit(4 * np.asarray(floats, float), medians, 1) if len(floats) > 1 else (0.0, medians[0])
     for n, ms in zip(floats, medians, strict=True):
         rec.add(

@@ -88,8 +88,9 @@ def timeline_rows(rec: Recorder, cfg: Config, timelines: list[TokenTimeline], sh
 
 
 def measure_runtime(name: str, model: LanguageModel, section: GenerativeSection, shared: Shared, rec: Recorder) -> dict:
-    """Load one runtime (timed apart from every request), then its timed requests, prefill curve, long answer,
-    greedy answers and log-likelihoods; records the timing rows and returns what the comparisons need."""
+    """Load one runtime (timed apart from every request), then its timed requests (greedy, so their tokens are also
+    the answers compared with the reference's), prefill curve, long answer and log-likelihoods; records the timing
+    rows and returns what the comparisons need."""
     cfg = config(name, model, section)
     t0 = time.perf_counter()
     decoder = runtimes.get(name).load(model, section.llm_threads, section.context)
@@ -111,12 +112,15 @@ def measure_runtime(name: str, model: LanguageModel, section: GenerativeSection,
     slope, _ = generation.gap_slope(long, 16)
     rec.add("gap_growth", slope * 1e6, "ms/1k tokens", cfg.with_(stage="long"), n=len(long.gaps))
     rec.samples(long.gaps * 1e3, cfg.with_(stage="long_gap", input_size=16))
-    answers = generation.greedy_answers(
-        decoder, generation.prompts(model, section.prompt_tokens, section.agreement_prompts), section.agreement_tokens
-    )
     log_likelihoods = np.array(decoder.log_likelihoods(generation.text_window(model, section.perplexity_tokens)))
     gaps = np.concatenate([t.gaps for t in timelines])
-    return {"decoder": decoder, "tpot": tpot, "gaps": gaps, "answers": answers, "log_likelihoods": log_likelihoods}
+    return {
+        "decoder": decoder,
+        "tpot": tpot,
+        "gaps": gaps,
+        "answers": [t.tokens for t in timelines],
+        "log_likelihoods": log_likelihoods,
+    }
 
 
 def roofline(name: str, model: LanguageModel, measured: dict, section: GenerativeSection, rec: Recorder) -> None:

@@ -31,7 +31,7 @@ from edgecloud.network.netclient import (
     encode_array,
     interleaved_latencies_ms,
 )
-from edgecloud.network.proxy import DelayProxy
+from edgecloud.network.proxy import DelayProxy, start_all
 from edgecloud.network.token_stream import interleaved_completions
 from edgecloud.params import NetworkProfile
 from edgecloud.payloads import Payload
@@ -78,15 +78,23 @@ def _paths(port: int, routes: dict[str, NetworkProfile | None], seed: int) -> It
             hosts = links.host_ips
         else:
             hosts = ["127.0.0.1"] * len(routes)
-        addresses = {}
-        for i, ((name, profile), host) in enumerate(zip(routes.items(), hosts, strict=True)):
-            if use_tc:  # client → relay in the namespace → emulated path → relay on the host → server
-                far = stack.enter_context(DelayProxy(port, seed=seed + i, host=host, congestion=netns.CONGESTION))
-                near = DelayProxy(far.port, congestion=netns.CONGESTION, target_host=host, prefix=links.exec_prefix())
-                addresses[name] = f"127.0.0.1:{stack.enter_context(near).port}"
-            else:
-                pacing = profile.bandwidth_mbps if profile else None
-                addresses[name] = f"{host}:{stack.enter_context(DelayProxy(port, profile, pacing, seed + i)).port}"
+        if use_tc:  # client → relay in the namespace → emulated path → relay on the host → server
+            far = [DelayProxy(port, seed=seed + i, host=h, congestion=netns.CONGESTION) for i, h in enumerate(hosts)]
+            prefix = links.exec_prefix()
+            near = [
+                DelayProxy(f.port, congestion=netns.CONGESTION, target_host=h, prefix=prefix)
+                for f, h in zip(start_all(stack, far), hosts, strict=True)
+            ]
+            proxies = start_all(stack, near)
+        else:
+            proxies = start_all(
+                stack,
+                [
+                    DelayProxy(port, profile, profile.bandwidth_mbps if profile else None, seed + i)
+                    for i, profile in enumerate(routes.values())
+                ],
+            )
+        addresses = {name: f"127.0.0.1:{p.port}" for name, p in zip(routes, proxies, strict=True)}
         yield addresses, (links.exec_prefix() if use_tc else None)
 
 

@@ -10,12 +10,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from edgecloud.network.profile import sample_rtt_ms
-from edgecloud.params import NetworkProfile
 from edgecloud.processes import die_with_parent
+
+if TYPE_CHECKING:
+    from edgecloud.params import NetworkProfile
 
 CONTROL_BYTES = 64  # smaller upstream messages are protocol control frames, not requests
 
@@ -45,6 +46,11 @@ class DelayProxy:
         self.target_host, self.prefix = target_host, prefix
 
     def __enter__(self) -> DelayProxy:
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the proxy's process (a new interpreter: about 0.3 s until it listens; `wait_ready` waits)."""
         spec = json.dumps(
             {
                 "host": self.host,
@@ -62,6 +68,9 @@ class DelayProxy:
             text=True,
             preexec_fn=die_with_parent,
         )
+
+    def wait_ready(self) -> DelayProxy:
+        """Wait for the launched proxy's listening port."""
         line = self._process.stdout.readline()
         if not line.strip().isdigit():
             self._process.kill()
@@ -72,6 +81,32 @@ class DelayProxy:
     def __exit__(self, *exc: object) -> None:
         self._process.kill()
         self._process.wait()
+
+
+def start_all(stack: ExitStack, proxies: list[DelayProxy]) -> list[DelayProxy]:
+    """Launch the proxies at once, then wait for each one's port (their interpreters start side by side instead of one
+    after another); each is stopped when the stack closes, also when a later one fails to start."""
+    for proxy in proxies:
+        proxy.launch()
+        stack.push(proxy.__exit__)
+    return [proxy.wait_ready() for proxy in proxies]
+
+
+def _no_delay() -> float:
+    return 0.0
+
+
+def _rtt_sampler(profile: dict, seed: int) -> Callable[[], float]:
+    """One RTT (ms) per call, drawn from the profile's distribution and fitted now, not during the first request;
+    numpy, pydantic and scipy are imported only here, so a plain relay starts in a fraction of the time."""
+    import numpy as np
+
+    from edgecloud.network.profile import sample_rtt_ms
+    from edgecloud.params import NetworkProfile
+
+    prof, rng = NetworkProfile(**profile), np.random.default_rng(seed)
+    prof.rtt_gamma()
+    return lambda: float(sample_rtt_ms(prof, 1, rng)[0])
 
 
 def _proxy_main(
@@ -85,10 +120,7 @@ def _proxy_main(
 ) -> None:
     """Proxy process: print the listening port, then relay each connection through a delaying, pacing link (or a
     plain relay when there is no profile), with the given TCP congestion control on both of its sockets."""
-    rng = np.random.default_rng(seed)
-    prof = NetworkProfile(**profile) if profile else None
-    if prof:
-        prof.rtt_gamma()  # fitted (scipy imported) before the first request, not during it
+    rtt_ms = _rtt_sampler(profile, seed) if profile else _no_delay
     listener = socket.create_server((host, 0))
     print(listener.getsockname()[1], flush=True)
     while True:
@@ -101,7 +133,7 @@ def _proxy_main(
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if congestion:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion.encode())
-        _Link(client, server, lambda: float(sample_rtt_ms(prof, 1, rng)[0]) if prof else 0.0, bandwidth_mbps)
+        _Link(client, server, rtt_ms, bandwidth_mbps)
 
 
 class _Link:
