@@ -71,31 +71,24 @@ def idle_s(profile: NetworkProfile | None, rtos: int = IDLE_RTOS) -> float:
 def _paths(port: int, routes: dict[str, NetworkProfile | None], seed: int) -> Iterator[tuple[dict, list | None]]:
     """Every route set up at once: (host:port per route for the client, the namespace's exec prefix or None when
     the client runs here, behind delaying proxies)."""
-    use_tc = netns.available()
     with ExitStack() as stack:
-        if use_tc:
+        prefix = None
+        if netns.available():  # client → relay in the namespace → emulated path → relay on the host → server
             links = stack.enter_context(netns.EmulatedPaths([path_spec(p) for p in routes.values()], seed))
-            hosts = links.host_ips
-        else:
-            hosts = ["127.0.0.1"] * len(routes)
-        if use_tc:  # client → relay in the namespace → emulated path → relay on the host → server
+            hosts, prefix = links.host_ips, links.exec_prefix()
             far = [DelayProxy(port, seed=seed + i, host=h, congestion=netns.CONGESTION) for i, h in enumerate(hosts)]
-            prefix = links.exec_prefix()
             near = [
                 DelayProxy(f.port, congestion=netns.CONGESTION, target_host=h, prefix=prefix)
                 for f, h in zip(start_all(stack, far), hosts, strict=True)
             ]
             proxies = start_all(stack, near)
-        else:
-            proxies = start_all(
-                stack,
-                [
-                    DelayProxy(port, profile, profile.bandwidth_mbps if profile else None, seed + i)
-                    for i, profile in enumerate(routes.values())
-                ],
-            )
+        else:  # the client here, each route behind a delaying proxy
+            delaying = [
+                DelayProxy(port, p, p.bandwidth_mbps if p else None, seed + i) for i, p in enumerate(routes.values())
+            ]
+            proxies = start_all(stack, delaying)
         addresses = {name: f"127.0.0.1:{p.port}" for name, p in zip(routes, proxies, strict=True)}
-        yield addresses, (links.exec_prefix() if use_tc else None)
+        yield addresses, prefix
 
 
 class EmulationFailed(RuntimeError):
