@@ -21,6 +21,8 @@ from edgecloud.decisions.usecases import (
     feasible_chance,
     network_draws,
     recommend,
+    resampled_percentiles,
+    uncertainty,
 )
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
@@ -177,8 +179,21 @@ def test_the_chance_of_meeting_a_budget_keeps_the_doubt_of_correlated_samples() 
     of resamples); resampled in runs, the chance stays near one in ten."""
     ctx = _context(1.0)
     local = np.tile(np.repeat([10.0, 30.0], 20), 5)
-    chance = feasible_chance(ctx, _case(20.0, percentile=60), ctx.options["edge"], local, np.zeros(2000), WhatIf())
+    case, edge = _case(20.0, percentile=60), ctx.options["edge"]
+    chance = feasible_chance(resampled_percentiles(ctx, case, edge, local, np.zeros(2000), WhatIf()), 20.0, 0.95)
     assert 0.03 < chance.value < 0.4
+
+
+def test_a_margin_inside_the_measurements_noise_is_called_uncertain_with_its_chance() -> None:
+    """Samples in runs (24 at 10 ms, 16 at 30 ms): the p55 is 10 ms and meets 20 ms, but a resample with fewer quiet
+    runs puts it at 30 ms. Thousands of draws from the same samples hide that (their p55 is 10 ms every time); the
+    interval and the chance come from resampling the measurement itself, so the verdict says it is a close call."""
+    ctx = _context(1.0)
+    ctx.compute_ms[("m", "int8")] = np.tile(np.repeat([10.0, 30.0], [24, 16]), 5)
+    edge = next(s for s in evaluate(ctx, "close", _case(20.0, percentile=55)) if s.option == "edge")
+    assert edge.latency.value == 10.0 and edge.latency.low <= 20.0 < edge.latency.high
+    assert 0.2 < edge.chance.value < 0.95
+    assert uncertainty(edge).startswith("uncertain: latency margin +50% (") and "of resamples" in uncertainty(edge)
 
 
 def test_regulated_data_rules_the_cloud_out_whatever_its_speed() -> None:

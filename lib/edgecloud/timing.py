@@ -189,7 +189,11 @@ def percentile(
     independent Monte Carlo draws. The one way a single percentile gets an interval."""
     samples = np.asarray(samples, dtype=float)
     boot = np.percentile(block_resample(samples, rng, resamples, 1 if independent else None), q, axis=1)
-    point = float(np.percentile(samples, q))
+    return bootstrap_interval(float(np.percentile(samples, q)), boot, confidence)
+
+
+def bootstrap_interval(point: float, boot: np.ndarray, confidence: float) -> Estimate:
+    """point with the central `confidence` share of its bootstrap values boot (widened to hold the point)."""
     alpha = (1 - confidence) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha])
     return Estimate(point, float(min(low, point)), float(max(high, point)))

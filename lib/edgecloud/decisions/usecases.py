@@ -27,9 +27,9 @@ from edgecloud.decisions.costs import (
 from edgecloud.decisions.devices import Option
 from edgecloud.network.model import network_time_ms
 from edgecloud.params import NetworkProfile, UseCase
-from edgecloud.timing import Estimate, block_resample, percentile, wilson
+from edgecloud.timing import Estimate, block_resample, bootstrap_interval, wilson
 
-MC_RESAMPLES = 200  # bootstrap resamples of a percentile of Monte Carlo draws (thousands of independent draws)
+MC_RESAMPLES = 200  # moving-block resamples of this machine's samples behind a latency percentile's interval and chance
 UNKNOWN = Estimate(float("nan"), float("nan"), float("nan"))
 FAMILY = "model family"  # the requirement an option fails when its figures come from another model family
 
@@ -194,17 +194,23 @@ def network_draws(ctx: Context, case: UseCase, option: Option, n: int, what: Wha
     return overhead + ctx.network_ms[key]
 
 
-def feasible_chance(
+def resampled_percentiles(
     ctx: Context, case: UseCase, option: Option, local: np.ndarray, rest: np.ndarray, what: WhatIf
-) -> Estimate:
-    """The chance the latency requirement holds: the share of moving-block bootstrap resamples of this machine's
-    measured samples `local` (a time series: neighbours share the machine's state) whose percentile, with the same
-    network draws, meets the budget; with a Wilson interval."""
-    hits = 0
-    for resample in block_resample(local, ctx.rng, MC_RESAMPLES):
+) -> np.ndarray:
+    """The case's latency percentile in each moving-block bootstrap resample of this machine's measured samples
+    `local` (a time series: neighbours share the machine's state) plus a resample of the other draws `rest` (network,
+    queueing): how far the percentile moves with the measurement and with the Monte Carlo draws together."""
+    out = np.empty(MC_RESAMPLES)
+    for i, resample in enumerate(block_resample(local, ctx.rng, MC_RESAMPLES)):
         boot = ctx.rng.choice(resample, len(rest)) * scale(option, what)
-        hits += int(np.percentile(boot + rest, case.percentile) <= case.latency_budget_ms)
-    return wilson(hits, MC_RESAMPLES, ctx.confidence)
+        out[i] = np.percentile(boot + ctx.rng.choice(rest, len(rest)), case.percentile)
+    return out
+
+
+def feasible_chance(percentiles: np.ndarray, budget_ms: float, confidence: float) -> Estimate:
+    """The chance the latency requirement holds: the share of resampled percentiles (`resampled_percentiles`) within
+    the budget, with a Wilson interval."""
+    return wilson(int(np.sum(percentiles <= budget_ms)), len(percentiles), confidence)
 
 
 def server_parallelism(ctx: Context, budget_ms: float | None) -> float:
@@ -308,11 +314,10 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
     else:
         draws = queueing.latency_at(compute, rest, rate, servers, ctx.rng) if queued else compute + rest
     finite = bool(np.isfinite(draws).all())  # a saturated queue's waits are infinite: no interpolating between them
-    latency = (
-        percentile(draws, q, ctx.confidence, MC_RESAMPLES, ctx.rng, independent=True)
-        if ci and timed and finite
-        else Estimate(*[float(np.percentile(draws, q, method="linear" if finite else "higher"))] * 3)
-    )
+    point = float(np.percentile(draws, q, method="linear" if finite else "higher"))
+    # the interval, and the chance of meeting the budget, from resampling this machine's samples (the same resamples)
+    spread = resampled_percentiles(ctx, case, option, local, draws - compute, what) if ci and timed and finite else None
+    latency = Estimate(point, point, point) if spread is None else bootstrap_interval(point, spread, ctx.confidence)
     reqs = []
     if budget is not None:
         detail = (
@@ -383,10 +388,9 @@ def score(ctx: Context, name: str, case: UseCase, option: Option, what: WhatIf =
         + (" (no budget: the service rate)" if budget is None else "")
     )
     others = all(r.passed for r in reqs if r.name != "latency")
-    uncertain = ci and budget is not None and timed and np.isfinite(draws).all()
     chance = (
-        feasible_chance(ctx, case, option, local, draws - compute, what)
-        if uncertain and others
+        feasible_chance(spread, budget, ctx.confidence)
+        if spread is not None and budget is not None and others
         else Estimate(*[float(others and all(r.passed for r in reqs))] * 3)
     )
     return Score(
@@ -457,14 +461,16 @@ def recommend(scores: list[Score]) -> Recommendation:
 
 
 def uncertainty(s: Score) -> str:
-    """'uncertain: …' when the binding latency margin's interval straddles zero, so the verdict is inside the noise."""
+    """'uncertain: …' when the binding latency margin's interval (from resampling this machine's samples) straddles
+    zero, so the verdict is inside the measurement's noise; with the chance of meeting every requirement."""
     b = s.binding
     if b.name != "latency" or math.isnan(s.latency.low):
         return ""
     low, high = (b.bound - s.latency.high) / b.bound, (b.bound - s.latency.low) / b.bound
     if low >= 0:
         return ""
-    return f"uncertain: latency margin {b.margin:+.0%} ({low:+.0%} to {high:+.0%}); "
+    chance = f", met in {s.chance.value:.0%} of resamples" if s.chance.low < s.chance.high else ""
+    return f"uncertain: latency margin {b.margin:+.0%} ({low:+.0%} to {high:+.0%}{chance}); "
 
 
 def describe_requirement(r: Requirement) -> str:
