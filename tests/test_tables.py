@@ -125,6 +125,7 @@ def test_the_executive_summary_agrees_with_the_store() -> None:
     header, lines = [h.strip() for h in lines[0].strip("|").split("|")], [lines[0], *lines[2:]]  # no --- row
     r03 = rows("03")
     cost = r03[r03.metric == "monthly_cost"].set_index(["scenario", "target"]).value
+    chance = r03[r03.metric == "feasible_probability"].set_index(["scenario", "target"]).value
     chosen = r03[r03.metric == "recommendation"].set_index("scenario").target
     assert len(lines) - 1 == len(chosen)
     for line in lines[1:]:
@@ -133,3 +134,4 @@ def test_the_executive_summary_agrees_with_the_store() -> None:
         assert row["recommended"] == chosen[case]
         if chosen[case] != "none":
             assert row["USD/month"] == f"${cost[(case, chosen[case])]:,.0f}"
+            assert row["P(feasible)"] == f"{chance[(case, chosen[case])]:.0%}"

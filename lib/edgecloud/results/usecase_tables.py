@@ -68,10 +68,12 @@ def feasible(rows: pd.DataFrame) -> pd.Series:
 
 def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
     """Per use case: the model, the recommended option, its role, the kind of its latency (measured or modeled),
-    its monthly cost, the runner-up (next cheapest feasible option) with its cost, and the reason."""
+    its monthly cost, its chance of meeting every requirement, the runner-up (next cheapest feasible option) with
+    its cost, and the reason."""
     r = select(rows, "recommendation")
     kind = select(rows, "latency_at_percentile").set_index(["scenario", "target"]).kind
     cost = select(rows, "monthly_cost").set_index(["scenario", "target"]).value
+    chance = select(rows, "feasible_probability").set_index(["scenario", "target"]).value
     ok = feasible(rows)
     runner, runner_cost = [], []
     for case, best in zip(r.scenario, r.target, strict=True):
@@ -87,6 +89,7 @@ def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
             "role": r.source.replace("", "—").to_numpy(),
             "kind": [kind.get(k, "—") for k in keys],
             "USD/month": [round(float(cost[k])) if k in cost.index else float("nan") for k in keys],
+            "P(feasible)": [float(chance[k]) if k in chance.index else float("nan") for k in keys],
             "runner-up": runner,
             "runner-up USD/month": runner_cost,
             "reason": r.note.to_numpy(),
