@@ -26,6 +26,7 @@ from edgecloud.decisions.usecases import (
 )
 from edgecloud.params import CITED_FIELDS, Device, NetworkProfile, Params, UseCase, load_params
 from edgecloud.sources import sourced
+from edgecloud.timing import Estimate
 
 PROFILE = NetworkProfile(
     rtt_ms=50, rtt_statistic="mean", jitter_ms=0, bandwidth_mbps=1000, loss=0, distance_km=100, source="test"
@@ -150,7 +151,7 @@ def test_the_measured_server_at_load_takes_loadgens_latencies_at_the_next_measur
 
 
 def test_a_case_only_the_edge_meets() -> None:
-    best = recommend(evaluate(_context(5.0), "fast", _case(20)))
+    best = recommend(evaluate(_context(5.0), "fast", _case(20)), 0.8)
     assert best.option == "edge" and "meets every requirement" in best.reason
     cloud = next(s for s in evaluate(_context(5.0), "fast", _case(20)) if s.option == "cloud")
     assert not cloud.feasible and cloud.binding.name == "latency"
@@ -158,7 +159,7 @@ def test_a_case_only_the_edge_meets() -> None:
 
 def test_a_case_only_the_cloud_meets() -> None:
     scores = evaluate(_context(100.0), "heavy", _case(80))
-    best = recommend(scores)
+    best = recommend(scores, 0.8)
     assert best.option == "cloud" and best.role == "cloud"
     edge = next(s for s in scores if s.option == "edge")
     # idle it would miss by (80 − 101) / 80; one request a second at 100 ms each adds the wait of a 10%-busy queue
@@ -196,6 +197,21 @@ def test_a_margin_inside_the_measurements_noise_is_called_uncertain_with_its_cha
     assert uncertainty(edge).startswith("uncertain: latency margin +50% (") and "of resamples" in uncertainty(edge)
 
 
+def test_a_cheaper_option_that_meets_the_requirements_only_by_chance_is_passed_over() -> None:
+    """Both options meet a loose budget; the cheaper one meets it in half the resamples only, so the recommendation
+    is the dearer one that is sure, and says what it passed over; when no option is sure, the cheapest feasible one
+    is recommended as uncertain."""
+    scores = evaluate(_context(5.0), "c", _case(500.0))
+    cheap, dear = sorted((s for s in scores if s.feasible), key=lambda s: s.cost.total)
+    shaky = [replace(s, chance=Estimate(0.5, 0.45, 0.55)) if s is cheap else s for s in scores]
+    best = recommend(shaky, 0.8)
+    assert best.option == dear.option and "cheapest option that meets every requirement in at least 80%" in best.reason
+    assert f"{cheap.option} costs less (${cheap.cost.total:,.0f}) but meets them in only 50%" in best.reason
+    assert recommend(shaky, 0.5).option == cheap.option
+    unsure = recommend([replace(s, chance=Estimate(0.5, 0.45, 0.55)) for s in scores], 0.8)
+    assert unsure.option == cheap.option and "no feasible option meets every requirement in 80%" in unsure.reason
+
+
 def test_regulated_data_rules_the_cloud_out_whatever_its_speed() -> None:
     scores = evaluate(_context(100.0), "hospital", _case(80, sensitivity="regulated"))
     cloud = next(s for s in scores if s.option == "cloud")
@@ -203,7 +219,7 @@ def test_regulated_data_rules_the_cloud_out_whatever_its_speed() -> None:
 
 
 def test_a_case_no_option_meets_renders_the_nearest_miss() -> None:
-    best = recommend(evaluate(_context(5.0), "impossible", _case(1)))
+    best = recommend(evaluate(_context(5.0), "impossible", _case(1)), 0.8)
     assert best.option is None and "no option meets every requirement" in best.reason
     assert "nearest miss is **edge**" in best.reason  # 5 ms misses 1 ms by less than 55 ms does
 
@@ -217,7 +233,7 @@ def test_flip_point_solver_finds_a_known_boundary() -> None:
 def test_rtt_flip_matches_the_latency_budget() -> None:
     ctx, case = _context(1.0), _case(80)  # cloud: 0.1 ms compute + 50 ms × scale RTT; edge also meets
     ctx.options["edge"] = _option("edge", "edge", 1.0, price=1e6)  # the edge is feasible but dear
-    label = lambda s: recommend(evaluate(ctx, "c", case, WhatIf(rtt=s), ci=False)).option  # noqa: E731
+    label = lambda s: recommend(evaluate(ctx, "c", case, WhatIf(rtt=s), ci=False), 0.8).option  # noqa: E731
     found, _ = sensitivity.flips(label, 0.5, 4, 9)
     assert len(found) == 1 and found[0].scale == pytest.approx(79.9 / 50, rel=0.03)
     assert (found[0].before, found[0].after) == ("cloud", "edge")
@@ -264,7 +280,7 @@ def test_a_factor_is_never_applied_across_model_families() -> None:
     assert not scores["pi"].modeled and not scores["pi"].feasible
     assert "not modeled for this family" in scores["pi"].binding.detail
     assert scores["edge"].modeled  # an option with no reference model (measured) covers every family
-    assert recommend(list(scores.values())).option != "pi"
+    assert recommend(list(scores.values()), 0.8).option != "pi"
 
 
 def test_a_device_and_a_use_case_added_in_yaml(tmp_path, root) -> None:
@@ -362,7 +378,7 @@ def test_scores_and_the_recommendation_are_pinned() -> None:
     case = _case(80.0, daily_volume=50_000, fleet_size=25)
     scores = evaluate(ctx, "pinned", case)
     swept = evaluate(ctx, "pinned", case, WhatIf(rtt=2.0, bandwidth=0.5, volume=3.0, edge_speed=2.0), ci=False)
-    assert_golden("usecase_scores", {"scores": scores, "swept": swept, "recommended": recommend(scores)})
+    assert_golden("usecase_scores", {"scores": scores, "swept": swept, "recommended": recommend(scores, 0.8)})
 
 
 def test_connectivity_and_outage_shares_by_hand() -> None:

@@ -237,19 +237,22 @@ def int8_fidelity_goals(params: Params, threads: int = 2) -> list[Goal]:
 BENCH_EMULATION_FACTOR = 3  # a p90 judged to 15% on a lossy path needs more requests than a report's
 
 
-THROUGHPUT_ROUNDS = 4  # in-process and served throughput alternate, so a drift of this shared VM falls on both
+THROUGHPUT_ROUNDS = 6  # in-process and served throughput alternate, so a drift of this shared VM falls on both
 
 
 def throughput_rounds(s: cloud_edge.CloudEdgeSession) -> list[tuple[float, float]]:
     """(served, in-process) requests/s in alternating rounds: the server with adaptive batching at the largest
     concurrency, and, back to back in this process, the work of a served request on the chosen payload (build it,
-    decode it, run the model) with the server's runtime, precision and threads, without the protocol."""
+    decode it, run the model) with the server's runtime, precision and threads, without the protocol. Both arms
+    do the same number of requests, so each spans about the same time and sees the same drift of this VM."""
     c, clients = s.section.cloud, max(s.section.concurrency)
     session = load_session(s.model, c.runtime, c.precision, c.threads, s.shared.calibration_samples)
     cfg = s.cloud_config(concurrency=clients, payload=s.best.payload, protocol=s.best.protocol, scenario="batched")
+    requests = clients * s.section.requests_per_client
+    same_work = s.timing.model_copy(update={"min_count": requests, "max_count": requests})
     out = []
     for _ in range(THROUGHPUT_ROUNDS):
-        local = served_work(session, s.best.payload, s.sample, s.timing, s.cloud_config(batch=1))
+        local = served_work(session, s.best.payload, s.sample, same_work, s.cloud_config(batch=1))
         loop = closed_loop(
             s.server, s.best.protocol, BATCHED, s.model, s.best.payload, clients,
             s.section.requests_per_client, s.timing, cfg,

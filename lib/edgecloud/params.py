@@ -475,6 +475,14 @@ class UseCasesSection(Section):
         3.0, ge=1, description="Cloud sizing: the fleet's peak rate over its daily average (assumption)."
     )
     sweep_points: Positive = Field(13, description="Points per sensitivity sweep.")
+    required_chance: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="The recommendation is the cheapest option that meets every requirement in at least this share "
+        "of resamples of the measurements; when no feasible option is that sure, the cheapest feasible one, called "
+        "uncertain (a policy, not a sourced figure).",
+    )
 
 
 class Cascade(Section):

@@ -1,5 +1,6 @@
 """Scoring use cases against deployment options: each requirement pass or fail with its margin, the binding
-constraint, and the feasible option with the lowest monthly cost.
+constraint, and the feasible option with the lowest monthly cost among those sure enough of meeting every
+requirement.
 
 Latency comes from Monte Carlo draws of this machine's measured compute samples (scaled by the option's factor)
 plus, for the cloud, the measured serving overhead and the network model's draws: never from means. At load it is
@@ -127,6 +128,7 @@ class Context:
     # (capacity and latency at load are then modeled)
     server_runs: list[ServerRun] | None = None
     server_runs_from: str = ""
+    required_chance: float = 0.8  # a recommendation meets every requirement in at least this share of resamples
     rng: np.random.Generator = field(init=False)
     network_ms: dict[tuple, np.ndarray] = field(init=False, default_factory=dict)  # network draws, drawn once per path
 
@@ -420,7 +422,7 @@ def evaluate(ctx: Context, name: str, case: UseCase, what: WhatIf = WhatIf(), ci
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The cheapest feasible option, or none with the nearest miss; the reason is rendered from the scores."""
+    """The chosen option, or none with the nearest miss; the reason is rendered from the scores."""
 
     case: str
     option: str | None
@@ -428,8 +430,10 @@ class Recommendation:
     reason: str
 
 
-def recommend(scores: list[Score]) -> Recommendation:
-    """The feasible option with the lowest monthly cost; when none is feasible, the nearest miss."""
+def recommend(scores: list[Score], required_chance: float) -> Recommendation:
+    """The cheapest feasible option that meets every requirement in at least `required_chance` of the resamples;
+    when no feasible option is that sure, the cheapest feasible one, called uncertain; when none is feasible, the
+    nearest miss."""
     case = scores[0].case
     feasible = sorted((s for s in scores if s.feasible), key=lambda s: s.cost.total)
     if not feasible:
@@ -442,21 +446,33 @@ def recommend(scores: list[Score]) -> Recommendation:
             f"no option meets every requirement; the nearest miss is **{nearest.option}**, whose {b.name} misses "
             f"its bound by {-b.margin:.0%} ({describe_requirement(b)})",
         )
-    best = feasible[0]
-    noise = uncertainty(best)
-    runner = (
-        f", against ${feasible[1].cost.total:,.0f} for {feasible[1].option}"
-        if len(feasible) > 1
-        else ", the only feasible option"
+    sure = [s for s in feasible if s.chance.value >= required_chance]
+    pool = sure or feasible
+    best = pool[0]
+    passed_over = [s for s in feasible if s.cost.total < best.cost.total]
+    noise = uncertainty(best) + (
+        "" if sure else f"no feasible option meets every requirement in {required_chance:.0%} of resamples; "
+    )
+    how = (
+        f"is the cheapest option that meets every requirement in at least {required_chance:.0%} of resamples"
+        if passed_over
+        else "meets every requirement at the lowest monthly cost"
+    )
+    runner = f", against ${pool[1].cost.total:,.0f} for {pool[1].option}" if len(pool) > 1 else ""
+    if len(feasible) == 1:
+        runner = ", the only feasible option"
+    cheaper = "".join(
+        f"; {s.option} costs less (${s.cost.total:,.0f}) but meets them in only {s.chance.value:.0%}"
+        for s in passed_over
     )
     b = best.binding
     return Recommendation(
         case,
         best.option,
         best.role,
-        noise + f"**{best.option}** ({best.role}, {best.kind}) meets every requirement at the lowest monthly cost, "
-        f"${best.cost.total:,.0f} ({best.cost.describe()}){runner}; its tightest requirement is {b.name} "
-        f"(margin {b.margin:+.0%}, {describe_requirement(b)})",
+        noise + f"**{best.option}** ({best.role}, {best.kind}) {how}, ${best.cost.total:,.0f} "
+        f"({best.cost.describe()}){runner}; its tightest requirement is {b.name} "
+        f"(margin {b.margin:+.0%}, {describe_requirement(b)}){cheaper}",
     )
 
 

@@ -284,6 +284,7 @@ def build_context(shared: Shared, section: UseCasesSection, nets: dict[str, Netw
         shared.seed,
         runs,
         f"notebook 02 run {run_id}",
+        section.required_chance,
     )
 
 
@@ -376,7 +377,7 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
                     note=f"{power.value:g} W ({power.cite}) × {s.device_ms:.3g} ms on the same device",
                     source=option.power_scope,
                 )
-        best = recommend(scores)
+        best = recommend(scores, ctx.required_chance)
         rec.add(
             "recommendation",
             float(best.option is not None),
@@ -389,7 +390,7 @@ def score_all(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
 
 
 def _label(ctx: Context, name: str, case: UseCase, what: WhatIf) -> str:
-    return recommend(evaluate(ctx, name, case, what, ci=False)).option or "none"
+    return recommend(evaluate(ctx, name, case, what, ci=False), ctx.required_chance).option or "none"
 
 
 def sweeps(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
@@ -417,7 +418,8 @@ def what_ifs(ctx: Context, section: UseCasesSection, rec: Recorder) -> None:
     for name, case in section.cases.items():
         for edge in SPEEDS:
             for cloud in SPEEDS:
-                best = recommend(evaluate(ctx, name, case, WhatIf(edge_speed=edge, cloud_speed=cloud), ci=False))
+                scores = evaluate(ctx, name, case, WhatIf(edge_speed=edge, cloud_speed=cloud), ci=False)
+                best = recommend(scores, ctx.required_chance)
                 rec.add(
                     "what_if",
                     cloud,
@@ -434,7 +436,7 @@ def outages(ctx: Context, section: UseCasesSection, rec: Recorder, days: int = 3
     worst margin is best."""
     for name, case in section.cases.items():
         scores = evaluate(ctx, name, case, ci=False)
-        chosen = recommend(scores).option
+        chosen = recommend(scores, ctx.required_chance).option
         best = {
             role: next(
                 (s for s in scores if s.option == chosen and s.role == role),

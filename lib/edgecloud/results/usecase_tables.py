@@ -68,19 +68,20 @@ def feasible(rows: pd.DataFrame) -> pd.Series:
 
 def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
     """Per use case: the model, the recommended option, its role, the kind of its latency (measured or modeled),
-    its monthly cost, its chance of meeting every requirement, the runner-up (next cheapest feasible option) with
-    its cost, and the reason."""
+    its monthly cost, its chance of meeting every requirement, the runner-up (the cheapest other feasible option)
+    with its cost and chance, and the reason."""
     r = select(rows, "recommendation")
     kind = select(rows, "latency_at_percentile").set_index(["scenario", "target"]).kind
     cost = select(rows, "monthly_cost").set_index(["scenario", "target"]).value
     chance = select(rows, "feasible_probability").set_index(["scenario", "target"]).value
     ok = feasible(rows)
-    runner, runner_cost = [], []
+    runner, runner_cost, runner_chance = [], [], []
     for case, best in zip(r.scenario, r.target, strict=True):
         feasible_ = cost[case][ok[case].reindex(cost[case].index, fill_value=False)].drop(best, errors="ignore")
         feasible_ = feasible_.sort_values()
         runner.append(feasible_.index[0] if len(feasible_) else "—")
         runner_cost.append(round(float(feasible_.iloc[0])) if len(feasible_) else float("nan"))
+        runner_chance.append(float(chance.get((case, runner[-1]), float("nan"))))
     keys = list(zip(r.scenario, r.target, strict=True))
     return pd.DataFrame(
         {
@@ -92,6 +93,7 @@ def recommendations(rows: pd.DataFrame) -> pd.DataFrame:
             "P(feasible)": [float(chance[k]) if k in chance.index else float("nan") for k in keys],
             "runner-up": runner,
             "runner-up USD/month": runner_cost,
+            "runner-up P(feasible)": runner_chance,
             "reason": r.note.to_numpy(),
         },
         index=pd.Index(r.scenario, name="use case"),

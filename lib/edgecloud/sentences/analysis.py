@@ -140,10 +140,12 @@ def _md_table(df: pd.DataFrame) -> str:
 def executive(rows: pd.DataFrame, rows02: pd.DataFrame, rows03: pd.DataFrame) -> str:
     """The report's first section: the recommendation per use case and the key findings, each with its kind."""
     columns = ["model", "recommended", "role", "kind", "USD/month", "P(feasible)", "runner-up", "runner-up USD/month"]
-    recs = usecase_tables.recommendations(rows03)[columns]
+    recs = usecase_tables.recommendations(rows03)[[*columns, "runner-up P(feasible)"]]
     for c in ("USD/month", "runner-up USD/month"):
         recs[c] = [f"${v:,.0f}" if v == v else "—" for v in recs[c]]
     recs["P(feasible)"] = [f"{v:.0%}" if v == v else "—" for v in recs["P(feasible)"]]
+    chances = recs.pop("runner-up P(feasible)")
+    recs["runner-up"] = [f"{n} ({v:.0%})" if v == v else n for n, v in zip(recs["runner-up"], chances, strict=True)]
     recs.index.name = "use case"
     edge = choices.fastest_edge(rows02)
     cloud = select(rows02, "latency_p50", scenario="warm connection").sort_values("value")
