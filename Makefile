@@ -19,16 +19,16 @@ help:  ## list the targets
 	@echo "  PARAMS=$(PARAMS) (also params/smoke.yaml, params/full.yaml)"
 
 # The runtime alone is what `make measure` needs on a small device; the workbook adds Jupyter, plots and tools.
-$(RUNTIME): requirements.txt requirements-nodeps.txt pyproject.toml
+$(RUNTIME): requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 $(INSTALLED): $(RUNTIME) requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name edgecloud --display-name "Python (edgecloud)" >/dev/null
 	touch $@
 

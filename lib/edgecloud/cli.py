@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("params-table", help="print the Markdown parameter table of the README")
     sub.add_parser("metrics-table", help="print the Markdown metric table of the README")
     sub.add_parser("parameter-cells", help="rewrite the notebooks' parameters cells from the schema's defaults")
+    sub.add_parser("lock", help="rewrite constraints.txt from this environment (after a checked report and bench)")
     args = parser.parse_args(argv)
 
     if args.command == "params-table":
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         from edgecloud import parameter_cells
 
         print("\n".join(f"rewrote notebooks/{n}.ipynb" for n in parameter_cells.rewrite()) or "all current")
+        return 0
+    if args.command == "lock":
+        from edgecloud import lock, paths
+
+        print(f"wrote {lock.write(paths.project_root())}")
         return 0
     if args.command == "lab":
         from edgecloud import lab
