@@ -458,9 +458,13 @@ def recommend(scores: list[Score], required_chance: float) -> Recommendation:
         if passed_over
         else "meets every requirement at the lowest monthly cost"
     )
-    runner = f", against ${pool[1].cost.total:,.0f} for {pool[1].option}" if len(pool) > 1 else ""
-    if len(feasible) == 1:
-        runner = ", the only feasible option"
+    runner = (
+        ", the only feasible option"
+        if len(feasible) == 1
+        else f", against ${pool[1].cost.total:,.0f} for {pool[1].option}"
+        if len(pool) > 1
+        else ""
+    )
     cheaper = "".join(
         f"; {s.option} costs less (${s.cost.total:,.0f}) but meets them in only {s.chance.value:.0%}"
         for s in passed_over
