@@ -22,16 +22,20 @@ HEADER = """\
 """
 
 
-def pins(root: Path) -> dict[str, str]:
-    """Canonical name → version of every `name==version` line in the requirements files."""
+def pinned_in(path: Path) -> dict[str, str]:
+    """Canonical name → version of every `name==version` line of one requirements or constraints file."""
     out = {}
-    for name in PIN_FILES:
-        for line in (root / name).read_text().splitlines():
-            line = line.split("#")[0].strip()
-            if line and not line.startswith("-"):
-                req = Requirement(line)
-                out[canonicalize_name(req.name)] = next(iter(req.specifier)).version
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            req = Requirement(line)
+            out[canonicalize_name(req.name)] = next(iter(req.specifier)).version
     return out
+
+
+def pins(root: Path) -> dict[str, str]:
+    """Canonical name → version of every pin in the requirements files."""
+    return {name: version for file in PIN_FILES for name, version in pinned_in(root / file).items()}
 
 
 def installed() -> dict[str, str]:
@@ -42,8 +46,7 @@ def installed() -> dict[str, str]:
 
 def constraints(root: Path) -> dict[str, str]:
     """Canonical name → version of every line of constraints.txt."""
-    lines = [line.strip() for line in (root / LOCK).read_text().splitlines()]
-    return {canonicalize_name(n): v for n, v in (line.split("==") for line in lines if line and line[0] != "#")}
+    return pinned_in(root / LOCK)
 
 
 def render(found: dict[str, str], pinned: dict[str, str]) -> str:
